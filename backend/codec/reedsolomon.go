@@ -1,0 +1,97 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/klauspost/reedsolomon"
+)
+
+// rsCodec is the systematic Reed-Solomon code. Data pieces are the stripe cut
+// into K consecutive runs of PieceSize bytes, the last zero padded.
+type rsCodec struct {
+	p   Params
+	enc reedsolomon.Encoder
+}
+
+func newReedSolomon(p Params) (*rsCodec, error) {
+	if p.M == 0 {
+		// reedsolomon.New refuses zero parity; a plain split needs no encoder.
+		return &rsCodec{p: p}, nil
+	}
+	enc, err := reedsolomon.New(p.K, p.M)
+	if err != nil {
+		return nil, fmt.Errorf("codec: reed-solomon %d+%d: %w", p.K, p.M, err)
+	}
+	return &rsCodec{p: p, enc: enc}, nil
+}
+
+func (c *rsCodec) Params() Params      { return c.p }
+func (c *rsCodec) Shards() int         { return c.p.K + c.p.M }
+func (c *rsCodec) MinShards() int      { return c.p.K }
+func (c *rsCodec) PieceSize(n int) int { return (n + c.p.K - 1) / c.p.K }
+
+func (c *rsCodec) Encode(data []byte, pieces [][]byte) error {
+	if len(pieces) != c.Shards() {
+		return fmt.Errorf("codec: encode: %d pieces, want %d", len(pieces), c.Shards())
+	}
+	ps := c.PieceSize(len(data))
+	for i, p := range pieces {
+		if len(p) != ps {
+			return fmt.Errorf("codec: encode: piece %d is %d bytes, want %d", i, len(p), ps)
+		}
+	}
+	for i := 0; i < c.p.K; i++ {
+		n := copy(pieces[i], data[min(i*ps, len(data)):])
+		clear(pieces[i][n:])
+	}
+	if c.enc == nil || ps == 0 {
+		return nil
+	}
+	if err := c.enc.Encode(pieces); err != nil {
+		return fmt.Errorf("codec: encode: %w", err)
+	}
+	return nil
+}
+
+func (c *rsCodec) Reconstruct(pieces [][]byte) error {
+	if len(pieces) != c.Shards() {
+		return fmt.Errorf("codec: reconstruct: %d pieces, want %d", len(pieces), c.Shards())
+	}
+	missing := false
+	for i := 0; i < c.p.K; i++ {
+		if len(pieces[i]) == 0 {
+			missing = true
+		}
+	}
+	if !missing {
+		return nil
+	}
+	if c.enc == nil {
+		return ErrTooFewPieces
+	}
+	if err := c.enc.ReconstructData(pieces); err != nil {
+		if errors.Is(err, reedsolomon.ErrTooFewShards) {
+			return ErrTooFewPieces
+		}
+		return fmt.Errorf("codec: reconstruct: %w", err)
+	}
+	return nil
+}
+
+func (c *rsCodec) Join(dst []byte, pieces [][]byte, n int) error {
+	if len(dst) < n {
+		return fmt.Errorf("codec: join: dst holds %d bytes, need %d", len(dst), n)
+	}
+	off := 0
+	for i := 0; i < c.p.K && off < n; i++ {
+		if len(pieces[i]) == 0 {
+			return fmt.Errorf("codec: join: data piece %d missing", i)
+		}
+		off += copy(dst[off:n], pieces[i])
+	}
+	if off != n {
+		return fmt.Errorf("codec: join: pieces hold %d bytes, need %d", off, n)
+	}
+	return nil
+}
