@@ -70,7 +70,7 @@ func Score(key []byte, id string) uint64 {
 	_, _ = h.Write(key)
 	_, _ = h.Write([]byte{0})
 	_, _ = h.Write([]byte(id))
-	var sum [8]byte
+	var sum [32]byte
 	h.Sum(sum[:0])
-	return binary.BigEndian.Uint64(sum[:])
+	return binary.BigEndian.Uint64(sum[:8])
 }
