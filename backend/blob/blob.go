@@ -1,0 +1,102 @@
+// Package blob stores and reads erasure-coded blobs on storage nodes.
+//
+// A write (Store.Put) cuts a stream of unknown length into stripes, encodes
+// each stripe into K+M pieces with the blob's codec, and streams piece i of
+// every stripe to the node holding shard i, all shards concurrently and with
+// a fixed number of stripes in memory. When the stream ends, each node is sent
+// the blob's manifest (codec parameters, size and every shard root); it checks
+// its shard against it, makes the shard durable and acknowledges. The blob ID
+// is the hash of the manifest, a commitment to every byte stored.
+//
+// A read (Store.NewReader) fetches only the stripes covering the requested
+// range, prefers data shards so the healthy path does no decoding, verifies
+// every block against the manifest, and reads around missing, slow or corrupt
+// shards by fetching parity and reconstructing.
+package blob
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/node"
+	"github.com/rs/zerolog"
+)
+
+// Transport moves shards to and from storage nodes. *node.Client implements it.
+type Transport interface {
+	PutShard(ctx context.Context, addr string, index, blockSize int, body io.Reader, manifest func() []byte) (integrity.ID, error)
+	GetShard(ctx context.Context, addr string, id integrity.ID, index int, off, length int64, withHashes bool) (*node.ShardReader, error)
+	DeleteShard(ctx context.Context, addr string, id integrity.ID, index int) error
+}
+
+// Options tune a Store. The zero value of each field selects its default.
+type Options struct {
+	// Params are the coding parameters of new blobs (default RS 4+2, 1 MiB stripes).
+	Params codec.Params
+	// WriteQuorum is how many shards must be durable before Put succeeds.
+	// The default is K: every acknowledged blob is readable, and a write
+	// survives up to M nodes failing during it. Shards that failed are
+	// reported in Result.Failed so repair can restore full redundancy.
+	WriteQuorum int
+	// StripesInFlight bounds the stripes a write holds in memory (default 4).
+	StripesInFlight int
+	// StallTimeout abandons a shard whose node accepts no data for this
+	// long during a write (default 30s).
+	StallTimeout time.Duration
+	// SegmentStripes is how many consecutive stripes a read fetches per
+	// request to each node (default 4).
+	SegmentStripes int
+	// ReadAhead is how many segments a read fetches ahead (default 2).
+	ReadAhead int
+	// HedgeDelay is how long a read waits on a shard before asking another
+	// node for a substitute piece (default 300ms).
+	HedgeDelay time.Duration
+	// FetchTimeout bounds one shard request of a read (default 60s).
+	FetchTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Params == (codec.Params{}) {
+		o.Params = codec.DefaultParams()
+	}
+	if o.WriteQuorum == 0 {
+		o.WriteQuorum = o.Params.K
+	}
+	if o.StripesInFlight == 0 {
+		o.StripesInFlight = 4
+	}
+	if o.StallTimeout == 0 {
+		o.StallTimeout = 30 * time.Second
+	}
+	if o.SegmentStripes == 0 {
+		o.SegmentStripes = 4
+	}
+	if o.ReadAhead == 0 {
+		o.ReadAhead = 2
+	}
+	if o.HedgeDelay == 0 {
+		o.HedgeDelay = 300 * time.Millisecond
+	}
+	if o.FetchTimeout == 0 {
+		o.FetchTimeout = 60 * time.Second
+	}
+	return o
+}
+
+// Store writes and reads blobs through a Transport.
+type Store struct {
+	t    Transport
+	opts Options
+	log  zerolog.Logger
+}
+
+// NewStore returns a Store using t with the given options.
+func NewStore(t Transport, opts Options, log zerolog.Logger) *Store {
+	return &Store{t: t, opts: opts.withDefaults(), log: log}
+}
+
+// Options returns the store's options with defaults filled in.
+func (s *Store) Options() Options { return s.opts }

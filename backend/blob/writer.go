@@ -1,0 +1,395 @@
+package blob
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/placement"
+)
+
+// Result describes a blob that Put made durable.
+type Result struct {
+	ID       integrity.ID
+	Manifest *integrity.Manifest
+	// Placement[i] is the node that holds (or should hold) shard i.
+	Placement []placement.Node
+	// Failed lists the shards that are not durable; the blob is readable
+	// but has less redundancy until they are repaired.
+	Failed []ShardFailure
+}
+
+// ShardFailure is one shard a write or read could not use.
+type ShardFailure struct {
+	Index int
+	Node  placement.Node
+	Err   error
+}
+
+func (f ShardFailure) String() string {
+	return fmt.Sprintf("shard %d on %s: %v", f.Index, f.Node.Addr, f.Err)
+}
+
+// ErrWriteQuorum is returned by Put when fewer than WriteQuorum shards
+// became durable. Shards that did are deleted again, best effort; any left
+// behind are unreferenced and collected later.
+var ErrWriteQuorum = errors.New("blob: write quorum not reached")
+
+// errStalled marks a shard whose node accepted no data for StallTimeout.
+var errStalled = errors.New("node stalled: no progress within stall timeout")
+
+// errAborted is how an abandoned write ends its shard streams; the nodes
+// discard what they received.
+var errAborted = errors.New("blob: write aborted")
+
+// stripe is one encoded stripe shared by all shard streams; the last stream
+// to finish with it returns it to the pool.
+type stripe struct {
+	data   []byte   // StripeSize bytes of input
+	pieces [][]byte // K+M pieces, resliced to the stripe's piece size
+	refs   atomic.Int32
+	pool   chan *stripe
+}
+
+func (s *stripe) release() {
+	if s.refs.Add(-1) == 0 {
+		s.pool <- s
+	}
+}
+
+// Put writes the bytes of r as a new blob on nodes chosen from the given
+// usable node set, and returns once WriteQuorum shards are durable. Memory
+// use is bounded by StripesInFlight stripes whatever the blob's size.
+func (s *Store) Put(ctx context.Context, r io.Reader, nodes []placement.Node) (*Result, error) {
+	p := s.opts.Params
+	c, err := codec.New(p)
+	if err != nil {
+		return nil, fmt.Errorf("blob: put: %w", err)
+	}
+	n := c.Shards()
+	quorum := s.opts.WriteQuorum
+	if quorum < c.MinShards() || quorum > n {
+		return nil, fmt.Errorf("blob: put: write quorum %d outside [%d, %d]", quorum, c.MinShards(), n)
+	}
+	m := &integrity.Manifest{Params: p, ShardRoots: make([]integrity.Hash, n)}
+	if _, err := rand.Read(m.Nonce[:]); err != nil {
+		return nil, fmt.Errorf("blob: put: nonce: %w", err)
+	}
+	place, err := placement.Place(m.Nonce[:], nodes, n)
+	if err != nil {
+		return nil, fmt.Errorf("blob: put: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &write{
+		store:     s,
+		codec:     c,
+		manifest:  m,
+		place:     place,
+		ready:     make(chan struct{}),
+		maxFailed: n - quorum,
+		cancel:    cancel,
+	}
+	w.shards = make([]*shardStream, n)
+	for i := range w.shards {
+		w.shards[i] = w.startShard(ctx, i)
+	}
+
+	size, readErr := w.pump(ctx, r)
+	if readErr == nil && ctx.Err() != nil {
+		readErr = ctx.Err()
+	}
+	if readErr != nil {
+		// Abort before waiting, so streams stuck on a hung node end now.
+		w.abort()
+	}
+	for _, sh := range w.shards {
+		close(sh.in)
+	}
+	// Every stream hashes every piece, even after its node failed, so the
+	// manifest can name the roots of shards that repair must recreate.
+	for i, sh := range w.shards {
+		m.ShardRoots[i] = <-sh.root
+	}
+	if readErr == nil && w.failedCount() > w.maxFailed {
+		readErr = w.quorumErr()
+		w.abort()
+	}
+	if readErr != nil {
+		for _, sh := range w.shards {
+			<-sh.done
+		}
+		return nil, readErr
+	}
+	m.Size = size
+	w.manifestBytes = m.Marshal()
+	close(w.ready)
+	for _, sh := range w.shards {
+		<-sh.done
+	}
+
+	id := m.ID()
+	res := &Result{ID: id, Manifest: m, Placement: place}
+	for i, sh := range w.shards {
+		if sh.err != nil {
+			res.Failed = append(res.Failed, ShardFailure{Index: i, Node: place[i], Err: sh.err})
+		} else if sh.id != id {
+			// A node acknowledged a different blob: treat it as failed.
+			res.Failed = append(res.Failed, ShardFailure{Index: i, Node: place[i],
+				Err: fmt.Errorf("node acknowledged blob %s, want %s", sh.id, id)})
+		}
+	}
+	if len(res.Failed) > w.maxFailed {
+		err := w.quorumErr()
+		s.deleteShards(id, place, res.Failed)
+		return nil, err
+	}
+	for _, f := range res.Failed {
+		s.log.Warn().Str("blob", id.String()).Int("shard", f.Index).Str("node", f.Node.Addr).
+			Err(f.Err).Msg("blob written without this shard; needs repair")
+	}
+	return res, nil
+}
+
+// write is the state of one Put.
+type write struct {
+	store     *Store
+	codec     codec.Codec
+	manifest  *integrity.Manifest
+	place     []placement.Node
+	shards    []*shardStream
+	maxFailed int
+	cancel    context.CancelFunc
+
+	failed        atomic.Int32
+	errMu         sync.Mutex
+	errs          map[int]error // first failure of each shard, for error messages
+	ready         chan struct{} // closed once manifestBytes is set
+	manifestBytes []byte
+	abortOnce     sync.Once
+	aborted       atomic.Bool
+}
+
+// shardStream feeds one shard's pieces to its node.
+type shardStream struct {
+	index int
+	in    chan *stripe
+	root  chan integrity.Hash
+	done  chan struct{}
+	// set before done is closed
+	id  integrity.ID
+	err error
+}
+
+func (w *write) failedCount() int { return int(w.failed.Load()) }
+
+// fail records that shard i will not be durable.
+func (w *write) fail(i int, err error) {
+	w.failed.Add(1)
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	if w.errs == nil {
+		w.errs = make(map[int]error)
+	}
+	w.errs[i] = err
+}
+
+func (w *write) quorumErr() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	var fails []string
+	for i := range w.shards {
+		if err := w.errs[i]; err != nil {
+			fails = append(fails, ShardFailure{i, w.place[i], err}.String())
+		}
+	}
+	return fmt.Errorf("%w: need %d of %d shards durable, %d failed %v",
+		ErrWriteQuorum, len(w.shards)-w.maxFailed, len(w.shards), w.failedCount(), fails)
+}
+
+// abort makes every shard stream end with an error so nodes discard it.
+func (w *write) abort() {
+	w.abortOnce.Do(func() {
+		w.aborted.Store(true)
+		close(w.ready)
+		w.cancel()
+	})
+}
+
+// pump reads r stripe by stripe, encodes and hands each stripe to every
+// shard stream. It returns the number of bytes read.
+func (w *write) pump(ctx context.Context, r io.Reader) (int64, error) {
+	p := w.manifest.Params
+	n := w.codec.Shards()
+	maxPiece := w.codec.PieceSize(p.StripeSize)
+	inFlight := w.store.opts.StripesInFlight
+	pool := make(chan *stripe, inFlight)
+	allocated := 0
+	var size int64
+	for {
+		var st *stripe
+		select {
+		case st = <-pool:
+		default:
+			if allocated < inFlight {
+				allocated++
+				st = &stripe{data: make([]byte, p.StripeSize), pieces: make([][]byte, n), pool: pool}
+				buf := make([]byte, n*maxPiece)
+				for i := range st.pieces {
+					st.pieces[i] = buf[i*maxPiece : (i+1)*maxPiece]
+				}
+			} else {
+				select {
+				case st = <-pool:
+				case <-ctx.Done():
+					return size, ctx.Err()
+				}
+			}
+		}
+		got, err := io.ReadFull(r, st.data)
+		if got == 0 {
+			if err == io.EOF {
+				return size, nil
+			}
+			if err != nil {
+				return size, fmt.Errorf("blob: put: read input: %w", err)
+			}
+		}
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return size, fmt.Errorf("blob: put: read input: %w", err)
+		}
+		size += int64(got)
+		ps := w.codec.PieceSize(got)
+		for i := range st.pieces {
+			st.pieces[i] = st.pieces[i][:ps]
+		}
+		if err := w.codec.Encode(st.data[:got], st.pieces); err != nil {
+			return size, fmt.Errorf("blob: put: %w", err)
+		}
+		st.refs.Store(int32(n))
+		for _, sh := range w.shards {
+			select {
+			case sh.in <- st:
+			case <-ctx.Done():
+				return size, ctx.Err()
+			}
+		}
+		if w.failedCount() > w.maxFailed {
+			return size, w.quorumErr()
+		}
+		if got < p.StripeSize {
+			return size, nil // ReadFull hit EOF: that was the last stripe
+		}
+	}
+}
+
+// startShard starts the goroutines that stream shard i to its node.
+func (w *write) startShard(ctx context.Context, i int) *shardStream {
+	sh := &shardStream{
+		index: i,
+		in:    make(chan *stripe, w.store.opts.StripesInFlight),
+		root:  make(chan integrity.Hash, 1),
+		done:  make(chan struct{}),
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	pr, pw := io.Pipe()
+	put := make(chan error, 1)
+	blockSize := w.codec.PieceSize(w.manifest.Params.StripeSize)
+	addr := w.place[i].Addr
+
+	go func() {
+		id, err := w.store.t.PutShard(ctx, addr, i, blockSize, pr, func() []byte {
+			if w.aborted.Load() {
+				return nil
+			}
+			return w.manifestBytes
+		})
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+				err = fmt.Errorf("%w (%v)", cause, err)
+			}
+			// Unblock a writer waiting on the pipe.
+			pr.CloseWithError(err)
+		}
+		sh.id = id
+		put <- err
+	}()
+
+	go func() {
+		defer close(sh.done)
+		defer cancel(nil)
+		var hashes []integrity.Hash
+		var writeErr error
+		for st := range sh.in {
+			piece := st.pieces[i]
+			hashes = append(hashes, integrity.BlockHash(piece))
+			if writeErr == nil {
+				timer := time.AfterFunc(w.store.opts.StallTimeout, func() { cancel(errStalled) })
+				_, writeErr = pw.Write(piece)
+				if !timer.Stop() && writeErr == nil {
+					writeErr = errStalled
+				}
+				if writeErr != nil {
+					w.fail(i, writeErr)
+					cancel(writeErr)
+					pw.CloseWithError(writeErr)
+				}
+			}
+			st.release()
+		}
+		sh.root <- integrity.ShardRoot(hashes)
+
+		<-w.ready
+		if w.aborted.Load() {
+			pw.CloseWithError(errAborted)
+			cancel(errAborted)
+		} else {
+			pw.Close()
+		}
+		err := <-put
+		if writeErr == nil && err != nil && !w.aborted.Load() {
+			w.fail(i, err)
+		}
+		if err == nil {
+			err = writeErr
+		}
+		if err != nil && !w.aborted.Load() {
+			err = fmt.Errorf("shard %d to %s: %w", i, addr, err)
+		}
+		sh.err = err
+	}()
+	return sh
+}
+
+// deleteShards removes the durable shards of a write that missed its quorum.
+func (s *Store) deleteShards(id integrity.ID, place []placement.Node, failed []ShardFailure) {
+	bad := make(map[int]bool, len(failed))
+	for _, f := range failed {
+		bad[f.Index] = true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, nd := range place {
+		if bad[i] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.t.DeleteShard(ctx, nd.Addr, id, i); err != nil {
+				s.log.Warn().Str("blob", id.String()).Int("shard", i).Str("node", nd.Addr).
+					Err(err).Msg("could not delete shard of failed write; left for the orphan collector")
+			}
+		}()
+	}
+	wg.Wait()
+}
