@@ -80,6 +80,9 @@ func (c *rsCodec) Reconstruct(pieces [][]byte) error {
 }
 
 func (c *rsCodec) Join(dst []byte, pieces [][]byte, n int) error {
+	if len(pieces) != c.Shards() {
+		return fmt.Errorf("codec: join: %d pieces, want %d", len(pieces), c.Shards())
+	}
 	if len(dst) < n {
 		return fmt.Errorf("codec: join: dst holds %d bytes, need %d", len(dst), n)
 	}

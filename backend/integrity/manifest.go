@@ -79,12 +79,16 @@ func UnmarshalManifest(b []byte) (*Manifest, error) {
 		return nil, errors.New("integrity: not a manifest")
 	}
 	b = b[len(manifestMagic):]
-	if len(b) < 1 || len(b) < 1+int(b[0]) {
+	if len(b) < 1 {
+		return nil, errShortManifest
+	}
+	kl := 1 + int(b[0])
+	if len(b) < kl {
 		return nil, errShortManifest
 	}
 	m := &Manifest{}
-	m.Params.Kind = codec.Kind(b[1 : 1+b[0]])
-	b = b[1+b[0]:]
+	m.Params.Kind = codec.Kind(b[1:kl])
+	b = b[kl:]
 	if len(b) < 2+2+4+8+NonceSize {
 		return nil, errShortManifest
 	}

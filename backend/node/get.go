@@ -1,0 +1,169 @@
+package node
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/shardfile"
+)
+
+// handleGet serves GET /v1/shards/{id}/{idx}?offset=O&length=L&hashes=1.
+// Each block's CRC32C is checked before its bytes are sent. If the first
+// block fails, the client gets 422; if a later one fails, the response is
+// already under way and is broken off, so the client sees a short body
+// rather than bad data.
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id integrity.ID, idx int) {
+	sh, err := s.store.OpenShard(id, idx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer sh.Close()
+	q := r.URL.Query()
+	off, length, err := parseRange(q.Get("offset"), q.Get("length"), sh.Len())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var prefix []byte
+	if q.Get("hashes") == "1" {
+		hashes := sh.Hashes()
+		prefix = make([]byte, 0, len(hashes)*integrity.HashSize)
+		for i := range hashes {
+			prefix = append(prefix, hashes[i][:]...)
+		}
+	}
+	lw := &lazyWriter{w: w, begin: func() error {
+		h := w.Header()
+		h.Set("Content-Type", contentTypeOctets)
+		h.Set("Content-Length", strconv.FormatInt(int64(len(prefix))+length, 10))
+		h.Set(HeaderShardLength, strconv.FormatInt(sh.Len(), 10))
+		if prefix != nil {
+			h.Set(HeaderHashesLength, strconv.Itoa(len(prefix)))
+		}
+		w.WriteHeader(http.StatusOK)
+		_, err := w.Write(prefix)
+		return err
+	}}
+	_, err = sh.ReadRange(lw, off, length)
+	if err == nil {
+		_ = lw.start() // nothing was in range: send the headers (and hashes)
+		return
+	}
+	if !lw.started {
+		s.writeError(w, r, err)
+		return
+	}
+	if lw.err != nil {
+		// The client went away; there is no one to tell.
+		s.log.Debug().Err(err).Str("shard", shardfile.Name(id, idx)).Msg("client stopped reading")
+		return
+	}
+	var ce *shardfile.CorruptError
+	if errors.As(err, &ce) {
+		s.recordCorrupt(ce)
+	} else {
+		s.log.Error().Err(err).Str("shard", shardfile.Name(id, idx)).Msg("read failed mid-response")
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// lazyWriter sends the response headers, and the hash prefix, only when
+// the first verified data arrives, so a failure before then can still be
+// answered with an error status.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	begin   func() error
+	started bool
+	err     error // first error writing to the client
+}
+
+func (lw *lazyWriter) start() error {
+	if !lw.started {
+		lw.started = true
+		lw.err = lw.begin()
+	}
+	return lw.err
+}
+
+func (lw *lazyWriter) Write(p []byte) (int, error) {
+	if err := lw.start(); err != nil {
+		return 0, err
+	}
+	n, err := lw.w.Write(p)
+	if err != nil {
+		lw.err = err
+	}
+	return n, err
+}
+
+// parseRange reads the optional offset and length parameters of a read of
+// a shard of size bytes: by default, from offset to the end.
+func parseRange(offStr, lenStr string, size int64) (off, length int64, err error) {
+	if offStr != "" {
+		if off, err = strconv.ParseInt(offStr, 10, 64); err != nil {
+			return 0, 0, apiErr(CodeBadRequest, "bad offset %q", offStr)
+		}
+	}
+	if off < 0 || off > size {
+		return 0, 0, apiErr(CodeInvalidRange, "offset %d outside shard of %d bytes", off, size)
+	}
+	length = size - off
+	if lenStr != "" {
+		if length, err = strconv.ParseInt(lenStr, 10, 64); err != nil {
+			return 0, 0, apiErr(CodeBadRequest, "bad length %q", lenStr)
+		}
+	}
+	if length < 0 || length > size-off {
+		return 0, 0, apiErr(CodeInvalidRange, "range [%d,+%d) outside shard of %d bytes", off, length, size)
+	}
+	return off, length, nil
+}
+
+// handleHead serves HEAD /v1/shards/{id}/{idx}: the shard's length, root
+// and blob size, from its checked metadata.
+func (s *Server) handleHead(w http.ResponseWriter, r *http.Request, id integrity.ID, idx int) {
+	info, err := s.store.Stat(id, idx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentTypeOctets)
+	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	h.Set(HeaderShardLength, strconv.FormatInt(info.Size, 10))
+	h.Set(HeaderShardRoot, info.Root.String())
+	h.Set(HeaderBlobSize, strconv.FormatInt(info.BlobSize, 10))
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleInfo serves GET /v1/shards/{id}/{idx}/info?verify=1. With verify=1
+// the whole shard is checked against its BLAKE3 block hashes first.
+func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request, id integrity.ID, idx int) {
+	sh, err := s.store.OpenShard(id, idx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer sh.Close()
+	verify := r.URL.Query().Get("verify") == "1"
+	if verify {
+		if err := sh.Verify(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	info := sh.Info()
+	writeJSON(w, http.StatusOK, infoResponse{
+		ID:       info.ID.String(),
+		Index:    info.Index,
+		Size:     info.Size,
+		BlobSize: info.BlobSize,
+		Root:     info.Root.String(),
+		Manifest: info.Manifest.Marshal(),
+		ModTime:  info.ModTime.UTC(),
+		Verified: verify,
+	})
+}

@@ -1,0 +1,202 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/rs/zerolog"
+)
+
+var testSecret = []byte("test-cluster-secret")
+
+// small makes many 16-byte blocks out of little data.
+var small = codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: 64}
+
+// testNode is a node served over HTTP on a loopback port.
+type testNode struct {
+	srv    *Server
+	ts     *httptest.Server
+	addr   string
+	dir    string
+	client *Client
+}
+
+func startNode(t testing.TB) *testNode {
+	t.Helper()
+	return startNodeIn(t, t.TempDir())
+}
+
+func startNodeIn(t testing.TB, dir string) *testNode {
+	t.Helper()
+	srv, err := NewServer(Config{Dir: dir, Secret: testSecret, Logger: zerolog.New(zerolog.NewTestWriter(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close()
+	})
+	return &testNode{srv: srv, ts: ts, addr: ts.Listener.Addr().String(), dir: dir, client: NewClient(testSecret, nil)}
+}
+
+func ctx(t testing.TB) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// testBlob is an encoded blob: its manifest and every shard's bytes.
+type testBlob struct {
+	m         *integrity.Manifest
+	id        integrity.ID
+	shards    [][]byte
+	hashes    [][]integrity.Hash
+	blockSize int
+}
+
+func randBytes(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	var s [32]byte
+	s[0], s[1] = byte(seed), byte(seed>>8)
+	_, _ = rand.NewChaCha8(s).Read(b)
+	return b
+}
+
+// encodeBlob encodes size random bytes with p, as the blob writer does.
+func encodeBlob(t testing.TB, p codec.Params, seed uint64, size int) *testBlob {
+	t.Helper()
+	c, err := codec.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randBytes(seed, size)
+	l := codec.NewLayout(c, int64(size))
+	b := &testBlob{shards: make([][]byte, c.Shards()), hashes: make([][]integrity.Hash, c.Shards()), blockSize: l.BlockSize()}
+	for s := int64(0); s < l.Stripes(); s++ {
+		off := l.StripeOffset(s)
+		stripe := data[off : off+int64(l.StripeLen(s))]
+		pieces := make([][]byte, c.Shards())
+		for i := range pieces {
+			pieces[i] = make([]byte, c.PieceSize(len(stripe)))
+		}
+		if err := c.Encode(stripe, pieces); err != nil {
+			t.Fatal(err)
+		}
+		for i, piece := range pieces {
+			b.shards[i] = append(b.shards[i], piece...)
+			b.hashes[i] = append(b.hashes[i], integrity.BlockHash(piece))
+		}
+	}
+	m := &integrity.Manifest{Params: p, Size: int64(size), ShardRoots: make([]integrity.Hash, c.Shards())}
+	copy(m.Nonce[:], randBytes(seed+1000, integrity.NonceSize))
+	for i := range m.ShardRoots {
+		m.ShardRoots[i] = integrity.ShardRoot(b.hashes[i])
+	}
+	b.m, b.id = m, m.ID()
+	return b
+}
+
+// putShard stores shard idx of b on n through the client.
+func (n *testNode) putShard(t testing.TB, b *testBlob, idx int) {
+	t.Helper()
+	id, err := n.client.PutShard(ctx(t), n.addr, idx, b.blockSize, bytes.NewReader(b.shards[idx]), func() []byte { return b.m.Marshal() })
+	if err != nil {
+		t.Fatalf("put shard %d: %v", idx, err)
+	}
+	if id != b.id {
+		t.Fatalf("put shard %d: id %s, want %s", idx, id, b.id)
+	}
+}
+
+func (n *testNode) shardFile(id integrity.ID, idx int) string {
+	return n.srv.store.Path(id, idx)
+}
+
+// rawDo sends a request signed with secret at date (unsigned if secret is
+// nil) and returns the response and its body.
+func rawDo(t testing.TB, addr string, secret []byte, date time.Time, method, pathQuery string, body io.Reader, prep func(*http.Request)) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx(t), method, "http://"+addr+pathQuery, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prep != nil {
+		prep(req)
+	}
+	if secret != nil {
+		signRequest(secret, req, date)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, pathQuery, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, pathQuery, err)
+	}
+	return resp, b
+}
+
+// chunkedPut prepares a raw upload with the given trailer value ("" for
+// none) and block size header.
+func chunkedPut(blockSize string, trailer string) func(*http.Request) {
+	return func(req *http.Request) {
+		req.ContentLength = -1
+		if blockSize != "" {
+			req.Header.Set(HeaderBlockSize, blockSize)
+		}
+		if trailer != "" {
+			req.Trailer = http.Header{TrailerManifest: {trailer}}
+		}
+	}
+}
+
+// waitNoTemp waits until the node has no upload in progress on disk.
+func (n *testNode) waitNoTemp(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ents, err := os.ReadDir(filepath.Join(n.dir, "tmp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ents) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("temp files left behind: %v", ents)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// flip inverts one bit of the file at off.
+func flip(t testing.TB, path string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x40
+	if _, err := f.WriteAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,269 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/shardfile"
+	"github.com/rs/zerolog"
+)
+
+// Config configures a storage node.
+type Config struct {
+	Listen string // address Run listens on, e.g. ":7070"
+	Dir    string // data directory
+	Secret []byte // cluster secret; must not be empty
+	Logger zerolog.Logger
+}
+
+// Server is a storage node's HTTP handler. Create it with NewServer and
+// Close it when done.
+type Server struct {
+	store   *shardfile.Store
+	secret  []byte
+	log     zerolog.Logger
+	nodeID  string
+	corrupt corruptSet
+	now     func() time.Time
+}
+
+// NewServer opens the node's data directory, creating it if needed.
+func NewServer(cfg Config) (*Server, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, errors.New("node: empty cluster secret")
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("node: no data directory")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	id, err := loadNodeID(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	store, err := shardfile.Open(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return &Server{
+		store:  store,
+		secret: append([]byte(nil), cfg.Secret...),
+		log:    cfg.Logger.With().Str("node_id", id).Logger(),
+		nodeID: id,
+		now:    time.Now,
+	}, nil
+}
+
+// NodeID returns the node's persistent random ID.
+func (s *Server) NodeID() string { return s.nodeID }
+
+// Close releases the server's resources; finish requests in flight first
+// (http.Server.Shutdown). The store keeps no files open between requests,
+// so today there is nothing to release, but callers should not rely on it.
+func (s *Server) Close() error { return nil }
+
+// ServeHTTP authenticates, routes and logs a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	defer func() {
+		p := recover()
+		if p != nil && p != http.ErrAbortHandler {
+			s.log.Error().Interface("panic", p).Str("stack", string(debug.Stack())).
+				Str("method", r.Method).Str("path", r.URL.Path).Msg("handler panicked")
+			if !rec.wroteHeader {
+				s.writeError(rec, r, apiErr(CodeInternal, "internal error"))
+				p = nil
+			} else {
+				p = http.ErrAbortHandler // break off the response, quietly
+			}
+		}
+		s.logRequest(r, rec, start, p != nil)
+		if p != nil {
+			panic(p)
+		}
+	}()
+	if err := authenticate(s.secret, r, s.now()); err != nil {
+		s.writeError(rec, r, err)
+		return
+	}
+	s.route(rec, r)
+}
+
+// route dispatches an authenticated request.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	switch {
+	case path == "/v1/health":
+		if s.allow(w, r, http.MethodGet) {
+			s.handleHealth(w, r)
+		}
+	case path == "/v1/shards":
+		switch r.Method {
+		case http.MethodGet:
+			s.handleList(w, r)
+		case http.MethodPost:
+			s.handlePut(w, r)
+		default:
+			s.methodNotAllowed(w, r, http.MethodGet, http.MethodPost)
+		}
+	case strings.HasPrefix(path, "/v1/shards/"):
+		parts := strings.Split(path[len("/v1/shards/"):], "/")
+		switch {
+		case len(parts) == 2:
+			id, idx, ok := s.shardParams(w, r, parts[0], parts[1])
+			if !ok {
+				return
+			}
+			switch r.Method {
+			case http.MethodGet:
+				s.handleGet(w, r, id, idx)
+			case http.MethodHead:
+				s.handleHead(w, r, id, idx)
+			case http.MethodDelete:
+				s.handleDelete(w, r, id, idx)
+			default:
+				s.methodNotAllowed(w, r, http.MethodGet, http.MethodHead, http.MethodDelete)
+			}
+		case len(parts) == 3 && parts[2] == "info":
+			if !s.allow(w, r, http.MethodGet) {
+				return
+			}
+			if id, idx, ok := s.shardParams(w, r, parts[0], parts[1]); ok {
+				s.handleInfo(w, r, id, idx)
+			}
+		default:
+			s.writeError(w, r, apiErr(CodeNotFound, "no such endpoint %s", path))
+		}
+	default:
+		s.writeError(w, r, apiErr(CodeNotFound, "no such endpoint %s", path))
+	}
+}
+
+// allow reports whether r uses method, answering 405 if not.
+func (s *Server) allow(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	s.methodNotAllowed(w, r, method)
+	return false
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request, methods ...string) {
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	s.writeError(w, r, apiErr(CodeMethodNotAllowed, "%s not allowed on %s", r.Method, r.URL.Path))
+}
+
+// shardParams parses the {id}/{idx} path segments.
+func (s *Server) shardParams(w http.ResponseWriter, r *http.Request, hexID, num string) (integrity.ID, int, bool) {
+	id, idx, err := shardfile.ParseName(hexID + "." + num)
+	if err != nil || strings.Contains(hexID, ".") {
+		s.writeError(w, r, apiErr(CodeBadRequest, "bad shard %q/%q", hexID, num))
+		return id, 0, false
+	}
+	return id, idx, true
+}
+
+// logRequest writes the access log line of one request.
+func (s *Server) logRequest(r *http.Request, rec *recorder, start time.Time, aborted bool) {
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	ev := s.log.Info()
+	if status >= 500 {
+		ev = s.log.Warn()
+	}
+	ev = ev.Str("method", r.Method).
+		Str("path", r.URL.Path).
+		Int("status", status).
+		Int64("bytes", rec.bytes).
+		Dur("duration", time.Since(start)).
+		Str("remote", r.RemoteAddr)
+	if aborted {
+		ev = ev.Bool("aborted", true)
+	}
+	ev.Msg("request")
+}
+
+// recorder notes what a handler wrote, for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+func (w *recorder) WriteHeader(status int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = status, true
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recorder) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Run serves a node on cfg.Listen until ctx is done, then shuts down
+// gracefully: it stops accepting, lets requests in flight finish (for up to
+// shutdownGrace) and closes the server.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := NewServer(cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("node: listen: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		// No ReadTimeout or WriteTimeout: shard streams may take long.
+		ErrorLog: log.New(s.log.With().Str("component", "http").Logger(), "", 0),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info().Str("addr", ln.Addr().String()).Str("dir", cfg.Dir).Int64("shards", s.store.Count()).Msg("node listening")
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("node: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info().Msg("node shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	if err != nil {
+		_ = hs.Close()
+		err = fmt.Errorf("node: shutdown: %w", err)
+	}
+	<-errc // http.ErrServerClosed
+	return err
+}
+
+// shutdownGrace bounds how long Run waits for requests in flight.
+const shutdownGrace = 30 * time.Second

@@ -1,0 +1,149 @@
+package shardfile
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/integrity"
+)
+
+// small makes many blocks out of little data: 16-byte blocks.
+var small = codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: 64}
+
+// testBlob is an encoded blob: its manifest and every shard's bytes.
+type testBlob struct {
+	m         *integrity.Manifest
+	id        integrity.ID
+	shards    [][]byte
+	hashes    [][]integrity.Hash
+	blockSize int
+}
+
+func randBytes(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	var s [32]byte
+	s[0], s[1] = byte(seed), byte(seed>>8)
+	_, _ = rand.NewChaCha8(s).Read(b)
+	return b
+}
+
+// encodeBlob encodes size random bytes with p, as the blob writer does.
+func encodeBlob(t testing.TB, p codec.Params, seed uint64, size int) *testBlob {
+	t.Helper()
+	c, err := codec.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randBytes(seed, size)
+	l := codec.NewLayout(c, int64(size))
+	b := &testBlob{
+		shards:    make([][]byte, c.Shards()),
+		hashes:    make([][]integrity.Hash, c.Shards()),
+		blockSize: l.BlockSize(),
+	}
+	for s := int64(0); s < l.Stripes(); s++ {
+		off := l.StripeOffset(s)
+		stripe := data[off : off+int64(l.StripeLen(s))]
+		pieces := make([][]byte, c.Shards())
+		for i := range pieces {
+			pieces[i] = make([]byte, c.PieceSize(len(stripe)))
+		}
+		if err := c.Encode(stripe, pieces); err != nil {
+			t.Fatal(err)
+		}
+		for i, piece := range pieces {
+			b.shards[i] = append(b.shards[i], piece...)
+			b.hashes[i] = append(b.hashes[i], integrity.BlockHash(piece))
+		}
+	}
+	m := &integrity.Manifest{Params: p, Size: int64(size), ShardRoots: make([]integrity.Hash, c.Shards())}
+	copy(m.Nonce[:], randBytes(seed+1000, integrity.NonceSize))
+	for i := range m.ShardRoots {
+		m.ShardRoots[i] = integrity.ShardRoot(b.hashes[i])
+	}
+	b.m, b.id = m, m.ID()
+	return b
+}
+
+func openStore(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// put streams shard idx of b into s in uneven chunks and commits it.
+func put(t testing.TB, s *Store, b *testBlob, idx int) (existed bool) {
+	t.Helper()
+	existed, err := tryPut(s, b, idx, b.m)
+	if err != nil {
+		t.Fatalf("put %s: %v", Name(b.id, idx), err)
+	}
+	return existed
+}
+
+func tryPut(s *Store, b *testBlob, idx int, m *integrity.Manifest) (bool, error) {
+	w, err := s.Create(b.blockSize)
+	if err != nil {
+		return false, err
+	}
+	data := b.shards[idx]
+	for chunk := 1; len(data) > 0; chunk = chunk*3 + 1 {
+		n := min(chunk, len(data))
+		if _, err := w.Write(data[:n]); err != nil {
+			w.Abort()
+			return false, err
+		}
+		data = data[n:]
+	}
+	id, existed, err := w.Commit(idx, m)
+	if err == nil && id != m.ID() {
+		return false, errors.New("commit returned the wrong id")
+	}
+	return existed, err
+}
+
+// flip inverts one bit of the file at off.
+func flip(t testing.TB, path string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x10
+	if _, err := f.WriteAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readAll(t testing.TB, sh *Shard, off, n int64) ([]byte, error) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := sh.ReadRange(&buf, off, n)
+	if w != int64(buf.Len()) {
+		t.Fatalf("ReadRange reported %d bytes, wrote %d", w, buf.Len())
+	}
+	return buf.Bytes(), err
+}
+
+func tmpEmpty(t testing.TB, s *Store) {
+	t.Helper()
+	ents, err := os.ReadDir(s.tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 0 {
+		t.Fatalf("tmp holds %d files, want none", len(ents))
+	}
+}

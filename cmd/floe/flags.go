@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+// errHelp is returned by a command whose flags asked for help; floe exits 0.
+var errHelp = flag.ErrHelp
+
+// newFlagSet returns a flag set for command c that reports errors instead
+// of exiting, and prints c's synopsis above the flag defaults.
+func newFlagSet(c *command, env *environ) *flag.FlagSet {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	// parseFlags reports errors itself; flag would print them a second time.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: floe %s\n\n%s.\n\nFlags:\n", c.usage, upperFirst(c.summary))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args into fs and rejects positional arguments. Usage
+// asked for with -h goes to stdout; a bad flag becomes a usageError, which
+// run reports in one line rather than with the whole flag list.
+func parseFlags(fs *flag.FlagSet, env *environ, args []string) error {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(env.stdout)
+		fs.Usage()
+		return errHelp
+	}
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// newLogger returns the JSON logger commands write to stderr.
+func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		return zerolog.Logger{}, usageErrorf("--log-level %q: want trace, debug, info, warn, error or disabled", level)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// secretEnv names the environment variable holding the cluster secret.
+const secretEnv = "FLOE_CLUSTER_SECRET"
+
+// clusterSecret returns the secret shared by every node and server of a
+// cluster: the contents of file if given, else the value of
+// FLOE_CLUSTER_SECRET. A trailing newline in the file is not part of it, so
+// `echo secret > file` works.
+func clusterSecret(env *environ, file string) ([]byte, error) {
+	var secret []byte
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading cluster secret: %w", err)
+		}
+		secret = bytes.TrimRight(b, "\r\n")
+		if len(secret) == 0 {
+			return nil, usageErrorf("cluster secret file %s is empty", file)
+		}
+		return secret, nil
+	}
+	if s := env.getenv(secretEnv); s != "" {
+		return []byte(s), nil
+	}
+	return nil, usageErrorf("no cluster secret: set %s or pass --secret-file (every node and server of a cluster must share it)", secretEnv)
+}
