@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/nodetest"
 )
 
@@ -20,35 +22,50 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 10x ./backend/blob/
 
+// stripeSizes are the stripe sizes the throughput benchmarks compare; the
+// default (codec.DefaultStripeSize) was chosen from their results.
+var stripeSizes = []int{256 << 10, 1 << 20, 4 << 20}
+
 func BenchmarkPut64MiB(b *testing.B) {
 	c := nodetest.Start(b, 6)
-	s := newStore(b, c, blob.Options{})
 	data := randBytes(1, 64<<20)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for range b.N {
-		if _, err := s.Put(context.Background(), bytes.NewReader(data), c.PlacementNodes()); err != nil {
-			b.Fatal(err)
-		}
+	for _, ss := range stripeSizes {
+		b.Run(fmt.Sprintf("stripe=%dKiB", ss>>10), func(b *testing.B) {
+			s := newStore(b, c, blob.Options{Params: codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
+			b.SetBytes(int64(len(data)))
+			for range b.N {
+				if _, err := s.Put(context.Background(), bytes.NewReader(data), c.PlacementNodes()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 func BenchmarkGet64MiB(b *testing.B) {
 	c := nodetest.Start(b, 6)
-	s := newStore(b, c, blob.Options{})
 	data := randBytes(2, 64<<20)
-	res := put(b, s, c, data)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for range b.N {
-		r, err := s.NewReader(context.Background(), res.Manifest, res.Placement, 0, -1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n, err := io.Copy(io.Discard, r); err != nil || n != int64(len(data)) {
-			b.Fatalf("read %d bytes: %v", n, err)
-		}
-		r.Close()
+	for _, ss := range stripeSizes {
+		b.Run(fmt.Sprintf("stripe=%dKiB", ss>>10), func(b *testing.B) {
+			s := newStore(b, c, blob.Options{Params: codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
+			res := put(b, s, c, data)
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			for range b.N {
+				readAll(b, s, res, len(data))
+			}
+		})
+	}
+}
+
+func readAll(b *testing.B, s *blob.Store, res *blob.Result, size int) {
+	r, err := s.NewReader(context.Background(), res.Manifest, res.Placement, 0, -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	if n, err := io.Copy(io.Discard, r); err != nil || n != int64(size) {
+		b.Fatalf("read %d bytes: %v", n, err)
 	}
 }
 
@@ -64,14 +81,7 @@ func BenchmarkDegradedGet64MiB(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for range b.N {
-		r, err := s.NewReader(context.Background(), res.Manifest, res.Placement, 0, -1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n, err := io.Copy(io.Discard, r); err != nil || n != int64(len(data)) {
-			b.Fatalf("read %d bytes: %v", n, err)
-		}
-		r.Close()
+		readAll(b, s, res, len(data))
 	}
 }
 

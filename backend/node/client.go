@@ -52,6 +52,7 @@ type Error struct {
 	Message string
 }
 
+// Error names the node, the status, the code and the node's message.
 func (e *Error) Error() string {
 	return fmt.Sprintf("node %s: %d %s: %s", e.Addr, e.Status, e.Code, e.Message)
 }

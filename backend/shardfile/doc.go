@@ -25,9 +25,10 @@
 //	40     4     reserved, zero
 //	44     4     CRC32C over block table, manifest and tail bytes 0..43
 //
-// all integers big-endian. Reads check the tail CRC when a shard is opened
-// and each block's CRC32C before any of its bytes are returned; Verify also
-// checks every block's BLAKE3 hash and the shard root.
+// all integers big-endian. Opening a shard checks the tail CRC, the sizes
+// and the shard root (checked footers are cached per file); reads check each
+// block's CRC32C before any of its bytes are returned; Verify re-reads the
+// footer and checks every block's BLAKE3 hash.
 //
 // On disk a store is
 //

@@ -44,6 +44,7 @@ type CorruptError struct {
 	Reason string
 }
 
+// Error names the shard, the damaged block and the failed check.
 func (e *CorruptError) Error() string {
 	if e.Block == MetadataBlock {
 		return fmt.Sprintf("shardfile: shard %s.%d corrupt: metadata: %s", e.ID, e.Index, e.Reason)

@@ -22,8 +22,8 @@ type Info struct {
 	BlobSize  int64 // size of the whole blob, from the manifest
 	BlockSize int   // bytes per full block
 	Blocks    int64
-	Root      integrity.Hash // shard root, equal to Manifest.ShardRoots[Index]
-	Manifest  *integrity.Manifest
+	Root      integrity.Hash      // shard root, equal to Manifest.ShardRoots[Index]
+	Manifest  *integrity.Manifest // shared with the store's cache: do not modify
 	ModTime   time.Time
 }
 
@@ -40,6 +40,7 @@ type footer struct {
 // manifest and shard root) has been checked. Its methods are safe for
 // concurrent use; Close it when done.
 type Shard struct {
+	s       *Store
 	f       *os.File
 	id      integrity.ID
 	idx     int
@@ -72,7 +73,21 @@ func (s *Store) load(f *os.File, id integrity.ID, idx int) (*Shard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shardfile: stat %s: %w", Name(id, idx), err)
 	}
-	ft, err := s.readFooter(f, fi.Size())
+	name := Name(id, idx)
+	ft := s.footers.get(name, fi)
+	if ft == nil {
+		if ft, err = s.checkedFooter(f, fi.Size(), id, idx); err != nil {
+			return nil, err
+		}
+		s.footers.put(name, fi, ft)
+	}
+	return &Shard{s: s, f: f, id: id, idx: idx, modTime: fi.ModTime(), footer: *ft}, nil
+}
+
+// checkedFooter reads the footer of f, which should hold id.idx, and
+// checks it, reporting damage as a *CorruptError naming the shard.
+func (s *Store) checkedFooter(f io.ReaderAt, size int64, id integrity.ID, idx int) (*footer, error) {
+	ft, err := s.readFooter(f, size)
 	if err != nil {
 		var ce *CorruptError
 		if errors.As(err, &ce) {
@@ -83,7 +98,7 @@ func (s *Store) load(f *os.File, id integrity.ID, idx int) (*Shard, error) {
 	if err := ft.checkIdentity(id, idx); err != nil {
 		return nil, &CorruptError{ID: id, Index: idx, Block: MetadataBlock, Reason: err.Error()}
 	}
-	return &Shard{f: f, id: id, idx: idx, modTime: fi.ModTime(), footer: *ft}, nil
+	return ft, nil
 }
 
 // readFooter reads and checks the metadata of a shard file of size bytes:
@@ -251,12 +266,26 @@ func (sh *Shard) ReadRange(w io.Writer, off, length int64) (int64, error) {
 	return written, nil
 }
 
-// Verify checks every block's BLAKE3 hash and CRC32C against the block
-// table. (The table itself was checked against the tail CRC and the shard
-// root when the shard was opened.) Damage is a *CorruptError naming the
-// first bad block.
+// Verify fully checks the shard: it re-reads the block table, manifest and
+// tail from disk and checks their CRC and the shard root (the metadata may
+// have been cached when the shard was opened), then checks every block's
+// BLAKE3 hash and CRC32C against the table. Damage is a *CorruptError
+// naming the first bad block, or MetadataBlock.
 func (sh *Shard) Verify() error {
-	for b := int64(0); b < sh.tail.nblocks; b++ {
+	fi, err := sh.f.Stat()
+	if err != nil {
+		return fmt.Errorf("shardfile: stat %s: %w", Name(sh.id, sh.idx), err)
+	}
+	ft, err := sh.s.checkedFooter(sh.f, fi.Size(), sh.id, sh.idx)
+	if err != nil {
+		return err
+	}
+	return sh.verifyBlocks(ft)
+}
+
+// verifyBlocks checks every block of the file against ft's block table.
+func (sh *Shard) verifyBlocks(ft *footer) error {
+	for b := int64(0); b < ft.tail.nblocks; b++ {
 		buf, err := sh.readBlock(b)
 		if err != nil {
 			return err
@@ -265,11 +294,11 @@ func (sh *Shard) Verify() error {
 		h := integrity.BlockHash(blk)
 		crc := integrity.Sum32C(blk)
 		putBuf(buf)
-		if h != sh.hashes[b] {
+		if h != ft.hashes[b] {
 			return sh.corrupt(b, "BLAKE3 %x does not match block table", h[:8])
 		}
-		if crc != sh.crcs[b] {
-			return sh.corrupt(b, "CRC32C %08x, want %08x", crc, sh.crcs[b])
+		if crc != ft.crcs[b] {
+			return sh.corrupt(b, "CRC32C %08x, want %08x", crc, ft.crcs[b])
 		}
 	}
 	return nil

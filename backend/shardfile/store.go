@@ -26,6 +26,8 @@ type Store struct {
 
 	codecMu sync.Mutex
 	codecs  map[codec.Params]codec.Codec
+
+	footers *footerCache
 }
 
 // maxCachedCodecs bounds the codec cache; real clusters use a handful of
@@ -37,10 +39,11 @@ const maxCachedCodecs = 64
 // write is in flight.
 func Open(dir string) (*Store, error) {
 	s := &Store{
-		dir:    dir,
-		shards: filepath.Join(dir, "shards"),
-		tmp:    filepath.Join(dir, "tmp"),
-		codecs: make(map[codec.Params]codec.Codec),
+		dir:     dir,
+		shards:  filepath.Join(dir, "shards"),
+		tmp:     filepath.Join(dir, "tmp"),
+		codecs:  make(map[codec.Params]codec.Codec),
+		footers: newFooterCache(),
 	}
 	if err := os.MkdirAll(s.shards, 0o755); err != nil {
 		return nil, fmt.Errorf("shardfile: open %s: %w", dir, err)
@@ -172,6 +175,7 @@ func (s *Store) Delete(id integrity.ID, idx int) error {
 		return fmt.Errorf("shardfile: delete %s: %w", Name(id, idx), err)
 	}
 	s.count.Add(-1)
+	s.footers.remove(Name(id, idx))
 	// Make the removal durable, so a deleted shard does not come back
 	// after a crash and confuse garbage collection.
 	if err := syncDir(filepath.Dir(path)); err != nil {

@@ -308,18 +308,38 @@ func TestConflict(t *testing.T) {
 }
 
 func TestCommitReplacesCorrupt(t *testing.T) {
-	s := openStore(t)
 	b := encodeBlob(t, small, 7, 300)
-	put(t, s, b, 2)
-	flip(t, s.Path(b.id, 2), int64(len(b.shards[2]))+3) // block table
-	if put(t, s, b, 2) {
-		t.Fatal("put over a corrupt copy reported existed")
-	}
-	if err := s.Verify(b.id, 2); err != nil {
-		t.Fatalf("after repair: %v", err)
-	}
-	if s.Count() != 1 {
-		t.Fatalf("Count = %d, want 1", s.Count())
+	for _, tc := range []struct {
+		name string
+		off  int64
+	}{
+		{"data", 20},
+		{"block table", int64(len(b.shards[2])) + 3},
+		{"tail", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openStore(t)
+			put(t, s, b, 2)
+			off := tc.off
+			if off < 0 {
+				fi, err := os.Stat(s.Path(b.id, 2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				off = fi.Size() - 1
+			}
+			flip(t, s.Path(b.id, 2), off)
+			if put(t, s, b, 2) {
+				t.Fatal("put over a corrupt copy reported existed")
+			}
+			if err := s.Verify(b.id, 2); err != nil {
+				t.Fatalf("after repair: %v", err)
+			}
+			if s.Count() != 1 {
+				t.Fatalf("Count = %d, want 1", s.Count())
+			}
+			tmpEmpty(t, s)
+		})
 	}
 }
 

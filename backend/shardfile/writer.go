@@ -115,8 +115,8 @@ func (w *Writer) Abort() {
 
 // Commit checks the received data against the manifest as shard idx, then
 // makes it durable under the manifest's ID. It returns that ID and whether
-// the store already held an identical shard, in which case the new copy is
-// dropped. The shard is on disk (synced, renamed and its directory synced)
+// the store already held an identical, fully verified shard, in which case
+// the new copy is dropped; a damaged copy is replaced instead. The shard is on disk (synced, renamed and its directory synced)
 // when Commit returns nil. On any error the data is discarded; errors match
 // ErrInvalid (sizes disagree with the manifest), ErrBadDigest (data does
 // not hash to the manifest's root), ErrConflict, ErrInsufficientStorage or
@@ -273,6 +273,7 @@ func (s *Store) install(tmp string, id integrity.ID, idx int) (existed bool, err
 		_ = os.Remove(tmp)
 		return false, diskErr("commit "+name, err)
 	}
+	s.footers.remove(name)
 	if !replace {
 		s.count.Add(1)
 	}
@@ -286,8 +287,8 @@ func (s *Store) install(tmp string, id integrity.ID, idx int) (existed bool, err
 }
 
 // checkExisting inspects the file at path: nil if it is an intact copy of
-// id.idx, ErrNotFound if absent, ErrCorrupt if damaged, ErrConflict if it
-// is an intact shard of something else.
+// id.idx (every block verified), ErrNotFound if absent, ErrCorrupt if
+// damaged, ErrConflict if it is an intact shard of something else.
 func (s *Store) checkExisting(path string, id integrity.ID, idx int) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -308,7 +309,10 @@ func (s *Store) checkExisting(path string, id integrity.ID, idx int) error {
 	if err := ft.checkIdentity(id, idx); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrConflict, Name(id, idx), err)
 	}
-	return nil
+	// Check the data too: writing a shard again is how it gets repaired,
+	// so a damaged copy must not pass for an identical one.
+	sh := &Shard{s: s, f: f, id: id, idx: idx, footer: *ft}
+	return sh.verifyBlocks(ft)
 }
 
 // ensureDir creates dir if missing and reports whether it did.
