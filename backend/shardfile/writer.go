@@ -49,7 +49,7 @@ func (s *Store) Create(blockSize int) (*Writer, error) {
 	return &Writer{
 		s:         s,
 		f:         f,
-		bw:        bufio.NewWriterSize(f, writeBufSize),
+		bw:        bufio.NewWriterSize(&writebackFile{f: f}, writeBufSize),
 		blockSize: blockSize,
 		hasher:    blake3.New(),
 	}, nil
