@@ -17,6 +17,7 @@ package blob
 import (
 	"context"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/floe-s3/floe/backend/codec"
@@ -88,9 +89,10 @@ func (o Options) withDefaults() Options {
 
 // Store writes and reads blobs through a Transport.
 type Store struct {
-	t    Transport
-	opts Options
-	log  zerolog.Logger
+	t     Transport
+	opts  Options
+	log   zerolog.Logger
+	pools sync.Map // block size → *sync.Pool of read buffers
 }
 
 // NewStore returns a Store using t with the given options.

@@ -92,17 +92,22 @@ type reader struct {
 	cancel context.CancelFunc
 	queue  chan chan segmentResult
 
-	cur []byte // unread bytes of the current segment
-	err error
+	cur     []byte   // unread bytes of the current chunk
+	chunks  [][]byte // the current segment's chunks after cur
+	release func()   // frees the current segment's blocks
+	err     error
 
 	mu     sync.Mutex
 	hashes [][]integrity.Hash // verified block hashes per shard, nil until fetched
 	dead   []error            // shards that failed as a whole during this read
 }
 
+// segmentResult is one segment's bytes, trimmed to the requested range, as
+// slices of the fetched blocks (no copy on the healthy path).
 type segmentResult struct {
-	data []byte // the segment's bytes, trimmed to the requested range
-	err  error
+	chunks  [][]byte
+	release func() // returns the blocks to the pool once consumed
+	err     error
 }
 
 func (r *reader) produce(ctx context.Context) {
@@ -118,19 +123,41 @@ func (r *reader) produce(ctx context.Context) {
 			return
 		}
 		go func() {
-			data, err := r.fetchSegment(ctx, s0, s1)
+			chunks, release, err := r.fetchSegment(ctx, s0, s1)
 			if err == nil {
 				lo := max(r.off, r.layout.StripeOffset(s0)) - r.layout.StripeOffset(s0)
 				hi := min(r.end, r.layout.StripeOffset(s1)) - r.layout.StripeOffset(s0)
-				data = data[lo:hi]
+				chunks = trim(chunks, lo, hi)
 			}
-			out <- segmentResult{data, err}
+			out <- segmentResult{chunks, release, err}
 		}()
 	}
 }
 
+// trim keeps bytes [lo, hi) of the concatenation of chunks.
+func trim(chunks [][]byte, lo, hi int64) [][]byte {
+	var out [][]byte
+	var pos int64
+	for _, c := range chunks {
+		start, end := max(lo-pos, 0), min(hi-pos, int64(len(c)))
+		if start < end {
+			out = append(out, c[start:end])
+		}
+		pos += int64(len(c))
+	}
+	return out
+}
+
 func (r *reader) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
+		if len(r.chunks) > 0 {
+			r.cur, r.chunks = r.chunks[0], r.chunks[1:]
+			continue
+		}
+		if r.release != nil {
+			r.release()
+			r.release = nil
+		}
 		if r.err != nil {
 			return 0, r.err
 		}
@@ -145,7 +172,7 @@ func (r *reader) Read(p []byte) (int, error) {
 			r.cancel()
 			continue
 		}
-		r.cur = res.data
+		r.chunks, r.release = res.chunks, res.release
 	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
@@ -156,9 +183,15 @@ func (r *reader) Read(p []byte) (int, error) {
 func (r *reader) Close() error {
 	r.cancel()
 	for next := range r.queue {
-		<-next
+		if res := <-next; res.release != nil {
+			res.release()
+		}
 	}
-	r.cur = nil
+	r.cur, r.chunks = nil, nil
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
 	if r.err == nil {
 		r.err = errors.New("blob: read from closed reader")
 	}
@@ -195,7 +228,7 @@ type fetchResult struct {
 
 // fetchSegment returns the data of stripes [s0, s1), fetching K verified
 // pieces of each from the nodes and decoding where data pieces are missing.
-func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([]byte, error) {
+func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([][]byte, func(), error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	nShards, k := r.codec.Shards(), r.codec.MinShards()
@@ -269,7 +302,7 @@ func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([]byte, error)
 			if goodCount[i] < k {
 				done = false
 				if len(inflight) == 0 {
-					return nil, &NotEnoughShardsError{Blob: r.id, Stripe: s0 + int64(i), Good: goodCount[i], Need: k, Failures: failures}
+					return nil, nil, &NotEnoughShardsError{Blob: r.id, Stripe: s0 + int64(i), Good: goodCount[i], Need: k, Failures: failures}
 				}
 			}
 		}
@@ -323,26 +356,33 @@ func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([]byte, error)
 				oldest.slow = true
 			}
 		case <-ctx.Done():
-			return nil, fmt.Errorf("blob %s: read: %w", r.id, ctx.Err())
+			return nil, nil, fmt.Errorf("blob %s: read: %w", r.id, ctx.Err())
 		}
 	}
 	for _, f := range inflight {
 		f.cancel()
 	}
 
-	out := make([]byte, 0, min(r.m.Size, r.layout.StripeOffset(s1))-r.layout.StripeOffset(s0))
+	release := func() {
+		for i := range pieces {
+			for _, b := range pieces[i] {
+				r.store.putBlock(b)
+			}
+		}
+	}
+	var chunks [][]byte
 	for i := range pieces {
 		s := s0 + int64(i)
 		if err := r.codec.Reconstruct(pieces[i]); err != nil {
-			return nil, fmt.Errorf("blob %s: stripe %d: %w", r.id, s, err)
+			return nil, nil, fmt.Errorf("blob %s: stripe %d: %w", r.id, s, err)
 		}
-		n := r.layout.StripeLen(s)
-		if err := r.codec.Join(out[len(out):len(out)+n], pieces[i], n); err != nil {
-			return nil, fmt.Errorf("blob %s: stripe %d: %w", r.id, s, err)
+		data, err := r.codec.Data(pieces[i], r.layout.StripeLen(s))
+		if err != nil {
+			return nil, nil, fmt.Errorf("blob %s: stripe %d: %w", r.id, s, err)
 		}
-		out = out[:len(out)+n]
+		chunks = append(chunks, data...)
 	}
-	return out, nil
+	return chunks, release, nil
 }
 
 // pickShard chooses the next shard to ask for stripe index needy of the
@@ -401,7 +441,7 @@ func (r *reader) fetch(ctx context.Context, f *fetch) fetchResult {
 		r.mu.Unlock()
 	}
 	for s := f.from; s < f.to; s++ {
-		b := make([]byte, r.layout.BlockLen(s))
+		b := r.store.getBlock(r.layout.BlockLen(s), r.layout.BlockSize())
 		if _, err := io.ReadFull(sr.Body, b); err != nil {
 			res.failedAt, res.err = s, fmt.Errorf("block %d: %w", s, err)
 			return res

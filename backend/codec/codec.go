@@ -87,6 +87,10 @@ type Codec interface {
 	// from the others. Pieces that are present must all have the same
 	// length. An empty piece with spare capacity is filled in place.
 	Reconstruct(pieces [][]byte) error
+	// Data returns the n data bytes of a stripe as consecutive slices of
+	// its pieces, without copying. The pieces must include everything
+	// Reconstruct fills in.
+	Data(pieces [][]byte, n int) ([][]byte, error)
 	// Join copies the n data bytes of a stripe into dst from its pieces,
 	// which must include everything Reconstruct fills in.
 	Join(dst []byte, pieces [][]byte, n int) error

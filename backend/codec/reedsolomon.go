@@ -79,22 +79,36 @@ func (c *rsCodec) Reconstruct(pieces [][]byte) error {
 	return nil
 }
 
-func (c *rsCodec) Join(dst []byte, pieces [][]byte, n int) error {
+func (c *rsCodec) Data(pieces [][]byte, n int) ([][]byte, error) {
 	if len(pieces) != c.Shards() {
-		return fmt.Errorf("codec: join: %d pieces, want %d", len(pieces), c.Shards())
+		return nil, fmt.Errorf("codec: data: %d pieces, want %d", len(pieces), c.Shards())
 	}
+	out := make([][]byte, 0, c.p.K)
+	for i := 0; i < c.p.K && n > 0; i++ {
+		if len(pieces[i]) == 0 {
+			return nil, fmt.Errorf("codec: data: data piece %d missing", i)
+		}
+		take := min(n, len(pieces[i]))
+		out = append(out, pieces[i][:take])
+		n -= take
+	}
+	if n != 0 {
+		return nil, fmt.Errorf("codec: data: pieces are %d bytes short", n)
+	}
+	return out, nil
+}
+
+func (c *rsCodec) Join(dst []byte, pieces [][]byte, n int) error {
 	if len(dst) < n {
 		return fmt.Errorf("codec: join: dst holds %d bytes, need %d", len(dst), n)
 	}
-	off := 0
-	for i := 0; i < c.p.K && off < n; i++ {
-		if len(pieces[i]) == 0 {
-			return fmt.Errorf("codec: join: data piece %d missing", i)
-		}
-		off += copy(dst[off:n], pieces[i])
+	parts, err := c.Data(pieces, n)
+	if err != nil {
+		return fmt.Errorf("codec: join: %w", err)
 	}
-	if off != n {
-		return fmt.Errorf("codec: join: pieces hold %d bytes, need %d", off, n)
+	off := 0
+	for _, p := range parts {
+		off += copy(dst[off:], p)
 	}
 	return nil
 }
