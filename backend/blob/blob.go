@@ -41,6 +41,7 @@ type Options struct {
 	// The default is K: every acknowledged blob is readable, and a write
 	// survives up to M nodes failing during it. Shards that failed are
 	// reported in Result.Failed so repair can restore full redundancy.
+	// Values outside [K, K+M] are clamped into it.
 	WriteQuorum int
 	// StripesInFlight bounds the stripes a write holds in memory (default 4).
 	StripesInFlight int

@@ -64,28 +64,59 @@ func (s *stripe) release() {
 	}
 }
 
-// Put writes the bytes of r as a new blob on nodes chosen from the given
-// usable node set, and returns once WriteQuorum shards are durable. Memory
-// use is bounded by StripesInFlight stripes whatever the blob's size.
-func (s *Store) Put(ctx context.Context, r io.Reader, nodes []placement.Node) (*Result, error) {
+// Plan is where a blob will go, fixed before any byte is written so that
+// callers can record the intent (and find a failed write's leftovers).
+type Plan struct {
+	Params    codec.Params
+	Nonce     [integrity.NonceSize]byte
+	Placement []placement.Node // Placement[i] receives shard i
+}
+
+// Plan picks a nonce and the nodes for a new blob from the usable node set.
+func (s *Store) Plan(nodes []placement.Node) (*Plan, error) {
 	p := s.opts.Params
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("blob: plan: %w", err)
+	}
+	pl := &Plan{Params: p}
+	if _, err := rand.Read(pl.Nonce[:]); err != nil {
+		return nil, fmt.Errorf("blob: plan: nonce: %w", err)
+	}
+	place, err := placement.Place(pl.Nonce[:], nodes, p.K+p.M)
+	if err != nil {
+		return nil, fmt.Errorf("blob: plan: %w", err)
+	}
+	pl.Placement = place
+	return pl, nil
+}
+
+// Put writes the bytes of r as a new blob on nodes chosen from the given
+// usable node set; it is Plan followed by Write.
+func (s *Store) Put(ctx context.Context, r io.Reader, nodes []placement.Node) (*Result, error) {
+	pl, err := s.Plan(nodes)
+	if err != nil {
+		return nil, err
+	}
+	return s.Write(ctx, pl, r)
+}
+
+// Write stores the bytes of r as the blob pl describes, and returns once
+// WriteQuorum shards are durable. Memory use is bounded by StripesInFlight
+// stripes whatever the blob's size. If r fails, the write is abandoned and
+// nodes keep nothing of it.
+func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, error) {
+	p := pl.Params
 	c, err := codec.New(p)
 	if err != nil {
 		return nil, fmt.Errorf("blob: put: %w", err)
 	}
 	n := c.Shards()
-	quorum := s.opts.WriteQuorum
-	if quorum < c.MinShards() || quorum > n {
-		return nil, fmt.Errorf("blob: put: write quorum %d outside [%d, %d]", quorum, c.MinShards(), n)
+	if len(pl.Placement) != n {
+		return nil, fmt.Errorf("blob: put: plan places %d shards, codec makes %d", len(pl.Placement), n)
 	}
-	m := &integrity.Manifest{Params: p, ShardRoots: make([]integrity.Hash, n)}
-	if _, err := rand.Read(m.Nonce[:]); err != nil {
-		return nil, fmt.Errorf("blob: put: nonce: %w", err)
-	}
-	place, err := placement.Place(m.Nonce[:], nodes, n)
-	if err != nil {
-		return nil, fmt.Errorf("blob: put: %w", err)
-	}
+	quorum := min(max(s.opts.WriteQuorum, c.MinShards()), n)
+	m := &integrity.Manifest{Params: p, Nonce: pl.Nonce, ShardRoots: make([]integrity.Hash, n)}
+	place := pl.Placement
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
