@@ -61,7 +61,7 @@ func isUsage(err error) bool {
 var commands []*command
 
 func init() {
-	commands = []*command{nodeCommand, helpCommand}
+	commands = []*command{serverCommand, nodeCommand, helpCommand}
 }
 
 var helpCommand = &command{

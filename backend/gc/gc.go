@@ -1,0 +1,158 @@
+// Package gc deletes the shards of blobs nothing references any more: blobs
+// of overwritten and deleted objects, which the metadata store queues in the
+// same transaction that drops them, and blobs whose write was never
+// committed (found through their stale write intents). Shards are deleted
+// only after the transaction that orphaned them has committed.
+package gc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata"
+	"github.com/rs/zerolog"
+)
+
+// Collector runs garbage collection rounds.
+type Collector struct {
+	Meta   metadata.Store
+	Client *node.Client
+	// IntentGrace is how old an uncommitted write intent must be before
+	// its blob is collected (default 1h): longer than any write takes.
+	IntentGrace time.Duration
+	Interval    time.Duration // between rounds; default 5s
+	Log         zerolog.Logger
+}
+
+// Stats counts what a round did.
+type Stats struct {
+	Blobs   int // queued blobs whose shards were deleted
+	Intents int // stale intents collected
+	Failed  int // blobs left for a later round
+}
+
+// RunOnce collects what is queued now and returns what it did.
+func (c *Collector) RunOnce(ctx context.Context) (Stats, error) {
+	var st Stats
+	for {
+		blobs, err := c.Meta.ClaimDeletions(ctx, 100)
+		if err != nil {
+			return st, fmt.Errorf("gc: claim deletions: %w", err)
+		}
+		if len(blobs) == 0 {
+			break
+		}
+		progress := false
+		for _, b := range blobs {
+			if err := c.deleteShards(ctx, b.ID, b.Placement); err != nil {
+				st.Failed++
+				c.Log.Warn().Err(err).Str("blob", b.ID.String()).Msg("gc: shards not deleted; will retry")
+				continue
+			}
+			if err := c.Meta.FinishDeletion(ctx, b.ID); err != nil {
+				return st, fmt.Errorf("gc: finish deletion of %s: %w", b.ID, err)
+			}
+			st.Blobs++
+			progress = true
+		}
+		if !progress {
+			break
+		}
+	}
+	grace := c.IntentGrace
+	if grace == 0 {
+		grace = time.Hour
+	}
+	intents, err := c.Meta.StaleIntents(ctx, grace, 100)
+	if err != nil {
+		return st, fmt.Errorf("gc: stale intents: %w", err)
+	}
+	if len(intents) > 0 {
+		nodes, err := c.Meta.ListNodes(ctx)
+		if err != nil {
+			return st, fmt.Errorf("gc: list nodes: %w", err)
+		}
+		addr := map[string]string{}
+		for _, n := range nodes {
+			addr[n.ID] = n.Addr
+		}
+		for _, in := range intents {
+			if in.BlobID != nil {
+				place := make([]nodeRef, len(in.NodeIDs))
+				for i, id := range in.NodeIDs {
+					place[i] = nodeRef{ID: id, Addr: addr[id]}
+				}
+				if err := c.deleteRefs(ctx, *in.BlobID, place); err != nil {
+					st.Failed++
+					c.Log.Warn().Err(err).Msg("gc: shards of an uncommitted write not deleted; will retry")
+					continue
+				}
+			}
+			// Without a blob ID the write never finished: nodes dropped
+			// its partial shards when the stream broke.
+			if err := c.Meta.DeleteIntent(ctx, in.Nonce); err != nil {
+				return st, fmt.Errorf("gc: delete intent: %w", err)
+			}
+			st.Intents++
+		}
+	}
+	return st, nil
+}
+
+type nodeRef struct{ ID, Addr string }
+
+func (c *Collector) deleteShards(ctx context.Context, id integrity.ID, place []placement.Node) error {
+	refs := make([]nodeRef, len(place))
+	for i, p := range place {
+		refs[i] = nodeRef{ID: p.ID, Addr: p.Addr}
+	}
+	return c.deleteRefs(ctx, id, refs)
+}
+
+// deleteRefs deletes every shard of blob id; a shard already gone counts
+// as deleted. A node without a known address fails the round for this blob.
+func (c *Collector) deleteRefs(ctx context.Context, id integrity.ID, place []nodeRef) error {
+	var errs []error
+	for i, n := range place {
+		if n.Addr == "" {
+			errs = append(errs, fmt.Errorf("shard %d: node %q has no address", i, n.ID))
+			continue
+		}
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.Client.DeleteShard(dctx, n.Addr, id, i)
+		cancel()
+		if err != nil && !errors.Is(err, node.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("shard %d on %s: %w", i, n.Addr, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run collects every Interval until ctx is done.
+func (c *Collector) Run(ctx context.Context) {
+	iv := c.Interval
+	if iv == 0 {
+		iv = 5 * time.Second
+	}
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	for {
+		st, err := c.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			c.Log.Warn().Err(err).Msg("gc round failed")
+		}
+		if st.Blobs+st.Intents > 0 {
+			c.Log.Info().Int("blobs", st.Blobs).Int("intents", st.Intents).Int("failed", st.Failed).Msg("gc round")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/s3api/gateway"
+)
+
+var serverCommand = &command{
+	name:    "server",
+	summary: "run the S3 gateway",
+	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE]",
+	run:     runServer,
+}
+
+// parseEC parses "K+M", e.g. "4+2".
+func parseEC(s string) (k, m int, err error) {
+	ks, ms, ok := strings.Cut(s, "+")
+	if ok {
+		k, err = strconv.Atoi(ks)
+		if err == nil {
+			m, err = strconv.Atoi(ms)
+		}
+	}
+	if !ok || err != nil {
+		return 0, 0, usageErrorf("--ec %q: want K+M, e.g. 4+2", s)
+	}
+	return k, m, nil
+}
+
+func runServer(ctx context.Context, c *command, env *environ, args []string) error {
+	fs := newFlagSet(c, env)
+	listen := fs.String("listen", "127.0.0.1:9000", "`address` to serve S3 on")
+	dbURL := fs.String("database-url", env.getenv("DATABASE_URL"), "PostgreSQL `url` (default $DATABASE_URL)")
+	nodes := fs.String("nodes", "", "comma-separated storage node `addresses` to register")
+	ec := fs.String("ec", "4+2", "erasure code of new blobs: `K+M` data and parity shards")
+	stripe := fs.Int("stripe-size", codec.DefaultStripeSize, "data `bytes` per stripe")
+	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM)")
+	key := fs.String("tls-key", "", "private key `file` (PEM) for --tls-cert")
+	region := fs.String("region", "us-east-1", "`region` the gateway reports")
+	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
+	level := fs.String("log-level", "info", "log `level`: trace, debug, info, warn, error or disabled")
+	gcEvery := fs.Duration("gc-interval", 5*time.Second, "`interval` between garbage collection rounds")
+	grace := fs.Duration("intent-grace", time.Hour, "`age` after which an uncommitted write is collected")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if *dbURL == "" {
+		return usageErrorf("no database: set DATABASE_URL or pass --database-url")
+	}
+	if (*cert == "") != (*key == "") {
+		return usageErrorf("--tls-cert and --tls-key go together")
+	}
+	k, m, err := parseEC(*ec)
+	if err != nil {
+		return err
+	}
+	params := codec.Params{Kind: codec.ReedSolomon, K: k, M: m, StripeSize: *stripe}
+	if err := params.Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
+	log, err := newLogger(env.stderr, *level)
+	if err != nil {
+		return err
+	}
+	secret, err := clusterSecret(env, *secretFile)
+	if err != nil {
+		return err
+	}
+	var seeds []string
+	for _, a := range strings.Split(*nodes, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			seeds = append(seeds, a)
+		}
+	}
+	cfg := gateway.Config{
+		Listen: *listen, DatabaseURL: *dbURL, Secret: secret, Params: params, Nodes: seeds,
+		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
+		GCInterval: *gcEvery, IntentGrace: *grace,
+	}
+	err = gateway.Run(ctx, cfg)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return nil
+	}
+	if err == nil {
+		err = fmt.Errorf("stopped unexpectedly")
+	}
+	log.Error().Err(err).Str("listen", *listen).Msg("S3 gateway failed")
+	return errLogged
+}

@@ -1,0 +1,68 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkListObjects lists a page of 1000 entries from the middle of
+// buckets of 1,000 and 1,000,000 keys, without and with a delimiter. Keys
+// are "DDDDD/FFFFF.dat" in min(keys, 2000) directories, so with delimiter
+// "/" the 1M-key page is 1000 common prefixes that each hide 500 keys: a
+// page must cost the same whatever the bucket's size.
+func BenchmarkListObjects(b *testing.B) {
+	ctx := context.Background()
+	s := newStore(b)
+	sizes := []int{1000, 1000000}
+	for _, n := range sizes {
+		start := time.Now()
+		bucket := fmt.Sprintf("keys%d", n)
+		mustCreateBucket(b, s, bucket)
+		dirs := min(n, 2000)
+		exec(b, s, `INSERT INTO objects (bucket, key, size, etag)
+			SELECT $1, lpad((i / $3)::text, 5, '0') || '/' || lpad((i % $3)::text, 5, '0') || '.dat',
+				1024, '"0123456789abcdef0123456789abcdef"'
+			FROM generate_series(0, $2 - 1) i`, bucket, n, n/dirs)
+		exec(b, s, `VACUUM ANALYZE objects`)
+		b.Logf("loaded %d keys in %v", n, time.Since(start).Round(time.Millisecond))
+	}
+
+	for _, n := range sizes {
+		bucket := fmt.Sprintf("keys%d", n)
+		dirs := min(n, 2000)
+		perDir := n / dirs
+		key := func(i int) string { return fmt.Sprintf("%05d/%05d.dat", i/perDir, i%perDir) }
+		// Start so that the page of 1000 is centred in the bucket.
+		flatAfter, dirAfter := "", ""
+		if i := n/2 - 500; i > 0 {
+			flatAfter = key(i - 1)
+		}
+		if d := dirs/2 - 500; d > 0 {
+			dirAfter = fmt.Sprintf("%05d/", d-1)
+		}
+		for _, c := range []struct {
+			name string
+			p    ListParams
+		}{
+			{"flat", ListParams{Bucket: bucket, StartAfter: flatAfter, MaxKeys: 1000}},
+			{"delimiter", ListParams{Bucket: bucket, Delimiter: "/", StartAfter: dirAfter, MaxKeys: 1000}},
+		} {
+			b.Run(fmt.Sprintf("keys=%d/%s", n, c.name), func(b *testing.B) {
+				var entries int
+				for b.Loop() {
+					res, err := s.ListObjects(ctx, c.p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					entries = len(res.Objects) + len(res.CommonPrefixes)
+				}
+				if entries < 999 {
+					b.Fatalf("page of %d entries, want 1000", entries)
+				}
+				b.ReportMetric(float64(entries), "entries/page")
+			})
+		}
+	}
+}

@@ -1,0 +1,57 @@
+package metadata
+
+import (
+	"fmt"
+
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/placement"
+)
+
+// shardsOfBlob is a lateral subquery giving blob b's shards in index order
+// as three arrays: idx, node_ids and addrs (empty for unknown nodes).
+const shardsOfBlob = `
+	SELECT array_agg(s.idx ORDER BY s.idx) AS idx,
+		array_agg(s.node_id ORDER BY s.idx) AS node_ids,
+		array_agg(COALESCE(n.addr, '') ORDER BY s.idx) AS addrs
+	FROM shards s LEFT JOIN nodes n ON n.id = s.node_id
+	WHERE s.blob_id = b.id`
+
+// blobRow is a blob as a query returns it: blobs.id, blobs.manifest and
+// the arrays of shardsOfBlob.
+type blobRow struct {
+	id       []byte
+	manifest []byte
+	idx      []int32
+	nodeIDs  []string
+	addrs    []string
+}
+
+// decode checks the row and turns it into a Blob: the manifest must hash
+// to the ID and every shard must have a node.
+func (r *blobRow) decode() (Blob, error) {
+	var b Blob
+	if len(r.id) != len(b.ID) {
+		return Blob{}, fmt.Errorf("blob ID of %d bytes", len(r.id))
+	}
+	copy(b.ID[:], r.id)
+	m, err := integrity.UnmarshalManifest(r.manifest)
+	if err != nil {
+		return Blob{}, fmt.Errorf("blob %s: %w", b.ID, err)
+	}
+	if id := m.ID(); id != b.ID {
+		return Blob{}, fmt.Errorf("blob %s: stored manifest hashes to %s", b.ID, id)
+	}
+	b.Manifest = m
+	n := m.Params.K + m.Params.M
+	if len(r.idx) != n || len(r.nodeIDs) != n || len(r.addrs) != n {
+		return Blob{}, fmt.Errorf("blob %s: %d shard rows for %d shards", b.ID, len(r.idx), n)
+	}
+	b.Placement = make([]placement.Node, n)
+	for i := range b.Placement {
+		if int(r.idx[i]) != i {
+			return Blob{}, fmt.Errorf("blob %s: shard %d missing", b.ID, i)
+		}
+		b.Placement[i] = placement.Node{ID: r.nodeIDs[i], Addr: r.addrs[i]}
+	}
+	return b, nil
+}

@@ -1,0 +1,81 @@
+package metadata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// CreateBucket implements Store.
+func (s *Postgres) CreateBucket(ctx context.Context, name string) error {
+	if err := checkText("bucket name", name); err != nil || name == "" {
+		return fmt.Errorf("metadata: create bucket %q: invalid name", name)
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO buckets (name) VALUES ($1) ON CONFLICT DO NOTHING`, name)
+	if err != nil {
+		return fmt.Errorf("metadata: create bucket %s: %w", name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: %s", ErrBucketExists, name)
+	}
+	return nil
+}
+
+// DeleteBucket implements Store.
+func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
+	var deleted, exists bool
+	err := s.pool.QueryRow(ctx, `
+		WITH d AS (
+			DELETE FROM buckets WHERE name = $1
+			AND NOT EXISTS (SELECT 1 FROM objects WHERE bucket = $1)
+			AND NOT EXISTS (SELECT 1 FROM multipart_uploads WHERE bucket = $1)
+			RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM buckets WHERE name = $1)`,
+		name).Scan(&deleted, &exists)
+	if code, _ := pgCode(err); code == codeForeignKey {
+		// An object or upload was committed while we deleted.
+		return fmt.Errorf("%w: %s", ErrBucketNotEmpty, name)
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("metadata: delete bucket %s: %w", name, err)
+	case deleted:
+		return nil
+	case exists:
+		return fmt.Errorf("%w: %s", ErrBucketNotEmpty, name)
+	default:
+		return fmt.Errorf("%w: %s", ErrNoSuchBucket, name)
+	}
+}
+
+// GetBucket implements Store.
+func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
+	b := Bucket{Name: name}
+	err := s.pool.QueryRow(ctx, `SELECT created_at FROM buckets WHERE name = $1`, name).Scan(&b.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Bucket{}, fmt.Errorf("%w: %s", ErrNoSuchBucket, name)
+	}
+	if err != nil {
+		return Bucket{}, fmt.Errorf("metadata: get bucket %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// ListBuckets implements Store.
+func (s *Postgres) ListBuckets(ctx context.Context) ([]Bucket, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name, created_at FROM buckets ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: list buckets: %w", err)
+	}
+	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Bucket, error) {
+		var b Bucket
+		err := r.Scan(&b.Name, &b.CreatedAt)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metadata: list buckets: %w", err)
+	}
+	return bs, nil
+}

@@ -1,0 +1,94 @@
+package metadata
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"testing"
+
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// newStore opens a store on a fresh database.
+func newStore(t testing.TB) *Postgres {
+	t.Helper()
+	s, err := Open(context.Background(), pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// newBlob returns a blob of size bytes coded RS(2+1) and placed on nodes
+// n0, n1, n2, with a random nonce, so every call gives a new ID.
+func newBlob(t testing.TB, size int64) Blob {
+	t.Helper()
+	m := &integrity.Manifest{
+		Params:     codec.Params{Kind: codec.ReedSolomon, K: 2, M: 1, StripeSize: 1 << 20},
+		Size:       size,
+		ShardRoots: make([]integrity.Hash, 3),
+	}
+	rand.Read(m.Nonce[:])
+	for i := range m.ShardRoots {
+		rand.Read(m.ShardRoots[i][:])
+	}
+	b := Blob{ID: m.ID(), Manifest: m}
+	for i := range 3 {
+		b.Placement = append(b.Placement, placement.Node{ID: fmt.Sprintf("n%d", i)})
+	}
+	return b
+}
+
+// newObject returns an object in bucket b at key whose parts have the given
+// sizes, each in a new blob.
+func newObject(t testing.TB, b, key string, sizes ...int64) Object {
+	t.Helper()
+	obj := Object{Bucket: b, Key: key, ETag: `"etag"`}
+	for i, sz := range sizes {
+		obj.Parts = append(obj.Parts, Part{Number: i + 1, Size: sz, Blob: newBlob(t, sz)})
+		obj.Size += sz
+	}
+	return obj
+}
+
+// count runs a SELECT count(*) ... query.
+func count(t testing.TB, s *Postgres, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// exec runs a statement.
+func exec(t testing.TB, s *Postgres, sql string, args ...any) {
+	t.Helper()
+	if _, err := s.pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// mustCreateBucket creates bucket name.
+func mustCreateBucket(t testing.TB, s *Postgres, name string) {
+	t.Helper()
+	if err := s.CreateBucket(context.Background(), name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustPut stores obj and returns whether it replaced one.
+func mustPut(t testing.TB, s *Postgres, obj Object) bool {
+	t.Helper()
+	replaced, err := s.PutObject(context.Background(), obj, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return replaced
+}

@@ -1,0 +1,176 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// listKeysSQL pages through keys without a delimiter: one index range scan.
+// $2 is the inclusive lower bound; the variant with $4 stops at the end of
+// the prefix's range so a sparse prefix does not scan the rest of the
+// bucket.
+const (
+	listKeysSQL = `
+		SELECT key, size, etag, last_modified FROM objects
+		WHERE bucket = $1 AND key >= $2
+		ORDER BY key LIMIT $3`
+	listKeysBoundedSQL = `
+		SELECT key, size, etag, last_modified FROM objects
+		WHERE bucket = $1 AND key >= $2 AND key < $4
+		ORDER BY key LIMIT $3`
+)
+
+// listWalkSQL pages through keys with a delimiter. Each step of the
+// recursion is one index probe for the first key at or after a cursor: the
+// key itself, if it holds no delimiter after the prefix, is the next entry
+// and the cursor moves just past it (key || chr(1); NUL cannot occur, so
+// nothing sorts between); otherwise its common prefix is the entry and the
+// cursor jumps to floe_prefix_end(common prefix), past every key under it
+// without reading them. $2 is the inclusive lower bound, $3 the prefix, $4
+// the delimiter and $5 the number of entries wanted.
+const listWalkSQL = `
+	WITH RECURSIVE walk (n, key, cp, size, etag, last_modified) AS (
+		SELECT 1, o.key, floe_common_prefix(o.key, $3, $4), o.size, o.etag, o.last_modified
+		FROM (SELECT key, size, etag, last_modified FROM objects
+			WHERE bucket = $1 AND key >= $2
+			ORDER BY key LIMIT 1) o
+		WHERE starts_with(o.key, $3)
+	UNION ALL
+		SELECT w.n + 1, o.key, floe_common_prefix(o.key, $3, $4), o.size, o.etag, o.last_modified
+		FROM walk w
+		CROSS JOIN LATERAL (SELECT key, size, etag, last_modified FROM objects
+			WHERE bucket = $1 AND key >= (CASE WHEN w.cp IS NULL THEN w.key || chr(1)
+				ELSE floe_prefix_end(w.cp) END) COLLATE "C"
+			ORDER BY key LIMIT 1) o
+		WHERE w.n < $5 AND starts_with(o.key, $3)
+	)
+	SELECT key, cp, size, etag, last_modified FROM walk ORDER BY n`
+
+// ListObjects implements Store. Keys and common prefixes count together
+// toward MaxKeys, in byte order. The cost of a page is proportional to the
+// entries it returns, not to the keys it skips.
+func (s *Postgres) ListObjects(ctx context.Context, p ListParams) (ListResult, error) {
+	for _, f := range []struct{ what, s string }{{"prefix", p.Prefix}, {"delimiter", p.Delimiter}, {"start-after", p.StartAfter}} {
+		if err := checkText(f.what, f.s); err != nil {
+			return ListResult{}, fmt.Errorf("metadata: list %s: %w", p.Bucket, err)
+		}
+	}
+	if p.MaxKeys < 0 {
+		return ListResult{}, fmt.Errorf("metadata: list %s: negative max-keys %d", p.Bucket, p.MaxKeys)
+	}
+	var res ListResult
+	if p.MaxKeys > 0 {
+		lower, ok := listStart(p)
+		if ok {
+			var err error
+			if res, err = s.list(ctx, p, lower); err != nil {
+				return ListResult{}, fmt.Errorf("metadata: list %s: %w", p.Bucket, err)
+			}
+		}
+	}
+	if len(res.Objects) == 0 && len(res.CommonPrefixes) == 0 {
+		// Only an empty page needs the bucket checked: objects imply it.
+		if _, err := s.GetBucket(ctx, p.Bucket); err != nil {
+			return ListResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// list runs the query for p from the inclusive lower bound and fetches one
+// entry beyond MaxKeys to learn whether the listing is truncated.
+func (s *Postgres) list(ctx context.Context, p ListParams, lower string) (ListResult, error) {
+	limit := p.MaxKeys + 1
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	switch end, bounded := prefixEnd(p.Prefix); {
+	case p.Delimiter != "":
+		rows, err = s.pool.Query(ctx, listWalkSQL, p.Bucket, lower, p.Prefix, p.Delimiter, limit)
+	case bounded:
+		rows, err = s.pool.Query(ctx, listKeysBoundedSQL, p.Bucket, lower, limit, end)
+	default:
+		rows, err = s.pool.Query(ctx, listKeysSQL, p.Bucket, lower, limit)
+	}
+	if err != nil {
+		return ListResult{}, err
+	}
+	defer rows.Close()
+	var (
+		res       ListResult
+		n         int
+		key, etag string
+		cp        *string
+		size      int64
+		modified  time.Time
+	)
+	scan := []any{&key, &size, &etag, &modified}
+	if p.Delimiter != "" {
+		scan = []any{&key, &cp, &size, &etag, &modified}
+	}
+	for rows.Next() {
+		if err := rows.Scan(scan...); err != nil {
+			return ListResult{}, err
+		}
+		if n++; n > p.MaxKeys {
+			res.IsTruncated = true
+			break
+		}
+		if cp != nil {
+			res.CommonPrefixes = append(res.CommonPrefixes, *cp)
+			res.NextStartAfter = *cp
+			continue
+		}
+		res.Objects = append(res.Objects, Object{Bucket: p.Bucket, Key: key, Size: size, ETag: etag, LastModified: modified})
+		res.NextStartAfter = key
+	}
+	rows.Close()
+	return res, rows.Err()
+}
+
+// listStart returns the inclusive lower bound of p's listing: the least
+// string that is at or after Prefix and after StartAfter, and, when
+// StartAfter is itself a common prefix of the listing, after every key
+// under it. ok is false when no key can follow.
+func listStart(p ListParams) (lower string, ok bool) {
+	lower = p.Prefix
+	if p.StartAfter == "" {
+		return lower, true
+	}
+	after := p.StartAfter + "\x01" // the least string greater than StartAfter
+	if p.Delimiter != "" && strings.HasPrefix(p.StartAfter, p.Prefix) {
+		rest := p.StartAfter[len(p.Prefix):]
+		if i := strings.Index(rest, p.Delimiter); i >= 0 && i+len(p.Delimiter) == len(rest) {
+			if after, ok = prefixEnd(p.StartAfter); !ok {
+				return "", false
+			}
+		}
+	}
+	return max(lower, after), true
+}
+
+// prefixEnd returns the least string greater than every string starting
+// with p in byte order, for an exclusive upper bound of p's range: p with
+// its last code point that is not U+10FFFF incremented and the rest
+// dropped. ok is false when there is none (p empty or all U+10FFFF). It
+// must agree with the SQL function floe_prefix_end.
+func prefixEnd(p string) (end string, ok bool) {
+	for p != "" {
+		r, size := utf8.DecodeLastRuneInString(p)
+		p = p[:len(p)-size]
+		if r < utf8.MaxRune {
+			r++
+			if r == 0xD800 { // surrogates are not valid in UTF-8
+				r = 0xE000
+			}
+			return p + string(r), true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,185 @@
+package metadata
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/placement"
+)
+
+// Errors returned by Store methods, possibly wrapped: test with errors.Is.
+var (
+	ErrNoSuchBucket   = errors.New("metadata: no such bucket")
+	ErrBucketExists   = errors.New("metadata: bucket already exists")
+	ErrBucketNotEmpty = errors.New("metadata: bucket not empty")
+	ErrNoSuchKey      = errors.New("metadata: no such key")
+	ErrNoSuchUpload   = errors.New("metadata: no such upload")
+	// ErrInvalidKey: an object key, or a listing's prefix, delimiter or
+	// start-after, is not valid UTF-8 or contains NUL; or a key is empty.
+	ErrInvalidKey = errors.New("metadata: invalid key")
+	// ErrKeyTooLong: an object key is longer than MaxKeyLen bytes.
+	ErrKeyTooLong = errors.New("metadata: key too long")
+	// ErrIntentExpired: PutObject or SetIntentBlob named a write intent
+	// that does not exist or that garbage collection has claimed. The
+	// write's blobs may be deleted at any moment, so it must fail.
+	ErrIntentExpired = errors.New("metadata: write intent expired or unknown")
+	// ErrSchemaTooNew: the database was migrated by a newer Floe.
+	ErrSchemaTooNew = errors.New("metadata: database schema is newer than this binary")
+)
+
+// MaxKeyLen is the longest object key in bytes, as in S3.
+const MaxKeyLen = 1024
+
+// Node states.
+const (
+	NodeAlive    = "alive"    // takes new shards and serves reads
+	NodeSuspect  = "suspect"  // missed heartbeats; readers try it last
+	NodeDead     = "dead"     // gone; its shards need repair
+	NodeDraining = "draining" // serves reads, takes no new shards
+)
+
+// Bucket is a bucket's metadata.
+type Bucket struct {
+	Name      string
+	CreatedAt time.Time
+}
+
+// Object is an object's metadata. Its bytes are the concatenation of its
+// parts' blobs in part order.
+type Object struct {
+	Bucket string
+	Key    string
+	Size   int64
+	ETag   string
+	// Headers stored with the object and returned on GET; empty means
+	// unset.
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	Expires            string
+	UserMeta           map[string]string // x-amz-meta-*; nil when there is none
+	// LastModified is set by the store when PutObject is given the zero
+	// time. PostgreSQL keeps microseconds.
+	LastModified time.Time
+	Parts        []Part // in part order; none for an empty object
+}
+
+// Part is one part of an object, held in one blob.
+type Part struct {
+	Number int // 1 for a single PUT; the upload's part number for multipart
+	Size   int64
+	Blob   Blob
+}
+
+// Blob is an erasure-coded blob and where its shards are.
+type Blob struct {
+	ID       integrity.ID
+	Manifest *integrity.Manifest
+	// Placement[i] is the node holding shard i. Addr is the node's current
+	// address from the nodes table, empty if the node is not registered.
+	Placement []placement.Node
+}
+
+// NodeInfo is a storage node's registration.
+type NodeInfo struct {
+	ID            string
+	Addr          string
+	State         string // one of the Node* constants
+	LastHeartbeat time.Time
+	CapacityBytes int64
+	FreeBytes     int64
+}
+
+// Intent is a write intent: a blob whose shards may have been written to
+// NodeIDs but that no object references yet.
+type Intent struct {
+	Nonce     []byte
+	NodeIDs   []string      // shard i's node, as RecordIntent was told
+	BlobID    *integrity.ID // nil until SetIntentBlob
+	CreatedAt time.Time
+}
+
+// ListParams selects the objects ListObjects returns.
+type ListParams struct {
+	Bucket    string
+	Prefix    string // only keys starting with Prefix
+	Delimiter string // if not empty, roll keys up into common prefixes
+	// StartAfter lists entries (keys or common prefixes) after it in byte
+	// order only. A common prefix equal to StartAfter is not returned again,
+	// nor are the keys under it.
+	StartAfter string
+	MaxKeys    int // keys plus common prefixes to return; 0 returns none
+}
+
+// ListResult is one page of a listing.
+type ListResult struct {
+	// Objects have Bucket, Key, Size, ETag and LastModified set, not Parts.
+	Objects        []Object
+	CommonPrefixes []string
+	// IsTruncated reports that entries follow; list again with StartAfter
+	// set to NextStartAfter to get them.
+	IsTruncated bool
+	// NextStartAfter is the last key or common prefix returned, whichever
+	// is greater (empty if none was).
+	NextStartAfter string
+}
+
+// Store is Floe's metadata store. Every method that changes several rows
+// does so in one transaction.
+type Store interface {
+	// CreateBucket creates an empty bucket; ErrBucketExists if it exists.
+	CreateBucket(ctx context.Context, name string) error
+	// DeleteBucket deletes an empty bucket: ErrBucketNotEmpty if it holds
+	// an object or a multipart upload, ErrNoSuchBucket if it is missing.
+	DeleteBucket(ctx context.Context, name string) error
+	// GetBucket returns a bucket, or ErrNoSuchBucket.
+	GetBucket(ctx context.Context, name string) (Bucket, error)
+	// ListBuckets returns every bucket in name order.
+	ListBuckets(ctx context.Context) ([]Bucket, error)
+
+	// RecordIntent records that a blob with this nonce is about to be
+	// written to nodeIDs (shard order); call it before writing any shard.
+	RecordIntent(ctx context.Context, nonce []byte, nodeIDs []string) error
+	// SetIntentBlob records the ID of the blob the intent's write produced.
+	SetIntentBlob(ctx context.Context, nonce []byte, id integrity.ID) error
+
+	// PutObject creates or replaces obj with its parts, and deletes the
+	// write intents of nonces; it reports whether an object was replaced.
+	// The replaced object's blobs are queued for deletion.
+	PutObject(ctx context.Context, obj Object, nonces [][]byte) (replaced bool, err error)
+	// GetObject returns an object with its parts, manifests and placement.
+	GetObject(ctx context.Context, bucket, key string) (Object, error)
+	// DeleteObject deletes an object, queueing its blobs for deletion, and
+	// reports whether it existed.
+	DeleteObject(ctx context.Context, bucket, key string) (existed bool, err error)
+	// ListObjects returns one page of a bucket's objects in key order.
+	ListObjects(ctx context.Context, p ListParams) (ListResult, error)
+
+	// ClaimDeletions leases up to limit queued blobs to the caller, who
+	// must delete their shards and then call FinishDeletion. A blob whose
+	// lease runs out is handed out again.
+	ClaimDeletions(ctx context.Context, limit int) ([]Blob, error)
+	// FinishDeletion forgets a queued blob whose shards are gone.
+	FinishDeletion(ctx context.Context, id integrity.ID) error
+	// StaleIntents leases up to limit intents older than olderThan to the
+	// caller, who must delete what the write left on the nodes and then
+	// call DeleteIntent. A leased intent can no longer be committed.
+	StaleIntents(ctx context.Context, olderThan time.Duration, limit int) ([]Intent, error)
+	// DeleteIntent forgets an intent.
+	DeleteIntent(ctx context.Context, nonce []byte) error
+
+	// UpsertNode registers a node or records its heartbeat.
+	UpsertNode(ctx context.Context, n NodeInfo) error
+	// ListNodes returns every registered node in ID order.
+	ListNodes(ctx context.Context) ([]NodeInfo, error)
+	// LiveNodes returns the nodes that may take new shards: alive, with a
+	// heartbeat within maxAge.
+	LiveNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error)
+
+	// Close releases the store's connections.
+	Close()
+}

@@ -1,0 +1,154 @@
+package s3api
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/floe-s3/floe/s3api/checksum"
+	"github.com/floe-s3/floe/s3api/chunked"
+	"github.com/floe-s3/floe/s3api/s3err"
+)
+
+// MaxObjectSize is the largest single PUT S3 accepts (5 GiB).
+const MaxObjectSize = 5 << 30
+
+// objectBody is a PUT's payload, decoded and checked as it streams.
+type objectBody struct {
+	r        io.Reader // yields exactly the payload; fails instead of EOF on any mismatch
+	size     int64     // declared payload size
+	md5      hash.Hash // of the payload, for the ETag
+	checksum *checksum.Reader
+	n        *int64 // payload bytes read so far
+}
+
+// ETag is the quoted hex MD5 of the payload; valid after r hit EOF.
+func (b *objectBody) ETag() string { return `"` + hex.EncodeToString(b.md5.Sum(nil)) + `"` }
+
+// newObjectBody unwraps aws-chunked framing and sets up the checks a PUT's
+// headers (or trailers) ask for: Content-MD5, x-amz-checksum-*, and the
+// declared length.
+func newObjectBody(r *http.Request) (*objectBody, error) {
+	var body io.Reader = r.Body
+	size := r.ContentLength
+	var cr *chunked.Reader
+	if opts, ok := chunked.OptionsFor(r.Header.Get("X-Amz-Content-Sha256")); ok {
+		opts.DeclaredTrailers = chunked.ParseTrailerHeader(r.Header.Get("X-Amz-Trailer"))
+		dl := r.Header.Get("X-Amz-Decoded-Content-Length")
+		n, err := strconv.ParseInt(dl, 10, 64)
+		if err != nil || n < 0 {
+			return nil, s3err.Errorf(s3err.MissingContentLength, "aws-chunked upload needs x-amz-decoded-content-length, got %q", dl)
+		}
+		opts.DecodedLength, size = n, n
+		cr = chunked.NewReader(r.Body, opts)
+		body = cr
+	} else if size < 0 {
+		return nil, s3err.New(s3err.MissingContentLength, "you must provide the Content-Length HTTP header")
+	}
+	if size > MaxObjectSize {
+		return nil, s3err.Errorf(s3err.EntityTooLarge, "%d bytes exceed the %d-byte limit of a single PUT", size, int64(MaxObjectSize))
+	}
+	ob := &objectBody{size: size, md5: md5.New(), n: new(int64)}
+	body = &countingReader{r: body, n: ob.n}
+	body = io.TeeReader(body, ob.md5)
+
+	// An additional checksum, in a header or (aws-chunked) a trailer.
+	for _, a := range checksum.Algorithms {
+		want := r.Header.Get(a.Header())
+		inTrailer := cr != nil && containsFold(chunked.ParseTrailerHeader(r.Header.Get("X-Amz-Trailer")), a.Header())
+		if want == "" && !inTrailer {
+			continue
+		}
+		if ob.checksum != nil {
+			return nil, s3err.New(s3err.InvalidRequest, "expecting a single x-amz-checksum- header")
+		}
+		var err error
+		if inTrailer {
+			ob.checksum, err = checksum.NewReaderFunc(body, a, func() string { return cr.Trailers()[a.Header()] })
+		} else {
+			ob.checksum, err = checksum.NewReader(body, a, want)
+		}
+		if err != nil {
+			return nil, err
+		}
+		body = ob.checksum
+	}
+	if v := r.Header.Get("Content-Md5"); v != "" || len(r.Header.Values("Content-Md5")) > 0 {
+		want, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(want) != md5.Size {
+			return nil, s3err.New(s3err.InvalidDigest, "the Content-MD5 you specified is not valid")
+		}
+		body = &md5Check{r: body, h: ob.md5, want: want}
+	}
+	ob.r = &lengthCheck{r: body, n: ob.n, want: size}
+	return ob, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// countingReader counts bytes and turns transport failures into
+// IncompleteBody, keeping S3 errors (bad framing, bad signature) as they are.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	if err != nil && err != io.EOF {
+		var se *s3err.Error
+		if !errors.As(err, &se) {
+			err = s3err.Errorf(s3err.IncompleteBody, "reading the request body: %w", err)
+		}
+	}
+	return n, err
+}
+
+// md5Check fails at EOF if the payload's MD5 is not want.
+type md5Check struct {
+	r    io.Reader
+	h    hash.Hash
+	want []byte
+}
+
+func (m *md5Check) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if err == io.EOF && !bytes.Equal(m.h.Sum(nil), m.want) {
+		return n, s3err.New(s3err.BadDigest, "the Content-MD5 you specified did not match what we received")
+	}
+	return n, err
+}
+
+// lengthCheck fails at EOF unless exactly want bytes came.
+type lengthCheck struct {
+	r    io.Reader
+	n    *int64
+	want int64
+}
+
+func (l *lengthCheck) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if *l.n > l.want {
+		return n, s3err.Errorf(s3err.IncompleteBody, "body longer than the declared %d bytes", l.want)
+	}
+	if err == io.EOF && *l.n != l.want {
+		return n, s3err.Errorf(s3err.IncompleteBody, "body has %d of the declared %d bytes", *l.n, l.want)
+	}
+	return n, err
+}
+

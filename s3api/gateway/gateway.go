@@ -1,0 +1,108 @@
+// Package gateway assembles and runs a Floe S3 gateway: the metadata store,
+// the blob store over the storage nodes, the background node monitor and
+// garbage collector, and the S3 HTTP(S) server.
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/gc"
+	"github.com/floe-s3/floe/backend/membership"
+	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api"
+	"github.com/rs/zerolog"
+)
+
+// Config is a gateway's configuration.
+type Config struct {
+	Listen      string // host:port of the S3 endpoint
+	DatabaseURL string // PostgreSQL connection string
+	Secret      []byte // cluster secret shared with the storage nodes
+	Params      codec.Params
+	Nodes       []string // storage node addresses to register (more may be registered already)
+	TLSCert     string   // serve HTTPS with this certificate and key when set
+	TLSKey      string
+	Region      string
+	Logger      zerolog.Logger
+	// GCInterval and IntentGrace tune garbage collection (see package gc).
+	GCInterval  time.Duration
+	IntentGrace time.Duration
+	// Ready, if set, receives the endpoint URL once the gateway serves.
+	Ready chan<- string
+}
+
+// Run serves the S3 API until ctx is done.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	meta, err := metadata.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("gateway: metadata: %w", err)
+	}
+	defer meta.Close()
+	client := node.NewClient(cfg.Secret, nil)
+	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params}, log)
+
+	mon := &membership.Monitor{Meta: meta, Client: client, Seeds: cfg.Nodes, Log: log}
+	if err := mon.PollOnce(ctx); err != nil {
+		return fmt.Errorf("gateway: first node poll: %w", err)
+	}
+	col := &gc.Collector{Meta: meta, Client: client, Interval: cfg.GCInterval, IntentGrace: cfg.IntentGrace, Log: log}
+
+	srv := &http.Server{
+		Handler:           s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Region: cfg.Region, Logger: log}),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          nil,
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: listen: %w", err)
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("gateway: TLS key pair: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); mon.Run(bg) }()
+	go func() { defer wg.Done(); col.Run(bg) }()
+	defer func() { stopBG(); wg.Wait() }()
+
+	endpoint := scheme + "://" + ln.Addr().String()
+	log.Info().Str("endpoint", endpoint).Str("ec", cfg.Params.String()).Msg("S3 gateway serving")
+	if cfg.Ready != nil {
+		cfg.Ready <- endpoint
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("gateway: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("gateway: shutdown: %w", err)
+	}
+	return nil
+}

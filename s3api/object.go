@@ -1,0 +1,395 @@
+package s3api
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/httprange"
+	"github.com/floe-s3/floe/s3api/s3err"
+	"github.com/floe-s3/floe/s3api/s3xml"
+)
+
+// commitTimeout bounds the metadata commit that follows a blob write. It is
+// detached from the request: once the bytes are durable, a client hanging
+// up should not strand them.
+const commitTimeout = 30 * time.Second
+
+func checkKey(key string) error {
+	if len(key) > metadata.MaxKeyLen {
+		return s3err.Errorf(s3err.KeyTooLongError, "key of %d bytes exceeds %d", len(key), metadata.MaxKeyLen)
+	}
+	return nil
+}
+
+// putObject serves PutObject: the body becomes a new blob, then one
+// metadata transaction points the key at it (and queues the blob it
+// replaces for deletion).
+func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request) error {
+	if err := checkKey(req.key); err != nil {
+		return err
+	}
+	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
+		return err
+	}
+	obj := metadata.Object{Bucket: req.bucket, Key: req.key}
+	if err := headersToObject(r.Header, &obj); err != nil {
+		return err
+	}
+	body, err := newObjectBody(r)
+	if err != nil {
+		return err
+	}
+	part, nonce, err := s.writeBlob(r.Context(), body.r)
+	req.bytes = *body.n
+	if err != nil {
+		return err
+	}
+	obj.Size, obj.ETag = *body.n, body.ETag()
+	if part != nil {
+		obj.Parts = []metadata.Part{*part}
+	}
+	if err := s.commit(r.Context(), obj, nonce); err != nil {
+		return err
+	}
+	w.Header().Set("ETag", obj.ETag)
+	if body.checksum != nil {
+		w.Header().Set(body.checksum.Algorithm().Header(), body.checksum.Sum())
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// writeBlob stores everything r yields as one new blob, recording a write
+// intent first so a write that never gets committed is collected. An empty
+// payload needs no blob: it returns a nil part.
+func (s *Server) writeBlob(ctx context.Context, r io.Reader) (*metadata.Part, []byte, error) {
+	// Peek one byte: empty objects (directory markers and the like) are
+	// common and need no shards on six nodes.
+	var first [1]byte
+	n, err := io.ReadFull(r, first[:])
+	if err == io.EOF {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	r = io.MultiReader(strings.NewReader(string(first[:n])), r)
+
+	nodes, err := s.cfg.Meta.LiveNodes(ctx, s.cfg.NodeMaxAge)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := s.cfg.Blobs.Plan(nodes)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(plan.Placement))
+	for i, nd := range plan.Placement {
+		ids[i] = nd.ID
+	}
+	nonce := plan.Nonce[:]
+	if err := s.cfg.Meta.RecordIntent(ctx, nonce, ids); err != nil {
+		return nil, nil, err
+	}
+	res, err := s.cfg.Blobs.Write(ctx, plan, r)
+	if err != nil {
+		// Nothing of an abandoned write stays on the nodes; the intent goes too.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+		defer cancel()
+		if derr := s.cfg.Meta.DeleteIntent(dctx, nonce); derr != nil {
+			s.log.Warn().Err(derr).Msg("could not drop the intent of a failed write; GC will")
+		}
+		return nil, nil, err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := s.cfg.Meta.SetIntentBlob(cctx, nonce, res.ID); err != nil {
+		return nil, nil, err
+	}
+	return &metadata.Part{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{
+		ID: res.ID, Manifest: res.Manifest, Placement: res.Placement,
+	}}, nonce, nil
+}
+
+// commit points obj's key at its blobs in one transaction.
+func (s *Server) commit(ctx context.Context, obj metadata.Object, nonce []byte) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	var nonces [][]byte
+	if nonce != nil {
+		nonces = [][]byte{nonce}
+	}
+	_, err := s.cfg.Meta.PutObject(ctx, obj, nonces)
+	return err
+}
+
+// headersToObject copies the stored headers and user metadata of a PUT
+// (or a REPLACE copy) into obj.
+func headersToObject(h http.Header, obj *metadata.Object) error {
+	obj.ContentType = h.Get("Content-Type")
+	if obj.ContentType == "" {
+		obj.ContentType = "binary/octet-stream"
+	}
+	// aws-chunked is transport framing, not the object's encoding.
+	var enc []string
+	for _, e := range strings.Split(h.Get("Content-Encoding"), ",") {
+		if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "aws-chunked") {
+			enc = append(enc, e)
+		}
+	}
+	obj.ContentEncoding = strings.Join(enc, ",")
+	obj.ContentDisposition = h.Get("Content-Disposition")
+	obj.ContentLanguage = h.Get("Content-Language")
+	obj.CacheControl = h.Get("Cache-Control")
+	obj.Expires = h.Get("Expires")
+	obj.UserMeta = nil
+	size := 0
+	for name, vals := range h {
+		lower := strings.ToLower(name)
+		if !strings.HasPrefix(lower, "x-amz-meta-") {
+			continue
+		}
+		if obj.UserMeta == nil {
+			obj.UserMeta = map[string]string{}
+		}
+		k := strings.TrimPrefix(lower, "x-amz-meta-")
+		v := strings.Join(vals, ",")
+		obj.UserMeta[k] = v
+		size += len(k) + len(v)
+	}
+	if size > 2048 {
+		return s3err.Errorf(s3err.InvalidArgument, "user metadata of %d bytes exceeds 2 KB", size)
+	}
+	return nil
+}
+
+// setObjectHeaders writes obj's stored headers onto a GET or HEAD response.
+func setObjectHeaders(h http.Header, obj metadata.Object) {
+	h.Set("ETag", obj.ETag)
+	h.Set("Last-Modified", obj.LastModified.UTC().Format(http.TimeFormat))
+	h.Set("Accept-Ranges", "bytes")
+	set := func(k, v string) {
+		if v != "" {
+			h.Set(k, v)
+		}
+	}
+	set("Content-Type", obj.ContentType)
+	set("Content-Encoding", obj.ContentEncoding)
+	set("Content-Disposition", obj.ContentDisposition)
+	set("Content-Language", obj.ContentLanguage)
+	set("Cache-Control", obj.CacheControl)
+	set("Expires", obj.Expires)
+	for k, v := range obj.UserMeta {
+		h["X-Amz-Meta-"+k] = []string{v}
+	}
+}
+
+// getObject serves GetObject and HeadObject, with Range.
+func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request) error {
+	obj, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)
+	if errors.Is(err, metadata.ErrNoSuchKey) {
+		// S3 says NoSuchBucket when the bucket is what is missing.
+		if _, berr := s.cfg.Meta.GetBucket(r.Context(), req.bucket); berr != nil {
+			return berr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	start, length := int64(0), obj.Size
+	status := http.StatusOK
+	if rh := r.Header.Get("Range"); rh != "" {
+		st, n, ok, err := httprange.Parse(rh, obj.Size)
+		if err != nil {
+			w.Header().Set("Content-Range", httprange.Unsatisfied(obj.Size))
+			return err
+		}
+		if ok {
+			start, length, status = st, n, http.StatusPartialContent
+			w.Header().Set("Content-Range", httprange.ContentRange(st, n, obj.Size))
+		}
+	}
+	setObjectHeaders(w.Header(), obj)
+	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
+		return nil
+	}
+	rd := s.objectReader(r.Context(), obj, start, length)
+	defer rd.Close()
+	// Read the first bytes before committing to a status, so an unreadable
+	// object gets a proper error response rather than a broken body.
+	buf := make([]byte, min(length, 64<<10))
+	n, err := io.ReadFull(rd, buf)
+	if err != nil && !(err == io.EOF && length == 0) {
+		w.Header().Del("Content-Range")
+		return fmt.Errorf("read %s/%s: %w", req.bucket, req.key, err)
+	}
+	w.WriteHeader(status)
+	if _, err := w.Write(buf[:n]); err != nil {
+		return nil // the client left
+	}
+	if _, err := io.Copy(clientWriter{w}, rd); err != nil {
+		var ce clientError
+		if errors.As(err, &ce) {
+			return nil
+		}
+		return fmt.Errorf("read %s/%s: %w", req.bucket, req.key, err)
+	}
+	return nil
+}
+
+// clientError marks a failure writing to the client, which needs no
+// response (there is nobody to send it to).
+type clientError struct{ error }
+
+// clientWriter tags write errors as clientError.
+type clientWriter struct{ w io.Writer }
+
+func (c clientWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil {
+		err = clientError{err}
+	}
+	return n, err
+}
+
+// objectReader streams bytes [start, start+length) of obj across its parts.
+func (s *Server) objectReader(ctx context.Context, obj metadata.Object, start, length int64) io.ReadCloser {
+	return &partsReader{ctx: ctx, blobs: s.cfg.Blobs, parts: obj.Parts, pos: start, end: start + length}
+}
+
+// partsReader reads a byte range of an object made of several blobs,
+// opening each blob's reader only when the range reaches it.
+type partsReader struct {
+	ctx    context.Context
+	blobs  *blob.Store
+	parts  []metadata.Part
+	pos    int64 // object offset of the next byte
+	end    int64
+	base   int64 // object offset of parts[0]
+	cur    io.ReadCloser
+	curEnd int64
+}
+
+func (p *partsReader) Read(b []byte) (int, error) {
+	for {
+		if p.pos >= p.end {
+			return 0, io.EOF
+		}
+		if p.cur != nil {
+			n, err := p.cur.Read(b[:min(int64(len(b)), p.curEnd-p.pos)])
+			p.pos += int64(n)
+			if err == io.EOF || p.pos >= p.curEnd {
+				p.cur.Close()
+				p.cur = nil
+				err = nil
+			}
+			if n > 0 || err != nil {
+				return n, err
+			}
+			continue
+		}
+		if len(p.parts) == 0 {
+			return 0, fmt.Errorf("object metadata ends at %d, before %d", p.base, p.end)
+		}
+		part := p.parts[0]
+		partEnd := p.base + part.Size
+		if p.pos >= partEnd {
+			p.base, p.parts = partEnd, p.parts[1:]
+			continue
+		}
+		off := p.pos - p.base
+		n := min(partEnd, p.end) - p.pos
+		rd, err := p.blobs.NewReader(p.ctx, part.Blob.Manifest, part.Blob.Placement, off, n)
+		if err != nil {
+			return 0, err
+		}
+		p.cur, p.curEnd = rd, p.pos+n
+	}
+}
+
+func (p *partsReader) Close() error {
+	if p.cur != nil {
+		p.cur.Close()
+		p.cur = nil
+	}
+	return nil
+}
+
+func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, req *request) error {
+	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
+		return err
+	}
+	if _, err := s.cfg.Meta.DeleteObject(r.Context(), req.bucket, req.key); err != nil && !errors.Is(err, metadata.ErrNoSuchKey) {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// copyObject serves CopyObject: the gateway reads the source's blobs and
+// writes a new blob, so the client never carries the bytes, and the two
+// objects never share a blob (deleting one cannot free the other's data).
+func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request) error {
+	if err := checkKey(req.key); err != nil {
+		return err
+	}
+	sb, sk, err := copySource(r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return err
+	}
+	directive := strings.ToUpper(r.Header.Get("X-Amz-Metadata-Directive"))
+	if directive == "" {
+		directive = "COPY"
+	}
+	if directive != "COPY" && directive != "REPLACE" {
+		return s3err.Errorf(s3err.InvalidArgument, "unknown metadata directive %q", directive)
+	}
+	if sb == req.bucket && sk == req.key && directive == "COPY" {
+		return s3err.New(s3err.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
+		return err
+	}
+	src, err := s.cfg.Meta.GetObject(r.Context(), sb, sk)
+	if err != nil {
+		return err
+	}
+	dst := src
+	dst.Bucket, dst.Key, dst.Parts, dst.LastModified = req.bucket, req.key, nil, time.Time{}
+	if directive == "REPLACE" {
+		if err := headersToObject(r.Header, &dst); err != nil {
+			return err
+		}
+	}
+	rd := s.objectReader(r.Context(), src, 0, src.Size)
+	defer rd.Close()
+	h := md5.New()
+	part, nonce, err := s.writeBlob(r.Context(), io.TeeReader(rd, h))
+	if err != nil {
+		return err
+	}
+	dst.ETag = `"` + hex.EncodeToString(h.Sum(nil)) + `"`
+	if part != nil {
+		dst.Parts = []metadata.Part{*part}
+	}
+	if err := s.commit(r.Context(), dst, nonce); err != nil {
+		return err
+	}
+	got, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)
+	if err != nil {
+		return err
+	}
+	return s3xml.Write(w, http.StatusOK, s3xml.CopyObjectResult{ETag: s3xml.ETag(dst.ETag), LastModified: s3xml.Time(got.LastModified)})
+}

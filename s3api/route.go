@@ -1,0 +1,109 @@
+package s3api
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/floe-s3/floe/s3api/s3err"
+)
+
+// handler serves one S3 operation.
+type handler func(w http.ResponseWriter, r *http.Request, req *request) error
+
+// splitPath splits a path-style request path into bucket and key.
+func splitPath(p string) (bucket, key string) {
+	p = strings.TrimPrefix(p, "/")
+	bucket, key, _ = strings.Cut(p, "/")
+	return bucket, key
+}
+
+// subresources are the query parameters that select an S3 operation other
+// than the plain one. Any of them that Floe does not implement gets
+// NotImplemented: falling through to the plain handler would, say, turn a
+// PUT ?tagging into an overwrite of the object.
+var subresources = []string{
+	"accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location", "logging",
+	"metadataTable", "metrics", "notification", "object-lock", "ownershipControls",
+	"partNumber", "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
+	"requestPayment", "restore", "retention", "select", "select-type", "session", "tagging",
+	"torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website",
+}
+
+// route picks the handler for r. Only path-style addressing is served.
+func (s *Server) route(r *http.Request, req *request) (handler, error) {
+	q := r.URL.Query()
+	sub := ""
+	for _, name := range subresources {
+		if _, ok := q[name]; ok {
+			if sub != "" {
+				return nil, s3err.Errorf(s3err.InvalidRequest, "conflicting subresources %q and %q", sub, name)
+			}
+			sub = name
+		}
+	}
+	notImpl := func() (handler, error) {
+		what := r.Method
+		if sub != "" {
+			what += " ?" + sub
+		}
+		return nil, s3err.Errorf(s3err.NotImplemented, "%s is not implemented", what)
+	}
+	switch {
+	case req.bucket == "":
+		if r.Method == http.MethodGet && sub == "" {
+			return s.listBuckets, nil
+		}
+		if sub != "" {
+			return notImpl()
+		}
+		return nil, s3err.New(s3err.MethodNotAllowed, "the service endpoint only lists buckets")
+	case req.key == "":
+		switch {
+		case sub == "" && r.Method == http.MethodPut:
+			return s.createBucket, nil
+		case sub == "" && r.Method == http.MethodHead:
+			return s.headBucket, nil
+		case sub == "" && r.Method == http.MethodDelete:
+			return s.deleteBucket, nil
+		case sub == "" && r.Method == http.MethodGet:
+			return s.listObjects, nil
+		case sub == "location" && r.Method == http.MethodGet:
+			return s.getBucketLocation, nil
+		case sub == "delete" && r.Method == http.MethodPost:
+			return s.deleteObjects, nil
+		}
+		return notImpl()
+	default:
+		switch {
+		case sub == "" && r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
+			return s.copyObject, nil
+		case sub == "" && r.Method == http.MethodPut:
+			return s.putObject, nil
+		case sub == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			return s.getObject, nil
+		case sub == "" && r.Method == http.MethodDelete:
+			return s.deleteObject, nil
+		}
+		return notImpl()
+	}
+}
+
+// copySource parses X-Amz-Copy-Source: "[/]bucket/key[?versionId=...]",
+// URL-encoded.
+func copySource(h string) (bucket, key string, err error) {
+	path, query, _ := strings.Cut(h, "?")
+	if query != "" {
+		return "", "", s3err.New(s3err.NotImplemented, "copying a specific version is not implemented")
+	}
+	dec, uerr := url.PathUnescape(path)
+	if uerr != nil {
+		return "", "", s3err.Errorf(s3err.InvalidArgument, "bad x-amz-copy-source %q", h)
+	}
+	bucket, key = splitPath("/" + strings.TrimPrefix(dec, "/"))
+	if bucket == "" || key == "" {
+		return "", "", s3err.Errorf(s3err.InvalidArgument, "bad x-amz-copy-source %q", h)
+	}
+	return bucket, key, nil
+}

@@ -1,0 +1,178 @@
+// Package s3api is Floe's S3 HTTP frontend: it routes S3 requests, decodes
+// their bodies, and maps them onto the metadata store (package metadata) and
+// the erasure-coded blob store (package blob).
+//
+// A PUT travels: ServeHTTP → route → putObject (decode aws-chunked, verify
+// checksums, hash MD5) → blob.Store.Write (stripes → shards on nodes) →
+// metadata.Store.PutObject (one transaction points the key at the blob).
+package s3api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/s3err"
+	"github.com/rs/zerolog"
+)
+
+// Authenticator decides whether a request may proceed. The next milestone
+// plugs SigV4 verification in here; until then AcceptAll is used.
+type Authenticator interface {
+	// Authenticate returns an S3 error (AccessDenied, SignatureDoesNotMatch,
+	// ...) to refuse the request.
+	Authenticate(r *http.Request) error
+}
+
+// AcceptAll lets every request through, signed or not, without checking.
+type AcceptAll struct{}
+
+// Authenticate implements Authenticator.
+func (AcceptAll) Authenticate(*http.Request) error { return nil }
+
+// Config wires a Server to its stores.
+type Config struct {
+	Meta   metadata.Store
+	Blobs  *blob.Store
+	Auth   Authenticator // nil means AcceptAll
+	Region string        // reported by GetBucketLocation; default us-east-1
+	Logger zerolog.Logger
+	// NodeMaxAge is how fresh a node's heartbeat must be for it to take
+	// new shards (default 30s).
+	NodeMaxAge time.Duration
+}
+
+// Server serves the S3 API.
+type Server struct {
+	cfg Config
+	log zerolog.Logger
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Auth == nil {
+		cfg.Auth = AcceptAll{}
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.NodeMaxAge == 0 {
+		cfg.NodeMaxAge = 30 * time.Second
+	}
+	return &Server{cfg: cfg, log: cfg.Logger}
+}
+
+// request is the per-request state handlers share.
+type request struct {
+	id     string
+	bucket string
+	key    string
+	bytes  int64 // body bytes received, for the log
+}
+
+// ServeHTTP logs every request, authenticates it and hands it to its
+// handler; errors become S3 XML error responses.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	req := &request{id: newRequestID()}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	sw.Header().Set("x-amz-request-id", req.id)
+	sw.Header().Set("Server", "Floe")
+	req.bucket, req.key = splitPath(r.URL.Path)
+
+	err := s.cfg.Auth.Authenticate(r)
+	if err == nil {
+		var h handler
+		h, err = s.route(r, req)
+		if err == nil {
+			err = h(sw, r, req)
+		}
+	}
+	if err != nil {
+		s.writeError(sw, r, req, err)
+	}
+	ev := s.log.Info()
+	if sw.status >= 500 {
+		ev = s.log.Error().Err(err)
+	}
+	ev.Str("req", req.id).Str("method", r.Method).Str("bucket", req.bucket).Str("key", req.key).
+		Str("query", r.URL.RawQuery).Int("status", sw.status).Int64("in", req.bytes).Int64("out", sw.bytes).
+		Dur("dur", time.Since(start)).Msg("s3")
+}
+
+// writeError sends err as an S3 error; internal errors are logged by
+// ServeHTTP, never sent.
+func (s *Server) writeError(w *statusWriter, r *http.Request, req *request, err error) {
+	if w.wroteHeader {
+		// The response is under way (a GET failing mid-body): the only
+		// honest signal left is to break the connection.
+		s.log.Error().Err(err).Str("req", req.id).Msg("failed after response started; aborting")
+		panic(http.ErrAbortHandler)
+	}
+	s3err.Write(w, r, toS3Error(err), req.id)
+}
+
+// toS3Error maps store errors onto S3 error codes.
+func toS3Error(err error) error {
+	var se *s3err.Error
+	var code s3err.Code
+	switch {
+	case errors.As(err, &se), errors.As(err, &code):
+		return err
+	case errors.Is(err, metadata.ErrNoSuchBucket):
+		return s3err.Wrap(s3err.NoSuchBucket, err)
+	case errors.Is(err, metadata.ErrNoSuchKey):
+		return s3err.Wrap(s3err.NoSuchKey, err)
+	case errors.Is(err, metadata.ErrBucketExists):
+		return s3err.Wrap(s3err.BucketAlreadyOwnedByYou, err)
+	case errors.Is(err, metadata.ErrBucketNotEmpty):
+		return s3err.Wrap(s3err.BucketNotEmpty, err)
+	case errors.Is(err, metadata.ErrKeyTooLong):
+		return s3err.Wrap(s3err.KeyTooLongError, err)
+	case errors.Is(err, metadata.ErrInvalidKey):
+		return s3err.Errorf(s3err.InvalidArgument, "invalid object key: %w", err)
+	case errors.Is(err, blob.ErrWriteQuorum), errors.Is(err, blob.ErrNotEnoughShards),
+		errors.Is(err, placement.ErrNotEnoughNodes), errors.Is(err, metadata.ErrIntentExpired):
+		return s3err.Wrap(s3err.ServiceUnavailable, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return s3err.Wrap(s3err.RequestTimeout, err)
+	}
+	return err
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter records what was sent, for the log and for error handling.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	w.wroteHeader = true
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
