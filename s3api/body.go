@@ -151,4 +151,3 @@ func (l *lengthCheck) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
