@@ -36,6 +36,9 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 	q := r.URL.Query()
 	sub := ""
 	for _, name := range subresources {
+		if name == "partNumber" && q.Has("uploadId") {
+			continue // UploadPart: partNumber qualifies uploadId
+		}
 		if _, ok := q[name]; ok {
 			if sub != "" {
 				return nil, s3err.Errorf(s3err.InvalidRequest, "conflicting subresources %q and %q", sub, name)

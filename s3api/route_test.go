@@ -1,0 +1,98 @@
+package s3api
+
+import (
+	"errors"
+	"net/http/httptest"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/floe-s3/floe/s3api/s3err"
+)
+
+func handlerName(h handler) string {
+	name := runtime.FuncForPC(reflect.ValueOf(h).Pointer()).Name()
+	name = name[strings.LastIndex(name, ".")+1:]
+	return strings.TrimSuffix(name, "-fm")
+}
+
+func TestRoute(t *testing.T) {
+	s := New(Config{})
+	for _, tc := range []struct {
+		method, target string
+		header         string // X-Amz-Copy-Source
+		want           string // handler name, or an S3 error code
+	}{
+		{"GET", "/", "", "listBuckets"},
+		{"PUT", "/", "", "MethodNotAllowed"},
+		{"PUT", "/bkt", "", "createBucket"},
+		{"PUT", "/bkt/", "", "createBucket"},
+		{"HEAD", "/bkt", "", "headBucket"},
+		{"DELETE", "/bkt", "", "deleteBucket"},
+		{"GET", "/bkt", "", "listObjects"},
+		{"GET", "/bkt?list-type=2&prefix=a", "", "listObjects"},
+		{"GET", "/bkt?location", "", "getBucketLocation"},
+		{"POST", "/bkt?delete", "", "deleteObjects"},
+		{"PUT", "/bkt/k", "", "putObject"},
+		{"PUT", "/bkt/a/b/c?x-id=PutObject", "", "putObject"},
+		{"PUT", "/bkt/k", "src/key", "copyObject"},
+		{"GET", "/bkt/k", "", "getObject"},
+		{"HEAD", "/bkt/k", "", "getObject"},
+		{"DELETE", "/bkt/k", "", "deleteObject"},
+		// Subresources Floe lacks must never reach the plain handlers.
+		{"PUT", "/bkt/k?tagging", "", "NotImplemented"},
+		{"DELETE", "/bkt/k?tagging", "", "NotImplemented"},
+		{"PUT", "/bkt?cors", "", "NotImplemented"},
+		{"DELETE", "/bkt?policy", "", "NotImplemented"},
+		{"PUT", "/bkt/k?acl", "", "NotImplemented"},
+		{"GET", "/bkt?versioning", "", "NotImplemented"},
+		{"POST", "/bkt/k?uploads", "", "NotImplemented"},
+		{"PUT", "/bkt/k?partNumber=1&uploadId=x", "", "NotImplemented"},
+		{"GET", "/bkt/k?tagging&acl", "", "InvalidRequest"},
+		{"POST", "/bkt/k", "", "NotImplemented"},
+		{"PATCH", "/bkt", "", "NotImplemented"},
+		{"GET", "/?acl", "", "NotImplemented"},
+	} {
+		r := httptest.NewRequest(tc.method, tc.target, nil)
+		if tc.header != "" {
+			r.Header.Set("X-Amz-Copy-Source", tc.header)
+		}
+		req := &request{}
+		req.bucket, req.key = splitPath(r.URL.Path)
+		h, err := s.route(r, req)
+		got := ""
+		if err != nil {
+			var se *s3err.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("%s %s: non-S3 error %v", tc.method, tc.target, err)
+			}
+			got = se.Code.Name
+		} else {
+			got = handlerName(h)
+		}
+		if got != tc.want {
+			t.Errorf("%s %s: routed to %s, want %s", tc.method, tc.target, got, tc.want)
+		}
+	}
+}
+
+func TestCopySource(t *testing.T) {
+	for _, tc := range []struct {
+		in, bucket, key string
+		ok              bool
+	}{
+		{"bkt/key", "bkt", "key", true},
+		{"/bkt/a/b%20c", "bkt", "a/b c", true},
+		{"bkt/%E6%97%A5", "bkt", "日", true},
+		{"bkt", "", "", false},
+		{"/bkt/", "", "", false},
+		{"bkt/k%zz", "", "", false},
+		{"bkt/k?versionId=1", "", "", false},
+	} {
+		b, k, err := copySource(tc.in)
+		if (err == nil) != tc.ok || b != tc.bucket || k != tc.key {
+			t.Errorf("copySource(%q) = %q, %q, %v", tc.in, b, k, err)
+		}
+	}
+}
