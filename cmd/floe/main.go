@@ -1,5 +1,6 @@
 // Command floe is Floe's single binary. Each role is a subcommand:
 //
+//	floe dev [--data DIR]                          run a whole Floe for development
 //	floe node --listen 127.0.0.1:9001 --data DIR   run a storage node
 //	floe help [command]                            show usage
 //
@@ -61,7 +62,7 @@ func isUsage(err error) bool {
 var commands []*command
 
 func init() {
-	commands = []*command{serverCommand, nodeCommand, helpCommand}
+	commands = []*command{devCommand, serverCommand, nodeCommand, helpCommand}
 }
 
 var helpCommand = &command{

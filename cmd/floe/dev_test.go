@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while the test
+// reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// runningDev is a floe dev command running in-process.
+type runningDev struct {
+	endpoint       string
+	stdout, stderr *syncBuffer
+	cancel         context.CancelFunc
+	code           chan int // receives the exit status
+}
+
+var endpointLine = regexp.MustCompile(`(?m)^\s*Endpoint:\s+(\S+)\s*$`)
+
+// startDev runs `floe dev --data data` in-process, as a user would (no
+// DATABASE_URL), and waits until it prints its endpoint.
+func startDev(t *testing.T, data string) *runningDev {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &runningDev{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, code: make(chan int, 1)}
+	env := &environ{stdout: d.stdout, stderr: d.stderr, getenv: func(string) string { return "" }}
+	go func() {
+		d.code <- run(ctx, env, []string{"dev", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warn"})
+	}()
+	t.Cleanup(func() {
+		d.stop(t)
+		if t.Failed() {
+			t.Logf("floe dev stdout:\n%s\nstderr:\n%s", d.stdout, d.stderr)
+		}
+	})
+	deadline := time.After(60 * time.Second)
+	for {
+		if m := endpointLine.FindStringSubmatch(d.stdout.String()); m != nil {
+			d.endpoint = m[1]
+			return d
+		}
+		select {
+		case code := <-d.code:
+			d.code <- code // for stop
+			t.Fatalf("floe dev exited with status %d before serving\nstderr:\n%s", code, d.stderr)
+		case <-deadline:
+			t.Fatalf("floe dev printed no endpoint within 60s\nstdout:\n%s\nstderr:\n%s", d.stdout, d.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// stop cancels the command's context, as SIGINT does, and checks that it
+// exits cleanly. Stopping twice does nothing.
+func (d *runningDev) stop(t *testing.T) {
+	t.Helper()
+	if d.cancel == nil {
+		return
+	}
+	d.cancel()
+	d.cancel = nil
+	select {
+	case code := <-d.code:
+		if code != 0 {
+			t.Errorf("floe dev exited with status %d, want 0\nstderr:\n%s", code, d.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("floe dev did not stop within 30s")
+	}
+}
+
+// devTempDir returns a fresh directory that user postgres can enter when the
+// test runs as root (t.TempDir's parent is private to root).
+func devTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "floe-dev-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// do sends an unsigned S3 request and returns the status and body.
+func do(t *testing.T, method, url string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, url, err)
+	}
+	return resp.StatusCode, b
+}
+
+// closed fails t unless nothing listens on addr.
+func closed(t *testing.T, what, addr string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		conn.Close()
+		t.Errorf("%s %s still accepts connections after floe dev stopped", what, addr)
+	}
+}
+
+func TestDev(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL, six nodes and a gateway")
+	}
+	data := filepath.Join(devTempDir(t), "data")
+	d := startDev(t, data)
+
+	// The banner names the key pair stored in the data directory.
+	keyText, err := os.ReadFile(filepath.Join(data, devKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := parseDevKey(keyText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := d.stdout.String()
+	for _, want := range []string{
+		"Region:             us-east-1",
+		"Access key ID:      " + key.ID,
+		"Secret access key:  " + key.Secret,
+		"AWS_ACCESS_KEY_ID=" + key.ID + " AWS_SECRET_ACCESS_KEY=" + key.Secret + " aws --endpoint-url " + d.endpoint + " s3 ls",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	for _, name := range []string{devKeyFile, devSecretFile} {
+		fi, err := os.Stat(filepath.Join(data, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, perm)
+		}
+	}
+
+	// A second floe dev on the same directory is refused.
+	if code, _, stderr := runFloe(t, nil, "dev", "--data", data, "--listen", "127.0.0.1:0"); code != 1 || !strings.Contains(stderr, "in use by another floe dev") {
+		t.Errorf("second floe dev: status %d, stderr %q; want 1 and \"in use by another floe dev\"", code, stderr)
+	}
+
+	body := bytes.Repeat([]byte("floe dev says hello\n"), 10000) // 200 KB: several shards' worth
+	if code, b := do(t, http.MethodPut, d.endpoint+"/bkt", nil); code != http.StatusOK {
+		t.Fatalf("PUT /bkt: %d %s", code, b)
+	}
+	if code, b := do(t, http.MethodPut, d.endpoint+"/bkt/hello", body); code != http.StatusOK {
+		t.Fatalf("PUT /bkt/hello: %d %s", code, b)
+	}
+	if code, b := do(t, http.MethodGet, d.endpoint+"/bkt/hello", nil); code != http.StatusOK || !bytes.Equal(b, body) {
+		t.Fatalf("GET /bkt/hello: %d, %d bytes; want 200 and the %d bytes put", code, len(b), len(body))
+	}
+
+	// What to check is closed after the stop.
+	pidFile := filepath.Join(data, devPostgresDir, "postmaster.pid")
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("PostgreSQL's pid file: %v", err)
+	}
+	pidLines := strings.Split(string(pid), "\n")
+	if len(pidLines) < 4 {
+		t.Fatalf("postmaster.pid: %q", pid)
+	}
+	pgAddr := net.JoinHostPort("127.0.0.1", strings.TrimSpace(pidLines[3]))
+	var nodes devNodesState
+	b, err := os.ReadFile(filepath.Join(data, devNodesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &nodes); err != nil || len(nodes.Nodes) != devNodes {
+		t.Fatalf("nodes.json: %s (%v)", b, err)
+	}
+
+	d.stop(t)
+	if _, err := os.Stat(pidFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("PostgreSQL's pid file after stop: %v, want it gone", err)
+	}
+	closed(t, "PostgreSQL", pgAddr)
+	for _, a := range nodes.Nodes {
+		closed(t, "storage node", a)
+	}
+	closed(t, "S3 gateway", strings.TrimPrefix(d.endpoint, "http://"))
+
+	// A restart on the same directory keeps the object, the key pair and
+	// the node addresses.
+	d2 := startDev(t, data)
+	if code, b := do(t, http.MethodGet, d2.endpoint+"/bkt/hello", nil); code != http.StatusOK || !bytes.Equal(b, body) {
+		t.Fatalf("GET /bkt/hello after restart: %d, %d bytes; want 200 and the %d bytes put", code, len(b), len(body))
+	}
+	if !strings.Contains(d2.stdout.String(), "Access key ID:      "+key.ID) {
+		t.Errorf("after restart, stdout lacks the same access key ID %s:\n%s", key.ID, d2.stdout)
+	}
+	b2, err := os.ReadFile(filepath.Join(data, devNodesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, b2) {
+		t.Errorf("nodes.json changed across a restart:\n%s\nthen\n%s", b, b2)
+	}
+	d2.stop(t)
+}
+
+func TestDevFlags(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		wantStdout string
+		wantStderr string
+	}{
+		{"help", []string{"help", "dev"}, 0, "-database-url", ""},
+		{"-h", []string{"dev", "-h"}, 0, "Usage: floe dev", ""},
+		{"bad flag", []string{"dev", "--bogus"}, 2, "", "-bogus"},
+		{"positional", []string{"dev", "extra"}, 2, "", `unexpected argument "extra"`},
+		{"empty data", []string{"dev", "--data", ""}, 2, "", "--data"},
+		{"empty listen", []string{"dev", "--data", dir, "--listen", ""}, 2, "", "--listen"},
+		{"bad level", []string{"dev", "--data", dir, "--log-level", "loud"}, 2, "", `"loud"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runFloe(t, nil, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit status %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.wantStdout) {
+				t.Errorf("stdout %q does not contain %q", stdout, tt.wantStdout)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.wantStderr)
+			}
+		})
+	}
+}
+
+func TestDevKey(t *testing.T) {
+	b, err := newDevKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := parseDevKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^FLOE[A-Z2-7]{16}$`).MatchString(k.ID) {
+		t.Errorf("access key ID %q: want FLOE and 16 characters of A-Z, 2-7", k.ID)
+	}
+	if len(k.Secret) != 40 {
+		t.Errorf("secret %q: want 40 characters", k.Secret)
+	}
+	for _, bad := range []string{"", "AWS_ACCESS_KEY_ID=x\n", "AWS_SECRET_ACCESS_KEY=y\n", "garbage\n"} {
+		if _, err := parseDevKey([]byte(bad)); err == nil {
+			t.Errorf("parseDevKey(%q) succeeded", bad)
+		}
+	}
+	if k, err := parseDevKey([]byte("# comment\nAWS_ACCESS_KEY_ID=a\r\n\nAWS_SECRET_ACCESS_KEY=b=c\n")); err != nil || k != (devKey{"a", "b=c"}) {
+		t.Errorf("parseDevKey = %+v, %v; want {a b=c}", k, err)
+	}
+}
+
+func TestLoadOrCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret")
+	calls := 0
+	create := func() ([]byte, error) { calls++; return []byte("first\n"), nil }
+	for range 2 {
+		got, err := loadOrCreate(path, create)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != "first" {
+			t.Errorf("loadOrCreate = %q, want %q", got, "first")
+		}
+	}
+	if calls != 1 {
+		t.Errorf("create called %d times, want once", calls)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("mode %v, want 0600", perm)
+	}
+	if err := os.WriteFile(path, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadOrCreate(path, create); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("empty file: err = %v, want one saying it is empty", err)
+	}
+}
+
+func TestClientEndpoint(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:9000":  "http://127.0.0.1:9000",
+		"http://0.0.0.0:9000":    "http://127.0.0.1:9000",
+		"http://[::]:9000":       "http://127.0.0.1:9000",
+		"https://[::1]:9443":     "https://[::1]:9443",
+		"http://10.1.2.3:9000":   "http://10.1.2.3:9000",
+		"not a url":              "not a url",
+		"http://no-port-example": "http://no-port-example",
+	} {
+		if got := clientEndpoint(in); got != want {
+			t.Errorf("clientEndpoint(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
