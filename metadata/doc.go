@@ -28,8 +28,8 @@
 // # Listing
 //
 // Keys are stored with COLLATE "C", so key order is S3's UTF-8 byte order
-// and ListObjects pages with index seeks on (bucket, key). With a
-// delimiter, every key under a common prefix is skipped by seeking past the
-// prefix, never by reading the keys, so a page costs one index probe per
-// entry whatever the bucket's size.
+// and ListObjects pages with index scans on (bucket, key). With a
+// delimiter, the keys under a common prefix are skipped by seeking past the
+// prefix, never by reading them, so a page costs the same whatever the
+// bucket's size (see BenchmarkListObjects).
 package metadata

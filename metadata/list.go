@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -25,35 +26,19 @@ const (
 		ORDER BY key LIMIT $3`
 )
 
-// listWalkSQL pages through keys with a delimiter. Each step of the
-// recursion is one index probe for the first key at or after a cursor: the
-// key itself, if it holds no delimiter after the prefix, is the next entry
-// and the cursor moves just past it (key || chr(1); NUL cannot occur, so
-// nothing sorts between); otherwise its common prefix is the entry and the
-// cursor jumps to floe_prefix_end(common prefix), past every key under it
-// without reading them. $2 is the inclusive lower bound, $3 the prefix, $4
-// the delimiter and $5 the number of entries wanted.
+// listWalkSQL pages through keys with a delimiter using floe_list (see
+// migrations/0001_init.sql): it streams keys with an index scan until one
+// rolls up into a common prefix, then seeks to floe_prefix_end(prefix),
+// past every key under it. $2 is the inclusive lower bound, $3 the prefix,
+// $4 the delimiter and $5 the number of entries wanted.
 const listWalkSQL = `
-	WITH RECURSIVE walk (n, key, cp, size, etag, last_modified) AS (
-		SELECT 1, o.key, floe_common_prefix(o.key, $3, $4), o.size, o.etag, o.last_modified
-		FROM (SELECT key, size, etag, last_modified FROM objects
-			WHERE bucket = $1 AND key >= $2
-			ORDER BY key LIMIT 1) o
-		WHERE starts_with(o.key, $3)
-	UNION ALL
-		SELECT w.n + 1, o.key, floe_common_prefix(o.key, $3, $4), o.size, o.etag, o.last_modified
-		FROM walk w
-		CROSS JOIN LATERAL (SELECT key, size, etag, last_modified FROM objects
-			WHERE bucket = $1 AND key >= (CASE WHEN w.cp IS NULL THEN w.key || chr(1)
-				ELSE floe_prefix_end(w.cp) END) COLLATE "C"
-			ORDER BY key LIMIT 1) o
-		WHERE w.n < $5 AND starts_with(o.key, $3)
-	)
-	SELECT key, cp, size, etag, last_modified FROM walk ORDER BY n`
+	SELECT COALESCE(key, ''), cp, COALESCE(size, 0), COALESCE(etag, ''), COALESCE(last_modified, 'epoch')
+	FROM floe_list($1, $2, $3, $4, $5)`
 
 // ListObjects implements Store. Keys and common prefixes count together
 // toward MaxKeys, in byte order. The cost of a page is proportional to the
-// entries it returns, not to the keys it skips.
+// entries it returns, not to the keys it skips. The store does not cap
+// MaxKeys; the gateway caps it at 1000 as S3 does.
 func (s *Postgres) ListObjects(ctx context.Context, p ListParams) (ListResult, error) {
 	for _, f := range []struct{ what, s string }{{"prefix", p.Prefix}, {"delimiter", p.Delimiter}, {"start-after", p.StartAfter}} {
 		if err := checkText(f.what, f.s); err != nil {
@@ -85,7 +70,7 @@ func (s *Postgres) ListObjects(ctx context.Context, p ListParams) (ListResult, e
 // list runs the query for p from the inclusive lower bound and fetches one
 // entry beyond MaxKeys to learn whether the listing is truncated.
 func (s *Postgres) list(ctx context.Context, p ListParams, lower string) (ListResult, error) {
-	limit := p.MaxKeys + 1
+	limit := min(p.MaxKeys, math.MaxInt32-1) + 1 // floe_list takes an int4
 	var (
 		rows pgx.Rows
 		err  error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,5 +337,44 @@ func TestIntentsAndPut(t *testing.T) {
 	}
 	if err := s.SetIntentBlob(ctx, nonces[0], obj.Parts[0].Blob.ID); !errors.Is(err, ErrIntentExpired) {
 		t.Fatalf("SetIntentBlob of a committed intent: %v, want ErrIntentExpired", err)
+	}
+}
+
+// Concurrent overwrites and deletes of one key neither deadlock nor lose a
+// blob: every blob ends up either in the object or queued for deletion.
+func TestConcurrentWritesAccountForEveryBlob(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	mustCreateBucket(t, s, "b")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				var err error
+				if (w+i)%3 == 2 {
+					_, err = s.DeleteObject(ctx, "b", "k")
+				} else {
+					_, err = s.PutObject(ctx, newObject(t, "b", "k", 1, 2), nil)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM blobs b
+		WHERE NOT EXISTS (SELECT 1 FROM object_parts p WHERE p.blob_id = b.id)
+		AND NOT EXISTS (SELECT 1 FROM deletion_queue q WHERE q.blob_id = b.id)`); n != 0 {
+		t.Fatalf("%d blobs neither referenced nor queued", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM object_parts p JOIN deletion_queue q USING (blob_id)`); n != 0 {
+		t.Fatalf("%d live blobs queued for deletion", n)
 	}
 }

@@ -239,7 +239,7 @@ func (d *devCluster) startPostgres(ctx context.Context) (*pgrun.Server, error) {
 	d.log.Info().Str("dir", pgDir).Msg("starting PostgreSQL")
 	// Not cancelled by ctx: an initdb killed halfway would leave a cluster
 	// that never starts. A second ^C still kills everything (see main).
-	pg, err := pgrun.Start(context.WithoutCancel(ctx), pgDir, d.log.With().Str("component", "postgres").Logger())
+	pg, err := pgrun.Start(context.WithoutCancel(ctx), pgDir, d.log.With().Str("component", "postgres").Logger(), pgrun.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("starting PostgreSQL in %s (or set DATABASE_URL to use a running server): %w", pgDir, err)
 	}

@@ -4,10 +4,10 @@
 // directory of its own, listening on 127.0.0.1 at a free port. Tests use it
 // (through package pgtest) and so does `floe dev`.
 //
-// The server is tuned for throw-away and development data: fsync,
-// full_page_writes and synchronous_commit are off, so an operating system
-// crash (not a process crash) can corrupt it. Authentication is "trust" for
-// local connections as user postgres.
+// With Options.Throwaway (tests) fsync, full_page_writes and
+// synchronous_commit are off, so an operating system crash (not a process
+// crash) can corrupt the data; otherwise PostgreSQL's durable defaults hold.
+// Authentication is "trust" for local connections as user postgres.
 //
 // PostgreSQL refuses to run as root. When the caller is root, initdb and
 // postgres run as the system user "postgres" and the data directory is
@@ -59,6 +59,7 @@ type Server struct {
 	cred *syscall.Credential
 	log  zerolog.Logger
 	tail *tailBuffer
+	opts Options
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -66,10 +67,16 @@ type Server struct {
 	err  error         // cmd's exit status, once done
 }
 
+// Options tune a private server.
+type Options struct {
+	// Throwaway trades durability for speed: for test databases only.
+	Throwaway bool
+}
+
 // Start runs PostgreSQL on data directory dir, first creating a cluster
 // there with initdb if dir is missing or empty, and returns once it accepts
 // connections. Output of the server is logged to log at debug level.
-func Start(ctx context.Context, dir string, log zerolog.Logger) (*Server, error) {
+func Start(ctx context.Context, dir string, log zerolog.Logger, opts Options) (*Server, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("pgrun: %w", err)
@@ -82,7 +89,7 @@ func Start(ctx context.Context, dir string, log zerolog.Logger) (*Server, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, bin: bin, cred: cred, log: log, tail: newTailBuffer(50)}
+	s := &Server{dir: dir, bin: bin, cred: cred, log: log, tail: newTailBuffer(50), opts: opts}
 	if err := s.initdb(ctx); err != nil {
 		return nil, err
 	}
@@ -211,13 +218,14 @@ func (s *Server) start(ctx context.Context) error {
 	if len(s.dir) <= maxSocketDir {
 		socketDir = s.dir
 	}
-	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", s.dir, "-p", strconv.Itoa(s.port),
+	args := []string{"-D", s.dir, "-p", strconv.Itoa(s.port),
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories="+socketDir,
-		"-c", "fsync=off",
-		"-c", "full_page_writes=off",
-		"-c", "synchronous_commit=off",
-		"-c", "max_connections=300")
+		"-c", "unix_socket_directories=" + socketDir,
+		"-c", "max_connections=300"}
+	if s.opts.Throwaway {
+		args = append(args, "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off")
+	}
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), args...)
 	s.prepare(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -51,7 +51,7 @@ func query(t *testing.T, dsn, sql string) string {
 func TestStartStopRestart(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(tempDir(t), "data")
-	s, err := Start(ctx, dir, zerolog.Nop())
+	s, err := Start(ctx, dir, zerolog.Nop(), Options{Throwaway: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestStartStopRestart(t *testing.T) {
 	}
 
 	// Start on an existing cluster reuses it rather than running initdb.
-	s2, err := Start(ctx, dir, zerolog.Nop())
+	s2, err := Start(ctx, dir, zerolog.Nop(), Options{Throwaway: true})
 	if err != nil {
 		t.Fatal(err)
 	}

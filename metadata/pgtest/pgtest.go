@@ -131,7 +131,7 @@ func startCluster() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	server, err = pgrun.Start(ctx, filepath.Join(dir, "data"), zerolog.Nop())
+	server, err = pgrun.Start(ctx, filepath.Join(dir, "data"), zerolog.Nop(), pgrun.Options{Throwaway: true})
 	if err != nil {
 		return err
 	}
