@@ -40,7 +40,7 @@ type cluster struct {
 }
 
 // startCluster starts Postgres (via pgtest), six nodes and a gateway.
-func startCluster(t *testing.T, extraArgs ...string) *cluster {
+func startCluster(t testing.TB, extraArgs ...string) *cluster {
 	t.Helper()
 	c := &cluster{nodes: nodetest.Start(t, 6), dsn: pgtest.DSN(t)}
 	var addrs []string
@@ -68,7 +68,7 @@ func tail(b []byte, n int) []byte {
 	return b
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func (c *cluster) tls() bool {
 }
 
 // startGateway starts the gateway process and waits until it serves.
-func (c *cluster) startGateway(t *testing.T) {
+func (c *cluster) startGateway(t testing.TB) {
 	t.Helper()
 	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -141,7 +141,7 @@ func (c *cluster) stopGateway() {
 
 // newClient returns aws-sdk-go-v2 with its default settings (checksums,
 // aws-chunked uploads), pointed at endpoint with path-style addressing.
-func newClient(t *testing.T, endpoint string) *s3.Client {
+func newClient(t testing.TB, endpoint string) *s3.Client {
 	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
@@ -164,7 +164,7 @@ func newClient(t *testing.T, endpoint string) *s3.Client {
 }
 
 // shardFiles counts the shard files on all nodes.
-func (c *cluster) shardFiles(t *testing.T) int {
+func (c *cluster) shardFiles(t testing.TB) int {
 	n := 0
 	for _, nd := range c.nodes.Nodes {
 		n += len(nd.ShardFiles(t))
@@ -173,7 +173,7 @@ func (c *cluster) shardFiles(t *testing.T) int {
 }
 
 // waitShardFiles waits until the nodes hold exactly want shard files.
-func (c *cluster) waitShardFiles(t *testing.T, want int) {
+func (c *cluster) waitShardFiles(t testing.TB, want int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -188,14 +188,14 @@ func (c *cluster) waitShardFiles(t *testing.T, want int) {
 	}
 }
 
-func must(t *testing.T, err error, what string, args ...any) {
+func must(t testing.TB, err error, what string, args ...any) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", fmt.Sprintf(what, args...), err)
 	}
 }
 
-func eq(t *testing.T, got, want []byte, what string) {
+func eq(t testing.TB, got, want []byte, what string) {
 	t.Helper()
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s: got %d bytes that differ from the %d expected", what, len(got), len(want))

@@ -49,7 +49,11 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err != nil {
 		return err
 	}
-	part, nonce, err := s.writeBlob(r.Context(), body.r)
+	// The write is detached from the request's context: Go's server cancels
+	// it when the client half-closes after a complete body, which must not
+	// abort the write. A client that really leaves mid-body still ends it,
+	// through the body's read error.
+	part, nonce, err := s.writeBlob(context.WithoutCancel(r.Context()), body.r)
 	req.bytes = *body.n
 	if err != nil {
 		return err

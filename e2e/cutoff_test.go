@@ -1,0 +1,288 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5"
+)
+
+// rawPut opens a TCP connection to the gateway and sends the head of a
+// SigV4-signed PutObject (the gateway does not check signatures yet, but
+// will): Content-Length contentLength, payloadHash as
+// x-amz-content-sha256, plus hdr. The caller writes the body.
+func rawPut(t *testing.T, cl *cluster, bucket, key string, contentLength int64, payloadHash string, hdr http.Header) net.Conn {
+	t.Helper()
+	r, err := http.NewRequest(http.MethodPut, cl.endpoint+"/"+bucket+"/"+key, nil)
+	must(t, err, "request")
+	r.ContentLength = contentLength
+	for k, vs := range hdr {
+		r.Header[k] = vs
+	}
+	r.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "floe-test", SecretAccessKey: "floe-test-secret"},
+		r, payloadHash, "s3", "us-east-1", time.Now())
+	must(t, err, "sign")
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", r.URL.RequestURI(), r.URL.Host, contentLength)
+	must(t, r.Header.Write(&head), "header")
+	head.WriteString("\r\n")
+	conn, err := net.DialTimeout("tcp", cl.listenAddr(), 5*time.Second)
+	must(t, err, "dial the gateway")
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.Write(head.Bytes())
+	must(t, err, "send request head")
+	return conn
+}
+
+// readResponse reads the gateway's answer from conn: status, S3 error
+// code and headers. halfClose first shuts conn's sending side, the only way
+// a client can end a body shorter than its Content-Length and still hear
+// back. (Go's HTTP server cancels the request's context when it reads EOF
+// from the client, so a half-close after a complete body is not the same
+// as waiting: the gateway abandons the write.)
+func readResponse(t *testing.T, conn net.Conn, halfClose bool) (int, string, http.Header) {
+	t.Helper()
+	if halfClose {
+		must(t, conn.(*net.TCPConn).CloseWrite(), "half-close")
+	}
+	must(t, conn.SetReadDeadline(time.Now().Add(time.Minute)), "deadline")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	must(t, err, "read response")
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var e struct {
+		Code string `xml:"Code"`
+	}
+	_ = xml.Unmarshal(body, &e)
+	return resp.StatusCode, e.Code, resp.Header
+}
+
+// tmpFiles counts the shard writes in progress on all nodes.
+func (c *cluster) tmpFiles(t *testing.T) int {
+	n := 0
+	for _, nd := range c.nodes.Nodes {
+		ents, err := os.ReadDir(filepath.Join(nd.Dir, "tmp"))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		n += len(ents)
+	}
+	return n
+}
+
+// intents counts the write intents in the metadata database.
+func (c *cluster) intents(t *testing.T) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := pgx.Connect(ctx, c.dsn)
+	must(t, err, "connect to the metadata database")
+	defer db.Close(context.Background())
+	var n int
+	must(t, db.QueryRow(ctx, "SELECT count(*) FROM write_intents").Scan(&n), "count write intents")
+	return n
+}
+
+// waitFor polls cond for up to 30 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitWriteReachedNodes waits until the gateway has recorded the write's
+// intent and the nodes are writing its shards: the body has started to
+// flow when the client goes away.
+func waitWriteReachedNodes(t *testing.T, cl *cluster) {
+	t.Helper()
+	waitFor(t, "the gateway records a write intent", func() bool { return cl.intents(t) > 0 })
+	waitFor(t, "the nodes write shards of the partial body", func() bool { return cl.tmpFiles(t) > 0 })
+}
+
+// awsChunked frames payload as an unsigned aws-chunked body with chunkSize
+// chunks and an x-amz-checksum-crc32 trailer of crc (base64).
+func awsChunked(payload []byte, chunkSize int, crc string) []byte {
+	var b bytes.Buffer
+	for len(payload) > 0 {
+		n := min(chunkSize, len(payload))
+		fmt.Fprintf(&b, "%x\r\n", n)
+		b.Write(payload[:n])
+		b.WriteString("\r\n")
+		payload = payload[n:]
+	}
+	b.WriteString("0\r\n")
+	b.WriteString("x-amz-checksum-crc32:" + crc + "\r\n\r\n")
+	return b.Bytes()
+}
+
+func crc32Base64(b []byte) string {
+	var s [4]byte
+	binary.BigEndian.PutUint32(s[:], crc32.ChecksumIEEE(b))
+	return base64.StdEncoding.EncodeToString(s[:])
+}
+
+func chunkedHeader(decodedLen int) http.Header {
+	return http.Header{
+		"Content-Encoding":             {"aws-chunked"},
+		"X-Amz-Decoded-Content-Length": {strconv.Itoa(decodedLen)},
+		"X-Amz-Trailer":                {"x-amz-checksum-crc32"},
+		"Content-Type":                 {"application/octet-stream"},
+	}
+}
+
+func md5ETag(b []byte) string {
+	s := md5.Sum(b)
+	return `"` + hex.EncodeToString(s[:]) + `"`
+}
+
+// TestPutCutOffKeepsOldVersion sends PUTs that never complete, or complete
+// with a wrong checksum, over a key that holds an object: the object stays
+// as it was, nothing partial is visible, and once garbage collection has
+// run the nodes hold only the old version's shards.
+func TestPutCutOffKeepsOldVersion(t *testing.T) {
+	cl := startCluster(t, "--log-level", "info") // every request's status in the log tail on failure
+	c := cl.client
+	ctx := ctxT(t)
+	const bucket, key = "cutoff", "victim"
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	must(t, err, "create bucket")
+	putBytes(t, c, bucket, key, randBytes(100, 3<<20))
+	cl.waitShardFiles(t, 6)
+
+	// Version 1 arrives as a complete aws-chunked body with the right
+	// CRC32 trailer: the framing below is what the gateway accepts.
+	v1 := randBytes(101, 5<<20+17)
+	body := awsChunked(v1, 64<<10, crc32Base64(v1))
+	conn := rawPut(t, cl, bucket, key, int64(len(body)), "STREAMING-UNSIGNED-PAYLOAD-TRAILER", chunkedHeader(len(v1)))
+	_, err = conn.Write(body)
+	must(t, err, "send aws-chunked body")
+	status, code, h := readResponse(t, conn, false)
+	if status != http.StatusOK || h.Get("ETag") != md5ETag(v1) || h.Get("X-Amz-Checksum-Crc32") != crc32Base64(v1) {
+		t.Fatalf("complete aws-chunked PUT: status %d %s, ETag %s, x-amz-checksum-crc32 %s", status, code, h.Get("ETag"), h.Get("X-Amz-Checksum-Crc32"))
+	}
+	eq(t, getBytes(t, c, bucket, key, ""), v1, "version 1")
+	cl.waitShardFiles(t, 6)
+
+	// stillV1 checks that key holds exactly version 1 and that what the
+	// failed PUT wrote is gone once garbage collection has had its turn.
+	stillV1 := func(t *testing.T) {
+		t.Helper()
+		eq(t, getBytes(t, c, bucket, key, ""), v1, "object after the failed PUT")
+		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		must(t, err, "head")
+		if aws.ToInt64(head.ContentLength) != int64(len(v1)) || aws.ToString(head.ETag) != md5ETag(v1) {
+			t.Fatalf("HEAD: size %d ETag %s, want version 1's %d %s", aws.ToInt64(head.ContentLength), aws.ToString(head.ETag), len(v1), md5ETag(v1))
+		}
+		lo, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+		must(t, err, "list")
+		if len(lo.Contents) != 1 || aws.ToString(lo.Contents[0].Key) != key || aws.ToInt64(lo.Contents[0].Size) != int64(len(v1)) {
+			t.Fatalf("listing after the failed PUT: %d objects, first %q of %d bytes", len(lo.Contents),
+				aws.ToString(lo.Contents[0].Key), aws.ToInt64(lo.Contents[0].Size))
+		}
+		waitFor(t, "no write intent is left", func() bool { return cl.intents(t) == 0 })
+		waitFor(t, "no shard write is in progress", func() bool { return cl.tmpFiles(t) == 0 })
+		cl.waitShardFiles(t, 6)
+		time.Sleep(time.Second) // five GC rounds
+		if n := cl.shardFiles(t); n != 6 {
+			t.Fatalf("nodes hold %d shard files a second later, want version 1's 6", n)
+		}
+		eq(t, getBytes(t, c, bucket, key, ""), v1, "object after GC")
+	}
+
+	// The plain body: Content-Length 8 MiB, 3 MiB sent, connection closed.
+	// While the PUT hangs, readers see version 1.
+	t.Run("content-length", func(t *testing.T) {
+		conn := rawPut(t, cl, bucket, key, 8<<20, "UNSIGNED-PAYLOAD", http.Header{"Content-Type": {"application/octet-stream"}})
+		_, err := conn.Write(randBytes(102, 3<<20))
+		must(t, err, "send 3 MiB")
+		waitWriteReachedNodes(t, cl)
+		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		must(t, err, "head during the PUT")
+		if aws.ToInt64(head.ContentLength) != int64(len(v1)) || aws.ToString(head.ETag) != md5ETag(v1) {
+			t.Errorf("HEAD during the PUT: size %d ETag %s, want version 1's", aws.ToInt64(head.ContentLength), aws.ToString(head.ETag))
+		}
+		eq(t, getBytes(t, c, bucket, key, ""), v1, "object during the PUT")
+		conn.Close()
+		stillV1(t)
+	})
+
+	// The same, but the client half-closes and waits for the answer.
+	t.Run("content-length-answered", func(t *testing.T) {
+		conn := rawPut(t, cl, bucket, key, 8<<20, "UNSIGNED-PAYLOAD", nil)
+		_, err := conn.Write(randBytes(103, 3<<20))
+		must(t, err, "send 3 MiB")
+		waitWriteReachedNodes(t, cl)
+		if status, code, _ := readResponse(t, conn, true); status != http.StatusBadRequest || code != "IncompleteBody" {
+			t.Errorf("short body: status %d %q, want 400 IncompleteBody", status, code)
+		}
+		stillV1(t)
+	})
+
+	// aws-chunked, 8 MiB declared, cut off inside a chunk after 3 MiB.
+	t.Run("aws-chunked", func(t *testing.T) {
+		v2 := randBytes(104, 8<<20)
+		full := awsChunked(v2, 64<<10, crc32Base64(v2))
+		cut := len(full) / 8 * 3
+		for full[cut-1] == '\n' || full[cut-1] == '\r' {
+			cut++ // inside chunk data, not at a line end
+		}
+		conn := rawPut(t, cl, bucket, key, int64(len(full)), "STREAMING-UNSIGNED-PAYLOAD-TRAILER", chunkedHeader(len(v2)))
+		_, err := conn.Write(full[:cut])
+		must(t, err, "send 3 MiB of chunks")
+		waitWriteReachedNodes(t, cl)
+		conn.Close()
+		stillV1(t)
+	})
+
+	// aws-chunked, complete framing and a right CRC32, but fewer bytes
+	// than x-amz-decoded-content-length says: IncompleteBody.
+	t.Run("aws-chunked-short-decoded-length", func(t *testing.T) {
+		v2 := randBytes(106, 4<<20)
+		body := awsChunked(v2, 64<<10, crc32Base64(v2))
+		conn := rawPut(t, cl, bucket, key, int64(len(body)), "STREAMING-UNSIGNED-PAYLOAD-TRAILER", chunkedHeader(len(v2)+1))
+		_, err := conn.Write(body)
+		must(t, err, "send body")
+		if status, code, _ := readResponse(t, conn, false); status != http.StatusBadRequest || code != "IncompleteBody" {
+			t.Errorf("short aws-chunked payload: status %d %q, want 400 IncompleteBody", status, code)
+		}
+		stillV1(t)
+	})
+
+	// aws-chunked, complete, but the CRC32 trailer is wrong: BadDigest.
+	t.Run("aws-chunked-bad-crc32", func(t *testing.T) {
+		v2 := randBytes(105, 6<<20)
+		bad := v2[: len(v2)-1 : len(v2)-1]
+		body := awsChunked(v2, 64<<10, crc32Base64(append(bad, v2[len(v2)-1]^1)))
+		conn := rawPut(t, cl, bucket, key, int64(len(body)), "STREAMING-UNSIGNED-PAYLOAD-TRAILER", chunkedHeader(len(v2)))
+		_, err := conn.Write(body)
+		must(t, err, "send body")
+		if status, code, _ := readResponse(t, conn, false); status != http.StatusBadRequest || code != "BadDigest" {
+			t.Errorf("wrong CRC32 trailer: status %d %q, want 400 BadDigest", status, code)
+		}
+		stillV1(t)
+	})
+}
