@@ -50,7 +50,7 @@ func startCluster(t testing.TB, extraArgs ...string) *cluster {
 	c.args = append([]string{"server", "--listen", freeAddr(t), "--nodes", strings.Join(addrs, ","),
 		"--gc-interval", "200ms", "--log-level", "warn"}, extraArgs...)
 	c.logPath = filepath.Join(t.TempDir(), "gateway.log")
-	c.startGateway(t)
+	// Registered before the start, so a start that fails still cleans up.
 	t.Cleanup(func() {
 		c.stopGateway()
 		if t.Failed() {
@@ -58,6 +58,7 @@ func startCluster(t testing.TB, extraArgs ...string) *cluster {
 			t.Logf("gateway log (tail):\n%s", tail(b, 4000))
 		}
 	})
+	c.startGateway(t)
 	return c
 }
 
@@ -106,6 +107,7 @@ func (c *cluster) startGateway(t testing.TB) {
 	cmd := exec.Command(nodetest.Binary(t), c.args...)
 	cmd.Env = append(os.Environ(), "FLOE_CLUSTER_SECRET="+string(c.nodes.Secret), "DATABASE_URL="+c.dsn)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = nodetest.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -56,3 +56,8 @@ func allStopped(pid int) (bool, error) {
 	}
 	return true, nil
 }
+
+// SysProcAttr returns the process attributes the harness gives its child
+// processes: on Linux they are killed when the test process dies, so a
+// failed or killed test run leaves nothing behind.
+func SysProcAttr() *syscall.SysProcAttr { return sysProcAttr() }

@@ -15,3 +15,7 @@ func waitStopped(pid int) error {
 	time.Sleep(50 * time.Millisecond)
 	return nil
 }
+
+// SysProcAttr returns the process attributes the harness gives its child
+// processes (none on this platform).
+func SysProcAttr() *syscall.SysProcAttr { return sysProcAttr() }
