@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
@@ -25,15 +26,7 @@ import (
 
 const stripe = codec.DefaultStripeSize
 
-// randBytes returns n reproducible pseudo-random bytes.
-func randBytes(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	var s [32]byte
-	s[0] = byte(seed)
-	s[1] = byte(seed >> 8)
-	_, _ = rand.NewChaCha8(s).Read(b)
-	return b
-}
+func randBytes(seed uint64, n int) []byte { return blobtest.RandBytes(seed, n) }
 
 func newStore(t testing.TB, c *nodetest.Cluster, opts blob.Options) *blob.Store {
 	t.Helper()

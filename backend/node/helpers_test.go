@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/rs/zerolog"
@@ -66,46 +66,13 @@ type testBlob struct {
 	blockSize int
 }
 
-func randBytes(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	var s [32]byte
-	s[0], s[1] = byte(seed), byte(seed>>8)
-	_, _ = rand.NewChaCha8(s).Read(b)
-	return b
-}
+func randBytes(seed uint64, n int) []byte { return blobtest.RandBytes(seed, n) }
 
 // encodeBlob encodes size random bytes with p, as the blob writer does.
 func encodeBlob(t testing.TB, p codec.Params, seed uint64, size int) *testBlob {
 	t.Helper()
-	c, err := codec.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := randBytes(seed, size)
-	l := codec.NewLayout(c, int64(size))
-	b := &testBlob{shards: make([][]byte, c.Shards()), hashes: make([][]integrity.Hash, c.Shards()), blockSize: l.BlockSize()}
-	for s := int64(0); s < l.Stripes(); s++ {
-		off := l.StripeOffset(s)
-		stripe := data[off : off+int64(l.StripeLen(s))]
-		pieces := make([][]byte, c.Shards())
-		for i := range pieces {
-			pieces[i] = make([]byte, c.PieceSize(len(stripe)))
-		}
-		if err := c.Encode(stripe, pieces); err != nil {
-			t.Fatal(err)
-		}
-		for i, piece := range pieces {
-			b.shards[i] = append(b.shards[i], piece...)
-			b.hashes[i] = append(b.hashes[i], integrity.BlockHash(piece))
-		}
-	}
-	m := &integrity.Manifest{Params: p, Size: int64(size), ShardRoots: make([]integrity.Hash, c.Shards())}
-	copy(m.Nonce[:], randBytes(seed+1000, integrity.NonceSize))
-	for i := range m.ShardRoots {
-		m.ShardRoots[i] = integrity.ShardRoot(b.hashes[i])
-	}
-	b.m, b.id = m, m.ID()
-	return b
+	e := blobtest.Encode(t, p, seed, size)
+	return &testBlob{m: e.Manifest, id: e.ID, shards: e.Shards, hashes: e.Hashes, blockSize: e.BlockSize}
 }
 
 // putShard stores shard idx of b on n through the client.

@@ -1,0 +1,66 @@
+// Package blobtest builds erasure-coded blobs in memory for tests of the
+// layers below the blob store (shard files, the node API): the shards a
+// writer would send and the manifest that commits to them.
+package blobtest
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/integrity"
+)
+
+// Blob is an encoded blob.
+type Blob struct {
+	Data      []byte
+	Manifest  *integrity.Manifest
+	ID        integrity.ID
+	Shards    [][]byte           // shard i's bytes
+	Hashes    [][]integrity.Hash // shard i's block hashes
+	BlockSize int
+}
+
+// RandBytes returns n pseudo-random bytes, the same for the same seed.
+func RandBytes(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	var s [32]byte
+	s[0], s[1] = byte(seed), byte(seed>>8)
+	_, _ = rand.NewChaCha8(s).Read(b)
+	return b
+}
+
+// Encode encodes size random bytes with p, stripe by stripe, as the blob
+// writer does.
+func Encode(t testing.TB, p codec.Params, seed uint64, size int) *Blob {
+	t.Helper()
+	c, err := codec.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := RandBytes(seed, size)
+	l := codec.NewLayout(c, int64(size))
+	b := &Blob{Data: data, Shards: make([][]byte, c.Shards()), Hashes: make([][]integrity.Hash, c.Shards()), BlockSize: l.BlockSize()}
+	for s := int64(0); s < l.Stripes(); s++ {
+		off := l.StripeOffset(s)
+		stripe := data[off : off+int64(l.StripeLen(s))]
+		pieces := make([][]byte, c.Shards())
+		for i := range pieces {
+			pieces[i] = make([]byte, c.PieceSize(len(stripe)))
+		}
+		if err := c.Encode(stripe, pieces); err != nil {
+			t.Fatal(err)
+		}
+		for i, piece := range pieces {
+			b.Shards[i] = append(b.Shards[i], piece...)
+			b.Hashes[i] = append(b.Hashes[i], integrity.BlockHash(piece))
+		}
+	}
+	m := &integrity.Manifest{Params: p, Size: int64(size), ShardRoots: make([]integrity.Hash, c.Shards())}
+	copy(m.Nonce[:], RandBytes(seed+1000, integrity.NonceSize))
+	for i := range m.ShardRoots {
+		m.ShardRoots[i] = integrity.ShardRoot(b.Hashes[i])
+	}
+	b.Manifest, b.ID = m, m.ID()
+	return b
+}
