@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // PutObject implements Store. Parts' blobs and shards are inserted if new;
@@ -202,36 +201,42 @@ func (s *Postgres) DeleteObject(ctx context.Context, bucket, key string) (bool, 
 	if err := checkKey(key); err != nil {
 		return false, fmt.Errorf("metadata: delete %s/%s: %w", bucket, key, err)
 	}
-	// A batch outside a transaction runs as one implicit transaction.
-	b := &pgx.Batch{}
-	b.Queue(`SELECT EXISTS (SELECT 1 FROM buckets WHERE name = $1)`, bucket)
-	// Lock the object row before its parts, as PutObject does.
-	b.Queue(`SELECT 1 FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`, bucket, key)
-	b.Queue(`WITH old AS (DELETE FROM object_parts WHERE bucket = $1 AND key = $2 RETURNING blob_id)
-		INSERT INTO deletion_queue (blob_id) SELECT blob_id FROM old ON CONFLICT DO NOTHING`, bucket, key)
-	b.Queue(`DELETE FROM objects WHERE bucket = $1 AND key = $2`, bucket, key)
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	var bucketExists bool
-	err := br.QueryRow().Scan(&bucketExists)
-	var tag [3]int64
-	for i := 0; err == nil && i < len(tag); i++ {
-		var t pgconn.CommandTag
-		t, err = br.Exec()
-		if err == nil {
-			tag[i] = t.RowsAffected()
+	// Lock the object row first, as PutObject does, and touch the parts
+	// only if there was a row to lock: under READ COMMITTED each statement
+	// sees a new snapshot, so without the lock a PutObject committing in
+	// between would have its object deleted and its parts cascaded away
+	// without their blobs being queued (a leak the concurrency test found).
+	var bucketExists, existed bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM buckets WHERE name = $1)`, bucket).Scan(&bucketExists); err != nil {
+			return err
 		}
-	}
-	if err == nil {
-		err = br.Close()
-	}
+		rows, err := tx.Query(ctx, `SELECT 1 FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`, bucket, key)
+		if err != nil {
+			return err
+		}
+		existed = rows.Next()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if !existed {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `WITH old AS (DELETE FROM object_parts WHERE bucket = $1 AND key = $2 RETURNING blob_id)
+			INSERT INTO deletion_queue (blob_id) SELECT blob_id FROM old ON CONFLICT DO NOTHING`, bucket, key); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM objects WHERE bucket = $1 AND key = $2`, bucket, key)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("metadata: delete %s/%s: %w", bucket, key, err)
 	}
 	if !bucketExists {
 		return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
 	}
-	return tag[2] > 0, nil
+	return existed, nil
 }
 
 // distinct returns the distinct byte strings of bs, never nil.
