@@ -16,6 +16,9 @@ var (
 	ErrBucketNotEmpty = errors.New("metadata: bucket not empty")
 	ErrNoSuchKey      = errors.New("metadata: no such key")
 	ErrNoSuchUpload   = errors.New("metadata: no such upload")
+	// ErrInvalidPart: CompleteUpload named a part number the upload does
+	// not have, or with another blob than the one uploaded as that part.
+	ErrInvalidPart = errors.New("metadata: invalid part")
 	// ErrInvalidKey: an object key, or a listing's prefix, delimiter or
 	// start-after, is not valid UTF-8 or contains NUL; or a key is empty.
 	ErrInvalidKey = errors.New("metadata: invalid key")
@@ -83,6 +86,39 @@ type Blob struct {
 	// address from the nodes table, empty if the node is not registered.
 	Placement []placement.Node
 }
+
+// Upload is an in-progress multipart upload; its headers become the
+// object's.
+type Upload struct {
+	ID     string // chosen by the caller; unique among uploads
+	Bucket string
+	Key    string
+	// Initiated is set by the store when CreateUpload is given the zero
+	// time.
+	Initiated time.Time
+	// Headers given to the object by CompleteUpload; empty means unset.
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	Expires            string
+	UserMeta           map[string]string // x-amz-meta-*; nil when there is none
+}
+
+// UploadPart is one uploaded part, held in its own blob.
+type UploadPart struct {
+	Number int // 1 to MaxPartNumber
+	Size   int64
+	ETag   string
+	// LastModified is set by the store when PutUploadPart is given the zero
+	// time.
+	LastModified time.Time
+	Blob         Blob
+}
+
+// MaxPartNumber is the highest part number of a multipart upload, as in S3.
+const MaxPartNumber = 10000
 
 // NodeInfo is a storage node's registration.
 type NodeInfo struct {
@@ -158,6 +194,32 @@ type Store interface {
 	DeleteObject(ctx context.Context, bucket, key string) (existed bool, err error)
 	// ListObjects returns one page of a bucket's objects in key order.
 	ListObjects(ctx context.Context, p ListParams) (ListResult, error)
+
+	// CreateUpload starts multipart upload u; ErrNoSuchBucket if its
+	// bucket is missing.
+	CreateUpload(ctx context.Context, u Upload) error
+	// GetUpload returns an upload, or ErrNoSuchUpload if there is none with
+	// this ID in this bucket under this key.
+	GetUpload(ctx context.Context, bucket, key, uploadID string) (Upload, error)
+	// PutUploadPart adds part p to an upload, replacing (and queueing for
+	// deletion the blob of) an earlier part with its number, and deletes
+	// the write intent of nonce unless nonce is nil. ErrNoSuchUpload if the
+	// upload is gone; ErrIntentExpired as for PutObject.
+	PutUploadPart(ctx context.Context, bucket, key, uploadID string, p UploadPart, nonce []byte) error
+	// ListUploadParts returns an upload's parts in number order with their
+	// manifests and placement, or ErrNoSuchUpload.
+	ListUploadParts(ctx context.Context, bucket, key, uploadID string) ([]UploadPart, error)
+	// CompleteUpload turns an upload into object obj, whose parts must be
+	// parts of the upload with the same numbers and blobs (else
+	// ErrInvalidPart) and whose Bucket and Key must be the upload's (else
+	// ErrNoSuchUpload). The object gets the upload's headers and user
+	// metadata; obj's are ignored. It creates or replaces the object as
+	// PutObject does, queues the blobs of the parts not used for deletion,
+	// deletes the upload and reports whether an object was replaced.
+	CompleteUpload(ctx context.Context, uploadID string, obj Object) (replaced bool, err error)
+	// AbortUpload deletes an upload, queueing its parts' blobs for
+	// deletion; ErrNoSuchUpload if there is none.
+	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
 
 	// ClaimDeletions leases up to limit queued blobs to the caller, who
 	// must delete their shards and then call FinishDeletion. A blob whose

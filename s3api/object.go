@@ -87,8 +87,12 @@ func (s *Server) writeBlob(ctx context.Context, r io.Reader) (*metadata.Part, []
 	if err != nil {
 		return nil, nil, err
 	}
-	r = io.MultiReader(strings.NewReader(string(first[:n])), r)
+	return s.writeBlobAlways(ctx, io.MultiReader(strings.NewReader(string(first[:n])), r))
+}
 
+// writeBlobAlways is writeBlob without the shortcut for empty payloads:
+// every multipart part has a blob, even an empty last one.
+func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Part, []byte, error) {
 	nodes, err := s.cfg.Meta.LiveNodes(ctx, s.cfg.NodeMaxAge)
 	if err != nil {
 		return nil, nil, err

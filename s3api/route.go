@@ -88,6 +88,16 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.getObject, nil
 		case sub == "" && r.Method == http.MethodDelete:
 			return s.deleteObject, nil
+		case sub == "uploads" && r.Method == http.MethodPost:
+			return s.createMultipartUpload, nil
+		case sub == "uploadId" && r.Method == http.MethodPut:
+			return s.uploadPart, nil
+		case sub == "uploadId" && r.Method == http.MethodPost:
+			return s.completeMultipartUpload, nil
+		case sub == "uploadId" && r.Method == http.MethodDelete:
+			return s.abortMultipartUpload, nil
+		case sub == "uploadId" && r.Method == http.MethodGet:
+			return s.listParts, nil
 		}
 		return notImpl()
 	}

@@ -129,6 +129,8 @@ func toS3Error(err error) error {
 		return s3err.Wrap(s3err.NoSuchBucket, err)
 	case errors.Is(err, metadata.ErrNoSuchKey):
 		return s3err.Wrap(s3err.NoSuchKey, err)
+	case errors.Is(err, metadata.ErrNoSuchUpload):
+		return s3err.Wrap(s3err.NoSuchUpload, err)
 	case errors.Is(err, metadata.ErrBucketExists):
 		return s3err.Wrap(s3err.BucketAlreadyOwnedByYou, err)
 	case errors.Is(err, metadata.ErrBucketNotEmpty):

@@ -1,0 +1,437 @@
+package metadata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Lock order: a method that touches an upload locks its multipart_uploads
+// row (FOR UPDATE) before anything else; CompleteUpload then locks the
+// object row, as PutObject and DeleteObject do. Nothing locks an object row
+// and then an upload row, so these cannot deadlock.
+
+// CreateUpload implements Store.
+func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
+	if err := checkKey(u.Key); err != nil {
+		return fmt.Errorf("metadata: create upload %s/%s: %w", u.Bucket, u.Key, err)
+	}
+	if u.ID == "" {
+		return fmt.Errorf("metadata: create upload %s/%s: empty upload ID", u.Bucket, u.Key)
+	}
+	if err := checkText("upload ID", u.ID); err != nil {
+		return fmt.Errorf("metadata: create upload %s/%s: %w", u.Bucket, u.Key, err)
+	}
+	meta := u.UserMeta
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	var initiated *time.Time
+	if !u.Initiated.IsZero() {
+		initiated = &u.Initiated
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO multipart_uploads (upload_id, bucket, key, created_at,
+			content_type, content_encoding, content_disposition, content_language, cache_control, expires, user_meta)
+		VALUES ($1, $2, $3, COALESCE($4, now()), NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
+			NULLIF($9, ''), NULLIF($10, ''), $11)`,
+		u.ID, u.Bucket, u.Key, initiated, u.ContentType, u.ContentEncoding, u.ContentDisposition,
+		u.ContentLanguage, u.CacheControl, u.Expires, meta)
+	if code, constraint := pgCode(err); code == codeForeignKey && constraint == "multipart_uploads_bucket_fkey" {
+		return fmt.Errorf("%w: %s", ErrNoSuchBucket, u.Bucket)
+	}
+	if err != nil {
+		return fmt.Errorf("metadata: create upload %s/%s: %w", u.Bucket, u.Key, err)
+	}
+	return nil
+}
+
+// uploadColumns are the multipart_uploads columns scanUpload reads.
+const uploadColumns = `upload_id, bucket, key, created_at,
+	COALESCE(content_type, ''), COALESCE(content_encoding, ''), COALESCE(content_disposition, ''),
+	COALESCE(content_language, ''), COALESCE(cache_control, ''), COALESCE(expires, ''), user_meta`
+
+// scanUpload scans a row of uploadColumns; ErrNoSuchUpload if there is none.
+func scanUpload(row pgx.Row) (Upload, error) {
+	var u Upload
+	var meta map[string]string
+	err := row.Scan(&u.ID, &u.Bucket, &u.Key, &u.Initiated, &u.ContentType, &u.ContentEncoding,
+		&u.ContentDisposition, &u.ContentLanguage, &u.CacheControl, &u.Expires, &meta)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Upload{}, ErrNoSuchUpload
+	}
+	if err != nil {
+		return Upload{}, err
+	}
+	if len(meta) > 0 {
+		u.UserMeta = meta
+	}
+	return u, nil
+}
+
+// GetUpload implements Store.
+func (s *Postgres) GetUpload(ctx context.Context, bucket, key, uploadID string) (Upload, error) {
+	u, err := scanUpload(s.pool.QueryRow(ctx, `SELECT `+uploadColumns+` FROM multipart_uploads
+		WHERE upload_id = $1 AND bucket = $2 AND key = $3`, uploadID, bucket, key))
+	if err != nil {
+		return Upload{}, fmt.Errorf("metadata: get upload %s of %s/%s: %w", uploadID, bucket, key, err)
+	}
+	return u, nil
+}
+
+// lockUpload locks upload uploadID's row for the rest of tx: a concurrent
+// PutUploadPart, CompleteUpload or AbortUpload of it waits, and one that
+// has deleted it makes this return ErrNoSuchUpload. The upload must be in
+// bucket under key.
+func lockUpload(ctx context.Context, tx pgx.Tx, bucket, key, uploadID string) (Upload, error) {
+	return scanUpload(tx.QueryRow(ctx, `SELECT `+uploadColumns+` FROM multipart_uploads
+		WHERE upload_id = $1 AND bucket = $2 AND key = $3 FOR UPDATE`, uploadID, bucket, key))
+}
+
+// PutUploadPart implements Store. The part's blob and shards are inserted
+// if new; an existing blob must not belong to another part or be queued
+// for deletion.
+func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID string, p UploadPart, nonce []byte) error {
+	fail := func(err error) error {
+		return fmt.Errorf("metadata: put part %d of upload %s of %s/%s: %w", p.Number, uploadID, bucket, key, err)
+	}
+	if p.Number < 1 || p.Number > MaxPartNumber {
+		return fail(fmt.Errorf("part number out of range 1 to %d", MaxPartNumber))
+	}
+	// checkObject checks a one-part object's blob as PutObject would.
+	part := []Part{{Number: p.Number, Size: p.Size, Blob: p.Blob}}
+	if err := checkObject(&Object{Bucket: bucket, Key: key, Size: p.Size, Parts: part}); err != nil {
+		return fail(err)
+	}
+	c := newPartColumns(part)
+	var lastModified *time.Time
+	if !p.LastModified.IsZero() {
+		lastModified = &p.LastModified
+	}
+	id := p.Blob.ID
+
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := lockUpload(ctx, tx, bucket, key, uploadID); err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		if nonce != nil {
+			b.Queue(`DELETE FROM write_intents WHERE nonce = $1 AND claimed_until IS NULL`, nonce)
+		}
+		c.queueInsertBlobs(b)
+		b.Queue(`SELECT count(*) FROM object_parts WHERE blob_id = $1`, id[:])
+		// The part this one replaces, unless it is the same blob (a retry),
+		// goes to GC. The upload row lock keeps its parts still.
+		b.Queue(`WITH old AS (DELETE FROM upload_parts WHERE upload_id = $1 AND part_number = $2 RETURNING blob_id)
+			INSERT INTO deletion_queue (blob_id)
+			SELECT blob_id FROM old WHERE blob_id <> $3
+			ON CONFLICT DO NOTHING`, uploadID, p.Number, id[:])
+		b.Queue(`INSERT INTO upload_parts (upload_id, part_number, blob_id, size, etag, created_at)
+			VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()))`,
+			uploadID, p.Number, id[:], p.Size, p.ETag, lastModified)
+
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		if nonce != nil {
+			tag, err := br.Exec()
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("%w: the intent is gone or claimed by garbage collection", ErrIntentExpired)
+			}
+		}
+		if err := readInsertBlobs(br); err != nil {
+			return err
+		}
+		var inObject int
+		if err := br.QueryRow().Scan(&inObject); err != nil {
+			return err
+		}
+		if inObject > 0 {
+			return fmt.Errorf("blob %s belongs to an object", id)
+		}
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		if _, err := br.Exec(); err != nil {
+			if code, constraint := pgCode(err); code == codeUnique && constraint == "upload_parts_blob_id" {
+				return fmt.Errorf("blob %s belongs to another part: %w", id, err)
+			}
+			return err
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// ListUploadParts implements Store. One query reads the upload, its parts,
+// their manifests and shard placement, in one snapshot.
+func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID string) ([]UploadPart, error) {
+	fail := func(err error) error {
+		return fmt.Errorf("metadata: list parts of upload %s of %s/%s: %w", uploadID, bucket, key, err)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT p.part_number, p.size, p.etag, p.created_at, b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
+		FROM multipart_uploads u
+		LEFT JOIN upload_parts p ON p.upload_id = u.upload_id
+		LEFT JOIN blobs b ON b.id = p.blob_id
+		LEFT JOIN LATERAL (`+shardsOfBlob+`) sh ON true
+		WHERE u.upload_id = $1 AND u.bucket = $2 AND u.key = $3
+		ORDER BY p.part_number`, uploadID, bucket, key)
+	if err != nil {
+		return nil, fail(err)
+	}
+	defer rows.Close()
+	var (
+		parts []UploadPart
+		found bool
+	)
+	for rows.Next() {
+		found = true
+		var (
+			number       *int32
+			size         *int64
+			etag         *string
+			lastModified *time.Time
+			br           blobRow
+		)
+		if err := rows.Scan(&number, &size, &etag, &lastModified, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs); err != nil {
+			return nil, fail(err)
+		}
+		if number == nil {
+			continue // an upload without parts
+		}
+		blob, err := br.decode()
+		if err != nil {
+			return nil, fail(fmt.Errorf("part %d: %w", *number, err))
+		}
+		parts = append(parts, UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified, Blob: blob})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fail(err)
+	}
+	if !found {
+		return nil, fail(ErrNoSuchUpload)
+	}
+	return parts, nil
+}
+
+// CompleteUpload implements Store.
+func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Object) (bool, error) {
+	fail := func(err error) error {
+		return fmt.Errorf("metadata: complete upload %s of %s/%s: %w", uploadID, obj.Bucket, obj.Key, err)
+	}
+	if err := checkObject(&obj); err != nil {
+		return false, fail(err)
+	}
+	c := newPartColumns(obj.Parts)
+
+	var replaced bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		u, err := lockUpload(ctx, tx, obj.Bucket, obj.Key, uploadID)
+		if err != nil {
+			return err
+		}
+		obj.ContentType, obj.ContentEncoding, obj.ContentDisposition = u.ContentType, u.ContentEncoding, u.ContentDisposition
+		obj.ContentLanguage, obj.CacheControl, obj.Expires, obj.UserMeta = u.ContentLanguage, u.CacheControl, u.Expires, u.UserMeta
+
+		var matching int
+		err = tx.QueryRow(ctx, `SELECT count(*) FROM upload_parts p
+			JOIN unnest($2::int[], $3::bytea[]) AS c (part_number, blob_id) USING (part_number, blob_id)
+			WHERE p.upload_id = $1`, uploadID, c.numbers, c.ids).Scan(&matching)
+		if err != nil {
+			return err
+		}
+		if matching != len(obj.Parts) {
+			return fmt.Errorf("%w: %d of %d parts are not the upload's", ErrInvalidPart, len(obj.Parts)-matching, len(obj.Parts))
+		}
+		// Free the chosen blobs of their upload_parts rows before the
+		// object's parts take them (both blob_id indexes are unique), and
+		// queue the blobs not chosen.
+		_, err = tx.Exec(ctx, `WITH old AS (DELETE FROM upload_parts WHERE upload_id = $1 RETURNING blob_id)
+			INSERT INTO deletion_queue (blob_id)
+			SELECT blob_id FROM old WHERE blob_id <> ALL($2::bytea[])
+			ON CONFLICT DO NOTHING`, uploadID, c.ids)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM multipart_uploads WHERE upload_id = $1`, uploadID); err != nil {
+			return err
+		}
+		replaced, err = writeObject(ctx, tx, obj, c, [][]byte{})
+		return err
+	})
+	if err != nil {
+		return false, fail(err)
+	}
+	return replaced, nil
+}
+
+// AbortUpload implements Store.
+func (s *Postgres) AbortUpload(ctx context.Context, bucket, key, uploadID string) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := lockUpload(ctx, tx, bucket, key, uploadID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `WITH old AS (DELETE FROM upload_parts WHERE upload_id = $1 RETURNING blob_id)
+			INSERT INTO deletion_queue (blob_id) SELECT blob_id FROM old ON CONFLICT DO NOTHING`, uploadID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM multipart_uploads WHERE upload_id = $1`, uploadID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("metadata: abort upload %s of %s/%s: %w", uploadID, bucket, key, err)
+	}
+	return nil
+}
+
+// partColumns are parts as column arrays for unnest; never nil, which pgx
+// would send as NULL.
+type partColumns struct {
+	ids       [][]byte
+	manifests [][]byte
+	sizes     []int64
+	numbers   []int32
+	shardBlob [][]byte
+	shardIdx  []int32
+	shardNode []string
+}
+
+func newPartColumns(parts []Part) partColumns {
+	n := len(parts)
+	c := partColumns{
+		ids:       make([][]byte, 0, n),
+		manifests: make([][]byte, 0, n),
+		sizes:     make([]int64, 0, n),
+		numbers:   make([]int32, 0, n),
+		shardBlob: make([][]byte, 0, n*6),
+		shardIdx:  make([]int32, 0, n*6),
+		shardNode: make([]string, 0, n*6),
+	}
+	for _, p := range parts {
+		id := p.Blob.ID
+		c.ids = append(c.ids, id[:])
+		c.manifests = append(c.manifests, p.Blob.Manifest.Marshal())
+		c.sizes = append(c.sizes, p.Size)
+		c.numbers = append(c.numbers, int32(p.Number))
+		for i, nd := range p.Blob.Placement {
+			c.shardBlob = append(c.shardBlob, id[:])
+			c.shardIdx = append(c.shardIdx, int32(i))
+			c.shardNode = append(c.shardNode, nd.ID)
+		}
+	}
+	return c
+}
+
+// queueInsertBlobs queues the three statements that insert the parts'
+// blobs and shards if new and count those queued for deletion; read their
+// results with readInsertBlobs.
+func (c *partColumns) queueInsertBlobs(b *pgx.Batch) {
+	b.Queue(`INSERT INTO blobs (id, manifest, size)
+		SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bigint[])
+		ON CONFLICT (id) DO NOTHING`, c.ids, c.manifests, c.sizes)
+	b.Queue(`INSERT INTO shards (blob_id, idx, node_id)
+		SELECT * FROM unnest($1::bytea[], $2::int[], $3::text[])
+		ON CONFLICT DO NOTHING`, c.shardBlob, c.shardIdx, c.shardNode)
+	b.Queue(`SELECT count(*) FROM deletion_queue WHERE blob_id = ANY($1)`, c.ids)
+}
+
+// readInsertBlobs reads the results of queueInsertBlobs, failing if a blob
+// is queued for deletion.
+func readInsertBlobs(br pgx.BatchResults) error {
+	for range 2 {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	var queued int
+	if err := br.QueryRow().Scan(&queued); err != nil {
+		return err
+	}
+	if queued > 0 {
+		return fmt.Errorf("%d of the blobs are queued for deletion", queued)
+	}
+	return nil
+}
+
+// writeObject is PutObject's transaction: it deletes the intents of nonces
+// (never nil), inserts c's blobs and shards, creates or replaces the object
+// row (locking it), queues the replaced object's blobs that obj does not
+// reuse, and inserts the object's parts. obj must have passed checkObject
+// and c must be newPartColumns(obj.Parts).
+func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonces [][]byte) (bool, error) {
+	meta := obj.UserMeta
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	var lastModified *time.Time
+	if !obj.LastModified.IsZero() {
+		lastModified = &obj.LastModified
+	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM write_intents WHERE nonce = ANY($1) AND claimed_until IS NULL`, nonces)
+	c.queueInsertBlobs(b)
+	// Locks the object row before its parts, as DeleteObject does, so the
+	// two cannot deadlock. xmax is 0 in a freshly inserted row and the
+	// locking transaction's ID in one updated by ON CONFLICT.
+	b.Queue(`INSERT INTO objects (bucket, key, size, etag, content_type, content_encoding,
+			content_disposition, content_language, cache_control, expires, user_meta, last_modified)
+		VALUES ($1, $2, $3, $4, NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
+			NULLIF($9, ''), NULLIF($10, ''), $11, COALESCE($12, now()))
+		ON CONFLICT (bucket, key) DO UPDATE SET
+			size = EXCLUDED.size, etag = EXCLUDED.etag,
+			content_type = EXCLUDED.content_type, content_encoding = EXCLUDED.content_encoding,
+			content_disposition = EXCLUDED.content_disposition, content_language = EXCLUDED.content_language,
+			cache_control = EXCLUDED.cache_control, expires = EXCLUDED.expires,
+			user_meta = EXCLUDED.user_meta, last_modified = EXCLUDED.last_modified
+		RETURNING xmax <> '0'::xid`,
+		obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.ContentType, obj.ContentEncoding,
+		obj.ContentDisposition, obj.ContentLanguage, obj.CacheControl, obj.Expires, meta, lastModified)
+	// The replaced object's blobs, unless reused, go to GC. The unique
+	// index on object_parts(blob_id) guarantees nothing else uses them.
+	b.Queue(`WITH old AS (DELETE FROM object_parts WHERE bucket = $1 AND key = $2 RETURNING blob_id)
+		INSERT INTO deletion_queue (blob_id)
+		SELECT blob_id FROM old WHERE blob_id <> ALL($3::bytea[])
+		ON CONFLICT DO NOTHING`, obj.Bucket, obj.Key, c.ids)
+	b.Queue(`INSERT INTO object_parts (bucket, key, part_number, blob_id, size)
+		SELECT $1, $2, * FROM unnest($3::int[], $4::bytea[], $5::bigint[])`,
+		obj.Bucket, obj.Key, c.numbers, c.ids, c.sizes)
+
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	tag, err := br.Exec()
+	if err != nil {
+		return false, err
+	}
+	if int(tag.RowsAffected()) != len(nonces) {
+		return false, fmt.Errorf("%w: %d of %d intents are gone or claimed by garbage collection", ErrIntentExpired, len(nonces)-int(tag.RowsAffected()), len(nonces))
+	}
+	if err := readInsertBlobs(br); err != nil {
+		return false, err
+	}
+	var replaced bool
+	if err := br.QueryRow().Scan(&replaced); err != nil {
+		if code, constraint := pgCode(err); code == codeForeignKey && constraint == "objects_bucket_fkey" {
+			return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, obj.Bucket)
+		}
+		return false, err
+	}
+	if _, err := br.Exec(); err != nil {
+		return false, err
+	}
+	if _, err := br.Exec(); err != nil {
+		if code, constraint := pgCode(err); code == codeUnique && constraint == "object_parts_blob_id" {
+			return false, fmt.Errorf("a blob of the object belongs to another object: %w", err)
+		}
+		return false, err
+	}
+	return replaced, br.Close()
+}

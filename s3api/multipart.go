@@ -1,0 +1,197 @@
+package s3api
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/s3err"
+	"github.com/floe-s3/floe/s3api/s3xml"
+)
+
+// Multipart limits, as in S3.
+const (
+	minPartSize = 5 << 20 // every part but the last
+	maxParts    = 10000
+)
+
+// createMultipartUpload serves POST ?uploads.
+func (s *Server) createMultipartUpload(w http.ResponseWriter, r *http.Request, req *request) error {
+	if err := checkKey(req.key); err != nil {
+		return err
+	}
+	var obj metadata.Object
+	if err := headersToObject(r.Header, &obj); err != nil {
+		return err
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	up := metadata.Upload{
+		ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key,
+		ContentType: obj.ContentType, ContentEncoding: obj.ContentEncoding,
+		ContentDisposition: obj.ContentDisposition, ContentLanguage: obj.ContentLanguage,
+		CacheControl: obj.CacheControl, Expires: obj.Expires, UserMeta: obj.UserMeta,
+	}
+	if err := s.cfg.Meta.CreateUpload(r.Context(), up); err != nil {
+		return err
+	}
+	return s3xml.Write(w, http.StatusOK, s3xml.InitiateMultipartUploadResult{Bucket: req.bucket, Key: req.key, UploadID: up.ID})
+}
+
+func partNumber(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxParts {
+		return 0, s3err.Errorf(s3err.InvalidArgument, "part number %q must be an integer between 1 and %d", v, maxParts)
+	}
+	return n, nil
+}
+
+// uploadPart serves PUT ?partNumber&uploadId: the part streams into its own
+// blob, never held in memory.
+func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request) error {
+	if r.Header.Get("X-Amz-Copy-Source") != "" {
+		return s3err.New(s3err.NotImplemented, "UploadPartCopy is not implemented")
+	}
+	q := r.URL.Query()
+	num, err := partNumber(q.Get("partNumber"))
+	if err != nil {
+		return err
+	}
+	id := q.Get("uploadId")
+	if _, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id); err != nil {
+		return err
+	}
+	body, err := newObjectBody(r)
+	if err != nil {
+		return err
+	}
+	part, nonce, err := s.writeBlobAlways(context.WithoutCancel(r.Context()), body.r)
+	req.bytes = *body.n
+	if err != nil {
+		return err
+	}
+	etag := body.ETag()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
+	defer cancel()
+	err = s.cfg.Meta.PutUploadPart(ctx, req.bucket, req.key, id, metadata.UploadPart{
+		Number: num, Size: *body.n, ETag: etag, Blob: part.Blob,
+	}, nonce)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag)
+	if body.checksum != nil {
+		w.Header().Set(body.checksum.Algorithm().Header(), body.checksum.Sum())
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// completeMultipartUpload serves POST ?uploadId: the object becomes the
+// ordered list of the chosen parts' blobs; no byte is copied.
+func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request, req *request) error {
+	id := r.URL.Query().Get("uploadId")
+	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
+	if err != nil {
+		return err
+	}
+	var body s3xml.CompleteMultipartUpload
+	if err := s3xml.Decode(r.Body, s3xml.CompleteMultipartLimit, &body); err != nil {
+		return err
+	}
+	parts, err := s.cfg.Meta.ListUploadParts(r.Context(), req.bucket, req.key, id)
+	if err != nil {
+		return err
+	}
+	have := make(map[int]metadata.UploadPart, len(parts))
+	for _, p := range parts {
+		have[p.Number] = p
+	}
+	obj := metadata.Object{
+		Bucket: req.bucket, Key: req.key,
+		ContentType: up.ContentType, ContentEncoding: up.ContentEncoding,
+		ContentDisposition: up.ContentDisposition, ContentLanguage: up.ContentLanguage,
+		CacheControl: up.CacheControl, Expires: up.Expires, UserMeta: up.UserMeta,
+	}
+	sums := md5.New()
+	for i, cp := range body.Parts {
+		p, ok := have[cp.PartNumber]
+		if !ok || s3xml.UnquoteETag(cp.ETag) != s3xml.UnquoteETag(p.ETag) {
+			return s3err.Errorf(s3err.InvalidPart, "part %d was not uploaded or its ETag does not match", cp.PartNumber)
+		}
+		if i < len(body.Parts)-1 && p.Size < minPartSize {
+			return s3err.Errorf(s3err.EntityTooSmall, "part %d is %d bytes; every part but the last must be at least %d", cp.PartNumber, p.Size, minPartSize)
+		}
+		raw, err := hex.DecodeString(s3xml.UnquoteETag(p.ETag))
+		if err != nil {
+			return fmt.Errorf("part %d has a malformed stored ETag %q: %w", p.Number, p.ETag, err)
+		}
+		sums.Write(raw)
+		obj.Size += p.Size
+		obj.Parts = append(obj.Parts, metadata.Part{Number: p.Number, Size: p.Size, Blob: p.Blob})
+	}
+	obj.ETag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(sums.Sum(nil)), len(body.Parts))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
+	defer cancel()
+	if _, err := s.cfg.Meta.CompleteUpload(ctx, id, obj); err != nil {
+		if errors.Is(err, metadata.ErrInvalidPart) {
+			return s3err.Wrap(s3err.InvalidPart, err)
+		}
+		return err
+	}
+	return s3xml.Write(w, http.StatusOK, s3xml.CompleteMultipartUploadResult{
+		Location: "/" + req.bucket + "/" + req.key, Bucket: req.bucket, Key: req.key, ETag: s3xml.ETag(obj.ETag),
+	})
+}
+
+// abortMultipartUpload serves DELETE ?uploadId; the parts' blobs go to GC.
+func (s *Server) abortMultipartUpload(w http.ResponseWriter, r *http.Request, req *request) error {
+	if err := s.cfg.Meta.AbortUpload(r.Context(), req.bucket, req.key, r.URL.Query().Get("uploadId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// listParts serves GET ?uploadId.
+func (s *Server) listParts(w http.ResponseWriter, r *http.Request, req *request) error {
+	q := r.URL.Query()
+	id := q.Get("uploadId")
+	parts, err := s.cfg.Meta.ListUploadParts(r.Context(), req.bucket, req.key, id)
+	if err != nil {
+		return err
+	}
+	maxN := 1000
+	if v := q.Get("max-parts"); v != "" {
+		if maxN, err = strconv.Atoi(v); err != nil || maxN < 0 {
+			return s3err.Errorf(s3err.InvalidArgument, "max-parts %q", v)
+		}
+		maxN = min(maxN, 1000)
+	}
+	marker := 0
+	if v := q.Get("part-number-marker"); v != "" {
+		if marker, err = strconv.Atoi(v); err != nil || marker < 0 {
+			return s3err.Errorf(s3err.InvalidArgument, "part-number-marker %q", v)
+		}
+	}
+	res := s3xml.ListPartsResult{Bucket: req.bucket, Key: req.key, UploadID: id, PartNumberMarker: marker,
+		MaxParts: maxN, Owner: owner(), Initiator: &s3xml.Initiator{ID: "floe", DisplayName: "floe"}}
+	for _, p := range parts {
+		if p.Number <= marker {
+			continue
+		}
+		if len(res.Parts) == maxN {
+			res.IsTruncated = true
+			break
+		}
+		res.Parts = append(res.Parts, s3xml.Part{PartNumber: p.Number, LastModified: s3xml.Time(p.LastModified), ETag: s3xml.ETag(p.ETag), Size: p.Size})
+		res.NextPartNumberMarker = p.Number
+	}
+	return s3xml.Write(w, http.StatusOK, res)
+}
