@@ -15,7 +15,19 @@ import (
 // parallel; the object must read back whole, with a multipart ETag, and
 // range reads must cross part boundaries.
 func TestUploadManagerMultipart(t *testing.T) {
-	cl := startCluster(t)
+	for _, tlsOn := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[tlsOn], func(t *testing.T) {
+			var args []string
+			if tlsOn {
+				cert, key := selfSignedCert(t)
+				args = []string{"--tls-cert", cert, "--tls-key", key}
+			}
+			testUploadManager(t, startCluster(t, args...))
+		})
+	}
+}
+
+func testUploadManager(t *testing.T, cl *cluster) {
 	c := cl.client
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")})

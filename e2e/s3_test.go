@@ -83,7 +83,7 @@ func TestObjectLifecycle(t *testing.T) {
 			_, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("photos")})
 			must(t, err, "head bucket")
 
-			for _, size := range []int{0, 1, 11, 1<<20 + 1, 9 << 20} {
+			for _, size := range []int{0, 1, 11, 1<<20 + 1, 9 << 20, 64 << 20} {
 				key := fmt.Sprintf("dir/obj-%d", size)
 				data := randBytes(uint64(size), size)
 				out := putBytes(t, c, "photos", key, data)

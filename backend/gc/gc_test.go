@@ -1,0 +1,118 @@
+package gc_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/blobtest"
+	"github.com/floe-s3/floe/backend/gc"
+	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/backend/nodetest"
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/pgtest"
+	"github.com/rs/zerolog"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func shardFiles(t *testing.T, c *nodetest.Cluster) int {
+	n := 0
+	for _, nd := range c.Nodes {
+		n += len(nd.ShardFiles(t))
+	}
+	return n
+}
+
+// A blob written to the nodes whose object was never committed (the gateway
+// crashed between the two) is found through its write intent and its shards
+// are deleted; a committed blob, and then a replaced one, are handled too.
+func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
+	ctx := context.Background()
+	c := nodetest.Start(t, 6)
+	meta, err := metadata.Open(ctx, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	client := node.NewClient(c.Secret, nil)
+	for _, nd := range c.Nodes {
+		if err := meta.UpsertNode(ctx, metadata.NodeInfo{ID: nd.ID, Addr: nd.Addr, State: metadata.NodeAlive}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := meta.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	store := blob.NewStore(client, blob.Options{}, zerolog.Nop())
+	write := func(seed uint64) (*blob.Result, []byte) {
+		plan, err := store.Plan(c.PlacementNodes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]string, len(plan.Placement))
+		for i, nd := range plan.Placement {
+			ids[i] = nd.ID
+		}
+		if err := meta.RecordIntent(ctx, plan.Nonce[:], ids); err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Write(ctx, plan, bytes.NewReader(blobtest.RandBytes(seed, 3<<20)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := meta.SetIntentBlob(ctx, plan.Nonce[:], res.ID); err != nil {
+			t.Fatal(err)
+		}
+		return res, plan.Nonce[:]
+	}
+	commit := func(res *blob.Result, nonce []byte) {
+		_, err := meta.PutObject(ctx, metadata.Object{Bucket: "bkt", Key: "k", Size: res.Manifest.Size, ETag: `"x"`,
+			Parts: []metadata.Part{{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{ID: res.ID, Manifest: res.Manifest, Placement: res.Placement}}}},
+			[][]byte{nonce})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	col := &gc.Collector{Meta: meta, Client: client, IntentGrace: time.Millisecond, Log: zerolog.Nop()}
+
+	committed, n1 := write(1)
+	commit(committed, n1)
+	write(2) // never committed: the gateway "crashed"
+	if got := shardFiles(t, c); got != 12 {
+		t.Fatalf("%d shard files after two writes, want 12", got)
+	}
+	time.Sleep(10 * time.Millisecond)
+	st, err := col.RunOnce(ctx)
+	if err != nil || st.Intents != 1 || st.Failed != 0 {
+		t.Fatalf("round 1: %+v, %v", st, err)
+	}
+	if got := shardFiles(t, c); got != 6 {
+		t.Fatalf("%d shard files after collecting the uncommitted write, want the committed blob's 6", got)
+	}
+
+	replacement, n3 := write(3)
+	commit(replacement, n3)
+	st, err = col.RunOnce(ctx)
+	if err != nil || st.Blobs != 1 {
+		t.Fatalf("round 2: %+v, %v", st, err)
+	}
+	if got := shardFiles(t, c); got != 6 {
+		t.Fatalf("%d shard files after an overwrite, want the replacement's 6", got)
+	}
+	obj, err := meta.GetObject(ctx, "bkt", "k")
+	if err != nil || obj.Parts[0].Blob.ID != replacement.ID {
+		t.Fatalf("object after GC: %+v, %v", obj, err)
+	}
+	r, err := store.NewReader(ctx, replacement.Manifest, replacement.Placement, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r); err != nil || !bytes.Equal(buf.Bytes(), blobtest.RandBytes(3, 3<<20)) {
+		t.Fatalf("the surviving object does not read back: %v", err)
+	}
+}
