@@ -204,13 +204,8 @@ func setObjectHeaders(h http.Header, obj metadata.Object) {
 
 // getObject serves GetObject and HeadObject, with Range.
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request) error {
+	// GetObject tells a missing bucket (NoSuchBucket) from a missing key.
 	obj, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)
-	if errors.Is(err, metadata.ErrNoSuchKey) {
-		// S3 says NoSuchBucket when the bucket is what is missing.
-		if _, berr := s.cfg.Meta.GetBucket(r.Context(), req.bucket); berr != nil {
-			return berr
-		}
-	}
 	if err != nil {
 		return err
 	}
@@ -336,10 +331,8 @@ func (p *partsReader) Close() error {
 }
 
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, req *request) error {
-	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
-		return err
-	}
-	if _, err := s.cfg.Meta.DeleteObject(r.Context(), req.bucket, req.key); err != nil && !errors.Is(err, metadata.ErrNoSuchKey) {
+	// DeleteObject reports a missing bucket; a missing key is no error.
+	if _, err := s.cfg.Meta.DeleteObject(r.Context(), req.bucket, req.key); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
