@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -91,4 +92,34 @@ func clusterSecret(env *environ, file string) ([]byte, error) {
 		return []byte(s), nil
 	}
 	return nil, usageErrorf("no cluster secret: set %s or pass --secret-file (every node and server of a cluster must share it)", secretEnv)
+}
+
+// minSecretLen is the shortest cluster secret accepted without a warning.
+const minSecretLen = 16
+
+// loadSecret returns the cluster secret (see clusterSecret) and warns on log
+// when it is short.
+func loadSecret(env *environ, file string, log zerolog.Logger) ([]byte, error) {
+	secret, err := clusterSecret(env, file)
+	if err != nil {
+		return nil, err
+	}
+	if len(secret) < minSecretLen {
+		log.Warn().Int("bytes", len(secret)).Msgf("cluster secret is shorter than %d bytes", minSecretLen)
+	}
+	return secret, nil
+}
+
+// finish ends a long-running command. Stopped by a signal (ctx cancelled),
+// it is a clean exit; otherwise the failure goes to the JSON log, like
+// everything else once the logger runs, and floe exits 1.
+func finish(ctx context.Context, err error, log zerolog.Logger, what string) error {
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("stopped unexpectedly")
+	}
+	log.Error().Err(err).Msg(what)
+	return errLogged
 }

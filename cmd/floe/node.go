@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/floe-s3/floe/backend/node"
 )
-
-// minSecretLen is the shortest cluster secret accepted without a warning.
-const minSecretLen = 16
 
 var nodeCommand = &command{
 	name:    "node",
@@ -37,24 +33,10 @@ func runNode(ctx context.Context, c *command, env *environ, args []string) error
 	if err != nil {
 		return err
 	}
-	secret, err := clusterSecret(env, *secretFile)
+	secret, err := loadSecret(env, *secretFile, log)
 	if err != nil {
 		return err
 	}
-	if len(secret) < minSecretLen {
-		log.Warn().Int("bytes", len(secret)).Msgf("cluster secret is shorter than %d bytes", minSecretLen)
-	}
-
 	cfg := node.Config{Listen: *listen, Dir: *dir, Secret: secret, Logger: log}
-	err = node.Run(ctx, cfg)
-	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		// Stopped by a signal: a clean exit.
-		return nil
-	}
-	if err == nil {
-		err = errors.New("stopped unexpectedly")
-	}
-	// Once the logger runs, failures go to the JSON log like everything else.
-	log.Error().Err(err).Str("listen", *listen).Str("data", *dir).Msg("storage node failed")
-	return errLogged
+	return finish(ctx, node.Run(ctx, cfg), log.With().Str("listen", *listen).Str("data", *dir).Logger(), "storage node failed")
 }

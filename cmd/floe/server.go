@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +67,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	if err != nil {
 		return err
 	}
-	secret, err := clusterSecret(env, *secretFile)
+	secret, err := loadSecret(env, *secretFile, log)
 	if err != nil {
 		return err
 	}
@@ -84,13 +82,5 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
 		GCInterval: *gcEvery, IntentGrace: *grace,
 	}
-	err = gateway.Run(ctx, cfg)
-	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		return nil
-	}
-	if err == nil {
-		err = fmt.Errorf("stopped unexpectedly")
-	}
-	log.Error().Err(err).Str("listen", *listen).Msg("S3 gateway failed")
-	return errLogged
+	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }
