@@ -62,6 +62,21 @@ func startCluster(t testing.TB, extraArgs ...string) *cluster {
 	return c
 }
 
+// overHTTPAndHTTPS runs f against a fresh cluster served over plain HTTP
+// and again over HTTPS: the SDK sends bodies differently over TLS.
+func overHTTPAndHTTPS(t *testing.T, f func(t *testing.T, cl *cluster)) {
+	for _, tlsOn := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[tlsOn], func(t *testing.T) {
+			var args []string
+			if tlsOn {
+				cert, key := selfSignedCert(t)
+				args = []string{"--tls-cert", cert, "--tls-key", key}
+			}
+			f(t, startCluster(t, args...))
+		})
+	}
+}
+
 func tail(b []byte, n int) []byte {
 	if len(b) > n {
 		return b[len(b)-n:]

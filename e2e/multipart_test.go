@@ -14,18 +14,7 @@ import (
 // The SDK's upload manager splits large bodies into parts uploaded in
 // parallel; the object must read back whole, with a multipart ETag, and
 // range reads must cross part boundaries.
-func TestUploadManagerMultipart(t *testing.T) {
-	for _, tlsOn := range []bool{false, true} {
-		t.Run(map[bool]string{false: "http", true: "https"}[tlsOn], func(t *testing.T) {
-			var args []string
-			if tlsOn {
-				cert, key := selfSignedCert(t)
-				args = []string{"--tls-cert", cert, "--tls-key", key}
-			}
-			testUploadManager(t, startCluster(t, args...))
-		})
-	}
-}
+func TestUploadManagerMultipart(t *testing.T) { overHTTPAndHTTPS(t, testUploadManager) }
 
 func testUploadManager(t *testing.T, cl *cluster) {
 	c := cl.client
