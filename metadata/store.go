@@ -49,15 +49,9 @@ type Bucket struct {
 	CreatedAt time.Time
 }
 
-// Object is an object's metadata. Its bytes are the concatenation of its
-// parts' blobs in part order.
-type Object struct {
-	Bucket string
-	Key    string
-	Size   int64
-	ETag   string
-	// Headers stored with the object and returned on GET; empty means
-	// unset.
+// Headers are the content headers and user metadata an object is stored
+// with and returns on GET; empty means unset.
+type Headers struct {
 	ContentType        string
 	ContentEncoding    string
 	ContentDisposition string
@@ -65,6 +59,16 @@ type Object struct {
 	CacheControl       string
 	Expires            string
 	UserMeta           map[string]string // x-amz-meta-*; nil when there is none
+}
+
+// Object is an object's metadata. Its bytes are the concatenation of its
+// parts' blobs in part order.
+type Object struct {
+	Bucket  string
+	Key     string
+	Size    int64
+	ETag    string
+	Headers // stored with the object and returned on GET
 	// LastModified is set by the store when PutObject is given the zero
 	// time. PostgreSQL keeps microseconds.
 	LastModified time.Time
@@ -96,14 +100,7 @@ type Upload struct {
 	// Initiated is set by the store when CreateUpload is given the zero
 	// time.
 	Initiated time.Time
-	// Headers given to the object by CompleteUpload; empty means unset.
-	ContentType        string
-	ContentEncoding    string
-	ContentDisposition string
-	ContentLanguage    string
-	CacheControl       string
-	Expires            string
-	UserMeta           map[string]string // x-amz-meta-*; nil when there is none
+	Headers   // given to the object by CompleteUpload
 }
 
 // UploadPart is one uploaded part, held in its own blob.

@@ -238,8 +238,7 @@ func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Obje
 		if err != nil {
 			return err
 		}
-		obj.ContentType, obj.ContentEncoding, obj.ContentDisposition = u.ContentType, u.ContentEncoding, u.ContentDisposition
-		obj.ContentLanguage, obj.CacheControl, obj.Expires, obj.UserMeta = u.ContentLanguage, u.CacheControl, u.Expires, u.UserMeta
+		obj.Headers = u.Headers
 
 		var matching int
 		err = tx.QueryRow(ctx, `SELECT count(*) FROM upload_parts p

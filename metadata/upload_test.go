@@ -43,8 +43,8 @@ func TestUploadLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	mustCreateBucket(t, s, "b")
-	u := Upload{ID: "up1", Bucket: "b", Key: "k", ContentType: "text/plain", CacheControl: "no-cache",
-		UserMeta: map[string]string{"color": "blue"}, Initiated: time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)}
+	u := Upload{ID: "up1", Bucket: "b", Key: "k", Headers: Headers{ContentType: "text/plain", CacheControl: "no-cache",
+		UserMeta: map[string]string{"color": "blue"}}, Initiated: time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)}
 	if err := s.CreateUpload(ctx, u); err != nil {
 		t.Fatal(err)
 	}

@@ -26,18 +26,13 @@ func (s *Server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err := checkKey(req.key); err != nil {
 		return err
 	}
-	var obj metadata.Object
-	if err := headersToObject(r.Header, &obj); err != nil {
+	hdr, err := requestHeaders(r.Header)
+	if err != nil {
 		return err
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	up := metadata.Upload{
-		ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key,
-		ContentType: obj.ContentType, ContentEncoding: obj.ContentEncoding,
-		ContentDisposition: obj.ContentDisposition, ContentLanguage: obj.ContentLanguage,
-		CacheControl: obj.CacheControl, Expires: obj.Expires, UserMeta: obj.UserMeta,
-	}
+	up := metadata.Upload{ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key, Headers: hdr}
 	if err := s.cfg.Meta.CreateUpload(r.Context(), up); err != nil {
 		return err
 	}
@@ -97,10 +92,6 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 // ordered list of the chosen parts' blobs; no byte is copied.
 func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request, req *request) error {
 	id := r.URL.Query().Get("uploadId")
-	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
-	if err != nil {
-		return err
-	}
 	var body s3xml.CompleteMultipartUpload
 	if err := s3xml.Decode(r.Body, s3xml.CompleteMultipartLimit, &body); err != nil {
 		return err
@@ -113,12 +104,8 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 	for _, p := range parts {
 		have[p.Number] = p
 	}
-	obj := metadata.Object{
-		Bucket: req.bucket, Key: req.key,
-		ContentType: up.ContentType, ContentEncoding: up.ContentEncoding,
-		ContentDisposition: up.ContentDisposition, ContentLanguage: up.ContentLanguage,
-		CacheControl: up.CacheControl, Expires: up.Expires, UserMeta: up.UserMeta,
-	}
+	// CompleteUpload gives the object the headers the upload was created with.
+	obj := metadata.Object{Bucket: req.bucket, Key: req.key}
 	sums := md5.New()
 	for i, cp := range body.Parts {
 		p, ok := have[cp.PartNumber]

@@ -41,10 +41,11 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
 		return err
 	}
-	obj := metadata.Object{Bucket: req.bucket, Key: req.key}
-	if err := headersToObject(r.Header, &obj); err != nil {
+	hdr, err := requestHeaders(r.Header)
+	if err != nil {
 		return err
 	}
+	obj := metadata.Object{Bucket: req.bucket, Key: req.key, Headers: hdr}
 	body, err := newObjectBody(r)
 	if err != nil {
 		return err
@@ -141,12 +142,12 @@ func (s *Server) commit(ctx context.Context, obj metadata.Object, nonce []byte) 
 	return err
 }
 
-// headersToObject copies the stored headers and user metadata of a PUT
-// (or a REPLACE copy) into obj.
-func headersToObject(h http.Header, obj *metadata.Object) error {
-	obj.ContentType = h.Get("Content-Type")
-	if obj.ContentType == "" {
-		obj.ContentType = "binary/octet-stream"
+// requestHeaders reads the stored headers and user metadata of a PUT (or
+// a REPLACE copy, or a multipart upload) from its request headers.
+func requestHeaders(h http.Header) (metadata.Headers, error) {
+	hdr := metadata.Headers{ContentType: h.Get("Content-Type")}
+	if hdr.ContentType == "" {
+		hdr.ContentType = "binary/octet-stream"
 	}
 	// aws-chunked is transport framing, not the object's encoding.
 	var enc []string
@@ -155,30 +156,29 @@ func headersToObject(h http.Header, obj *metadata.Object) error {
 			enc = append(enc, e)
 		}
 	}
-	obj.ContentEncoding = strings.Join(enc, ",")
-	obj.ContentDisposition = h.Get("Content-Disposition")
-	obj.ContentLanguage = h.Get("Content-Language")
-	obj.CacheControl = h.Get("Cache-Control")
-	obj.Expires = h.Get("Expires")
-	obj.UserMeta = nil
+	hdr.ContentEncoding = strings.Join(enc, ",")
+	hdr.ContentDisposition = h.Get("Content-Disposition")
+	hdr.ContentLanguage = h.Get("Content-Language")
+	hdr.CacheControl = h.Get("Cache-Control")
+	hdr.Expires = h.Get("Expires")
 	size := 0
 	for name, vals := range h {
 		lower := strings.ToLower(name)
 		if !strings.HasPrefix(lower, "x-amz-meta-") {
 			continue
 		}
-		if obj.UserMeta == nil {
-			obj.UserMeta = map[string]string{}
+		if hdr.UserMeta == nil {
+			hdr.UserMeta = map[string]string{}
 		}
 		k := strings.TrimPrefix(lower, "x-amz-meta-")
 		v := strings.Join(vals, ",")
-		obj.UserMeta[k] = v
+		hdr.UserMeta[k] = v
 		size += len(k) + len(v)
 	}
 	if size > 2048 {
-		return s3err.Errorf(s3err.InvalidArgument, "user metadata of %d bytes exceeds 2 KB", size)
+		return hdr, s3err.Errorf(s3err.InvalidArgument, "user metadata of %d bytes exceeds 2 KB", size)
 	}
-	return nil
+	return hdr, nil
 }
 
 // setObjectHeaders writes obj's stored headers onto a GET or HEAD response.
@@ -370,7 +370,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	dst := src
 	dst.Bucket, dst.Key, dst.Parts, dst.LastModified = req.bucket, req.key, nil, time.Time{}
 	if directive == "REPLACE" {
-		if err := headersToObject(r.Header, &dst); err != nil {
+		if dst.Headers, err = requestHeaders(r.Header); err != nil {
 			return err
 		}
 	}
