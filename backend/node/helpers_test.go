@@ -57,33 +57,15 @@ func ctx(t testing.TB) context.Context {
 	return c
 }
 
-// testBlob is an encoded blob: its manifest and every shard's bytes.
-type testBlob struct {
-	m         *integrity.Manifest
-	id        integrity.ID
-	shards    [][]byte
-	hashes    [][]integrity.Hash
-	blockSize int
-}
-
-func randBytes(seed uint64, n int) []byte { return blobtest.RandBytes(seed, n) }
-
-// encodeBlob encodes size random bytes with p, as the blob writer does.
-func encodeBlob(t testing.TB, p codec.Params, seed uint64, size int) *testBlob {
-	t.Helper()
-	e := blobtest.Encode(t, p, seed, size)
-	return &testBlob{m: e.Manifest, id: e.ID, shards: e.Shards, hashes: e.Hashes, blockSize: e.BlockSize}
-}
-
 // putShard stores shard idx of b on n through the client.
-func (n *testNode) putShard(t testing.TB, b *testBlob, idx int) {
+func (n *testNode) putShard(t testing.TB, b *blobtest.Blob, idx int) {
 	t.Helper()
-	id, err := n.client.PutShard(ctx(t), n.addr, idx, b.blockSize, bytes.NewReader(b.shards[idx]), func() []byte { return b.m.Marshal() })
+	id, err := n.client.PutShard(ctx(t), n.addr, idx, b.BlockSize, bytes.NewReader(b.Shards[idx]), func() []byte { return b.Manifest.Marshal() })
 	if err != nil {
 		t.Fatalf("put shard %d: %v", idx, err)
 	}
-	if id != b.id {
-		t.Fatalf("put shard %d: id %s, want %s", idx, id, b.id)
+	if id != b.ID {
+		t.Fatalf("put shard %d: id %s, want %s", idx, id, b.ID)
 	}
 }
 

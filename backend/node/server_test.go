@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/shardfile"
@@ -24,13 +25,13 @@ import (
 
 func TestPutGet(t *testing.T) {
 	n := startNode(t)
-	b := encodeBlob(t, small, 1, 10*64+20) // 11 blocks of 16 bytes, the last 5
-	for idx := range b.shards {
+	b := blobtest.Encode(t, small, 1, 10*64+20) // 11 blocks of 16 bytes, the last 5
+	for idx := range b.Shards {
 		n.putShard(t, b, idx)
 	}
-	data := b.shards[4]
+	data := b.Shards[4]
 	end := int64(len(data))
-	bs := int64(b.blockSize)
+	bs := int64(b.BlockSize)
 	for _, tc := range []struct {
 		name        string
 		off, length int64
@@ -49,7 +50,7 @@ func TestPutGet(t *testing.T) {
 	} {
 		for _, withHashes := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/hashes=%v", tc.name, withHashes), func(t *testing.T) {
-				sr, err := n.client.GetShard(ctx(t), n.addr, b.id, 4, tc.off, tc.length, withHashes)
+				sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 4, tc.off, tc.length, withHashes)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -62,25 +63,25 @@ func TestPutGet(t *testing.T) {
 				if err != nil || !bytes.Equal(got, data[tc.off:tc.off+want]) {
 					t.Fatalf("read %d bytes (err %v), want %d", len(got), err, want)
 				}
-				if withHashes != (sr.Hashes != nil) || withHashes && !slices.Equal(sr.Hashes, b.hashes[4]) {
+				if withHashes != (sr.Hashes != nil) || withHashes && !slices.Equal(sr.Hashes, b.Hashes[4]) {
 					t.Fatalf("hashes %d, want %v", len(sr.Hashes), withHashes)
 				}
 			})
 		}
 	}
 	for _, r := range []struct{ off, length int64 }{{end + 1, -1}, {0, end + 1}, {end, 1}, {-1, 1}} {
-		_, err := n.client.GetShard(ctx(t), n.addr, b.id, 4, r.off, r.length, false)
+		_, err := n.client.GetShard(ctx(t), n.addr, b.ID, 4, r.off, r.length, false)
 		var e *Error
 		if !errors.Is(err, ErrInvalidRange) || !errors.As(err, &e) || e.Status != http.StatusRequestedRangeNotSatisfiable {
 			t.Errorf("GetShard(%d, %d): %v, want ErrInvalidRange", r.off, r.length, err)
 		}
 	}
 
-	st, err := n.client.StatShard(ctx(t), n.addr, b.id, 4)
-	if err != nil || st != (ShardStat{Size: end, Root: b.m.ShardRoots[4], BlobSize: b.m.Size}) {
+	st, err := n.client.StatShard(ctx(t), n.addr, b.ID, 4)
+	if err != nil || st != (ShardStat{Size: end, Root: b.Manifest.ShardRoots[4], BlobSize: b.Manifest.Size}) {
 		t.Fatalf("StatShard: %+v, %v", st, err)
 	}
-	if _, err := n.client.GetShard(ctx(t), n.addr, b.id, 5+1, 0, -1, false); !errors.Is(err, ErrNotFound) {
+	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 5+1, 0, -1, false); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("GetShard of an absent shard: %v", err)
 	}
 	if _, err := n.client.StatShard(ctx(t), n.addr, integrity.ID{1}, 0); !errors.Is(err, ErrNotFound) {
@@ -94,16 +95,16 @@ func TestPutEmptyAndLargeShards(t *testing.T) {
 		p    codec.Params
 		size int
 	}{{small, 0}, {small, 1}, {codec.DefaultParams(), 3*codec.DefaultStripeSize + 777}} {
-		b := encodeBlob(t, tc.p, uint64(tc.size), tc.size)
+		b := blobtest.Encode(t, tc.p, uint64(tc.size), tc.size)
 		n.putShard(t, b, 0)
-		n.putShard(t, b, len(b.shards)-1)
-		sr, err := n.client.GetShard(ctx(t), n.addr, b.id, 0, 0, -1, true)
+		n.putShard(t, b, len(b.Shards)-1)
+		sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := io.ReadAll(sr.Body)
 		sr.Body.Close()
-		if err != nil || !bytes.Equal(got, b.shards[0]) || len(sr.Hashes) != len(b.hashes[0]) {
+		if err != nil || !bytes.Equal(got, b.Shards[0]) || len(sr.Hashes) != len(b.Hashes[0]) {
 			t.Fatalf("size %d: read %d bytes, %d hashes, err %v", tc.size, len(got), len(sr.Hashes), err)
 		}
 	}
@@ -111,17 +112,17 @@ func TestPutEmptyAndLargeShards(t *testing.T) {
 
 func TestPutExisting(t *testing.T) {
 	n := startNode(t)
-	b := encodeBlob(t, small, 2, 300)
-	trailer := base64.StdEncoding.EncodeToString(b.m.Marshal())
+	b := blobtest.Encode(t, small, 2, 300)
+	trailer := base64.StdEncoding.EncodeToString(b.Manifest.Marshal())
 	var first []byte
 	for i, want := range []int{http.StatusCreated, http.StatusOK, http.StatusOK} {
 		resp, body := rawDo(t, n.addr, testSecret, time.Now(), "POST", "/v1/shards?index=1",
-			bytes.NewReader(b.shards[1]), chunkedPut(fmt.Sprint(b.blockSize), trailer))
+			bytes.NewReader(b.Shards[1]), chunkedPut(fmt.Sprint(b.BlockSize), trailer))
 		if resp.StatusCode != want {
 			t.Fatalf("put #%d: status %d, want %d: %s", i, resp.StatusCode, want, body)
 		}
 		var pr putResponse
-		if err := json.Unmarshal(body, &pr); err != nil || pr != (putResponse{ID: b.id.String(), Index: 1, Size: int64(len(b.shards[1]))}) {
+		if err := json.Unmarshal(body, &pr); err != nil || pr != (putResponse{ID: b.ID.String(), Index: 1, Size: int64(len(b.Shards[1]))}) {
 			t.Fatalf("put #%d: response %s", i, body)
 		}
 		if first == nil {
@@ -137,12 +138,12 @@ func TestPutExisting(t *testing.T) {
 }
 
 func TestPutRejected(t *testing.T) {
-	b := encodeBlob(t, small, 3, 500)
-	good := base64.StdEncoding.EncodeToString(b.m.Marshal())
-	badRoot := *b.m
-	badRoot.ShardRoots = slices.Clone(b.m.ShardRoots)
+	b := blobtest.Encode(t, small, 3, 500)
+	good := base64.StdEncoding.EncodeToString(b.Manifest.Marshal())
+	badRoot := *b.Manifest
+	badRoot.ShardRoots = slices.Clone(b.Manifest.ShardRoots)
 	badRoot.ShardRoots[2][5] ^= 1
-	bs := fmt.Sprint(b.blockSize)
+	bs := fmt.Sprint(b.BlockSize)
 	for _, tc := range []struct {
 		name      string
 		pathQuery string
@@ -151,19 +152,19 @@ func TestPutRejected(t *testing.T) {
 		trailer   string
 		code      string
 	}{
-		{"bad root", "/v1/shards?index=2", bs, b.shards[2], base64.StdEncoding.EncodeToString(badRoot.Marshal()), CodeBadDigest},
-		{"wrong shard for index", "/v1/shards?index=3", bs, b.shards[2], good, CodeBadDigest},
-		{"missing trailer", "/v1/shards?index=2", bs, b.shards[2], "", CodeBadRequest},
-		{"trailer not base64", "/v1/shards?index=2", bs, b.shards[2], "!!!", CodeBadRequest},
-		{"trailer not a manifest", "/v1/shards?index=2", bs, b.shards[2], base64.StdEncoding.EncodeToString([]byte("FLOEMAN1garbage")), CodeBadRequest},
-		{"truncated body", "/v1/shards?index=2", bs, b.shards[2][:len(b.shards[2])-1], good, CodeBadRequest},
-		{"extra body", "/v1/shards?index=2", bs, append(slices.Clone(b.shards[2]), 0), good, CodeBadRequest},
-		{"block size disagrees", "/v1/shards?index=2", "32", b.shards[2], good, CodeBadRequest},
-		{"no block size", "/v1/shards?index=2", "", b.shards[2], good, CodeBadRequest},
-		{"huge block size", "/v1/shards?index=2", fmt.Sprint(MaxBlockSize + 1), b.shards[2], good, CodeBadRequest},
-		{"no index", "/v1/shards", bs, b.shards[2], good, CodeBadRequest},
-		{"index out of range", "/v1/shards?index=6", bs, b.shards[2], good, CodeBadRequest},
-		{"negative index", "/v1/shards?index=-1", bs, b.shards[2], good, CodeBadRequest},
+		{"bad root", "/v1/shards?index=2", bs, b.Shards[2], base64.StdEncoding.EncodeToString(badRoot.Marshal()), CodeBadDigest},
+		{"wrong shard for index", "/v1/shards?index=3", bs, b.Shards[2], good, CodeBadDigest},
+		{"missing trailer", "/v1/shards?index=2", bs, b.Shards[2], "", CodeBadRequest},
+		{"trailer not base64", "/v1/shards?index=2", bs, b.Shards[2], "!!!", CodeBadRequest},
+		{"trailer not a manifest", "/v1/shards?index=2", bs, b.Shards[2], base64.StdEncoding.EncodeToString([]byte("FLOEMAN1garbage")), CodeBadRequest},
+		{"truncated body", "/v1/shards?index=2", bs, b.Shards[2][:len(b.Shards[2])-1], good, CodeBadRequest},
+		{"extra body", "/v1/shards?index=2", bs, append(slices.Clone(b.Shards[2]), 0), good, CodeBadRequest},
+		{"block size disagrees", "/v1/shards?index=2", "32", b.Shards[2], good, CodeBadRequest},
+		{"no block size", "/v1/shards?index=2", "", b.Shards[2], good, CodeBadRequest},
+		{"huge block size", "/v1/shards?index=2", fmt.Sprint(MaxBlockSize + 1), b.Shards[2], good, CodeBadRequest},
+		{"no index", "/v1/shards", bs, b.Shards[2], good, CodeBadRequest},
+		{"index out of range", "/v1/shards?index=6", bs, b.Shards[2], good, CodeBadRequest},
+		{"negative index", "/v1/shards?index=-1", bs, b.Shards[2], good, CodeBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := startNode(t)
@@ -177,14 +178,14 @@ func TestPutRejected(t *testing.T) {
 			if n.srv.store.Count() != 0 {
 				t.Fatal("a rejected shard was stored")
 			}
-			if _, err := os.Stat(n.shardFile(b.id, 2)); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(n.shardFile(b.ID, 2)); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("shard file after a rejected put: %v", err)
 			}
 		})
 	}
 	// Through the client, a bad root is ErrBadDigest.
 	n := startNode(t)
-	_, err := n.client.PutShard(ctx(t), n.addr, 2, b.blockSize, bytes.NewReader(b.shards[2]), func() []byte { return badRoot.Marshal() })
+	_, err := n.client.PutShard(ctx(t), n.addr, 2, b.BlockSize, bytes.NewReader(b.Shards[2]), func() []byte { return badRoot.Marshal() })
 	if !errors.Is(err, ErrBadDigest) {
 		t.Fatalf("PutShard with a bad root: %v", err)
 	}
@@ -192,16 +193,16 @@ func TestPutRejected(t *testing.T) {
 }
 
 func TestPutAborted(t *testing.T) {
-	b := encodeBlob(t, small, 4, 5000)
+	b := blobtest.Encode(t, small, 4, 5000)
 	for _, tc := range []struct {
 		name string
 		body func() io.Reader
 	}{
-		{"manifest nil", func() io.Reader { return bytes.NewReader(b.shards[0]) }},
+		{"manifest nil", func() io.Reader { return bytes.NewReader(b.Shards[0]) }},
 		{"body fails midway", func() io.Reader {
 			pr, pw := io.Pipe()
 			go func() {
-				pw.Write(b.shards[0][:1000])
+				pw.Write(b.Shards[0][:1000])
 				pw.CloseWithError(errors.New("writer gave up"))
 			}()
 			return pr
@@ -209,7 +210,7 @@ func TestPutAborted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := startNode(t)
-			_, err := n.client.PutShard(ctx(t), n.addr, 0, b.blockSize, tc.body(), func() []byte { return nil })
+			_, err := n.client.PutShard(ctx(t), n.addr, 0, b.BlockSize, tc.body(), func() []byte { return nil })
 			if err == nil {
 				t.Fatal("aborted put succeeded")
 			}
@@ -217,7 +218,7 @@ func TestPutAborted(t *testing.T) {
 			if n.srv.store.Count() != 0 {
 				t.Fatal("an aborted shard was stored")
 			}
-			if _, err := n.client.StatShard(ctx(t), n.addr, b.id, 0); !errors.Is(err, ErrNotFound) {
+			if _, err := n.client.StatShard(ctx(t), n.addr, b.ID, 0); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("after abort: %v", err)
 			}
 		})
@@ -226,14 +227,14 @@ func TestPutAborted(t *testing.T) {
 
 func TestPutContextCanceled(t *testing.T) {
 	n := startNode(t)
-	b := encodeBlob(t, small, 5, 5000)
+	b := blobtest.Encode(t, small, 5, 5000)
 	pr, pw := io.Pipe()
 	c, cancel := context.WithCancel(context.Background())
 	go func() {
-		pw.Write(b.shards[0][:100])
+		pw.Write(b.Shards[0][:100])
 		cancel()
 	}()
-	_, err := n.client.PutShard(c, n.addr, 0, b.blockSize, pr, func() []byte { return b.m.Marshal() })
+	_, err := n.client.PutShard(c, n.addr, 0, b.BlockSize, pr, func() []byte { return b.Manifest.Marshal() })
 	pw.CloseWithError(errors.New("done"))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("PutShard after cancel: %v", err)
@@ -243,49 +244,49 @@ func TestPutContextCanceled(t *testing.T) {
 
 func TestCorruptShard(t *testing.T) {
 	n := startNode(t)
-	b := encodeBlob(t, codec.DefaultParams(), 6, 6*codec.DefaultStripeSize+99) // 7 blocks per shard
-	bs := int64(b.blockSize)
+	b := blobtest.Encode(t, codec.DefaultParams(), 6, 6*codec.DefaultStripeSize+99) // 7 blocks per shard
+	bs := int64(b.BlockSize)
 	for idx := range 3 {
 		n.putShard(t, b, idx)
 	}
-	flip(t, n.shardFile(b.id, 0), 100)                         // block 0
-	flip(t, n.shardFile(b.id, 1), 3*bs+5)                      // block 3
-	flip(t, n.shardFile(b.id, 2), int64(len(b.shards[2]))+100) // the block table
+	flip(t, n.shardFile(b.ID, 0), 100)                         // block 0
+	flip(t, n.shardFile(b.ID, 1), 3*bs+5)                      // block 3
+	flip(t, n.shardFile(b.ID, 2), int64(len(b.Shards[2]))+100) // the block table
 
 	// First block corrupt: the node refuses with 422 before sending data.
-	_, err := n.client.GetShard(ctx(t), n.addr, b.id, 0, 0, -1, true)
+	_, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, true)
 	var e *Error
 	if !errors.Is(err, ErrCorrupt) || !errors.As(err, &e) || e.Status != http.StatusUnprocessableEntity || e.Code != CodeShardCorrupt {
 		t.Fatalf("GetShard with block 0 corrupt: %v", err)
 	}
 	// Later blocks of the same shard are still served.
-	if sr, err := n.client.GetShard(ctx(t), n.addr, b.id, 0, bs, -1, false); err != nil {
+	if sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, bs, -1, false); err != nil {
 		t.Fatalf("GetShard past the corrupt block: %v", err)
-	} else if got, err := io.ReadAll(sr.Body); err != nil || !bytes.Equal(got, b.shards[0][bs:]) {
+	} else if got, err := io.ReadAll(sr.Body); err != nil || !bytes.Equal(got, b.Shards[0][bs:]) {
 		t.Fatalf("reading past the corrupt block: %v", err)
 	} else {
 		sr.Body.Close()
 	}
 
 	// A later block corrupt: the body breaks off before it.
-	sr, err := n.client.GetShard(ctx(t), n.addr, b.id, 1, 10, -1, true)
+	sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 1, 10, -1, true)
 	if err != nil {
 		t.Fatalf("GetShard with block 3 corrupt: %v", err)
 	}
 	got, err := io.ReadAll(sr.Body)
 	sr.Body.Close()
-	if err == nil || int64(len(got)) > 3*bs-10 || !bytes.Equal(got, b.shards[1][10:10+len(got)]) {
+	if err == nil || int64(len(got)) > 3*bs-10 || !bytes.Equal(got, b.Shards[1][10:10+len(got)]) {
 		t.Fatalf("read %d bytes, err %v; want a broken body with at most the %d good bytes", len(got), err, 3*bs-10)
 	}
-	if _, err := n.client.GetShard(ctx(t), n.addr, b.id, 1, 3*bs, 1, false); !errors.Is(err, ErrCorrupt) {
+	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 1, 3*bs, 1, false); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("GetShard starting at the corrupt block: %v", err)
 	}
 
 	// A damaged block table makes the whole shard unreadable.
-	if _, err := n.client.GetShard(ctx(t), n.addr, b.id, 2, 0, 10, false); !errors.Is(err, ErrCorrupt) {
+	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 2, 0, 10, false); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("GetShard with a damaged block table: %v", err)
 	}
-	if _, err := n.client.StatShard(ctx(t), n.addr, b.id, 2); !errors.Is(err, ErrCorrupt) {
+	if _, err := n.client.StatShard(ctx(t), n.addr, b.ID, 2); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("StatShard with a damaged block table: %v", err)
 	}
 
@@ -294,7 +295,7 @@ func TestCorruptShard(t *testing.T) {
 		t.Fatal(err)
 	}
 	for idx := range 3 {
-		if !slices.Contains(h.CorruptShards, shardfile.Name(b.id, idx)) {
+		if !slices.Contains(h.CorruptShards, shardfile.Name(b.ID, idx)) {
 			t.Errorf("health does not list shard %d: %v", idx, h.CorruptShards)
 		}
 	}
@@ -304,72 +305,72 @@ func TestCorruptShard(t *testing.T) {
 
 	// Writing a good copy again repairs the shard and clears the report.
 	n.putShard(t, b, 1)
-	if h, err = n.client.Health(ctx(t), n.addr); err != nil || slices.Contains(h.CorruptShards, shardfile.Name(b.id, 1)) {
+	if h, err = n.client.Health(ctx(t), n.addr); err != nil || slices.Contains(h.CorruptShards, shardfile.Name(b.ID, 1)) {
 		t.Fatalf("after repair: %+v, %v", h, err)
 	}
-	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.id, 1, true); err != nil {
+	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.ID, 1, true); err != nil {
 		t.Fatalf("verify after repair: %v", err)
 	}
 }
 
 func TestShardInfo(t *testing.T) {
 	n := startNode(t)
-	b := encodeBlob(t, small, 7, 40*64)
+	b := blobtest.Encode(t, small, 7, 40*64)
 	for idx := range 3 {
 		n.putShard(t, b, idx)
 	}
 	before := time.Now().Add(-time.Minute)
 	for _, verify := range []bool{false, true} {
-		info, err := n.client.ShardInfo(ctx(t), n.addr, b.id, 0, verify)
+		info, err := n.client.ShardInfo(ctx(t), n.addr, b.ID, 0, verify)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.ID != b.id || info.Index != 0 || info.Size != int64(len(b.shards[0])) || info.BlobSize != b.m.Size ||
-			info.Root != b.m.ShardRoots[0] || info.Manifest.ID() != b.id || info.Verified != verify || info.ModTime.Before(before) {
+		if info.ID != b.ID || info.Index != 0 || info.Size != int64(len(b.Shards[0])) || info.BlobSize != b.Manifest.Size ||
+			info.Root != b.Manifest.ShardRoots[0] || info.Manifest.ID() != b.ID || info.Verified != verify || info.ModTime.Before(before) {
 			t.Fatalf("ShardInfo(verify=%v) = %+v", verify, info)
 		}
 	}
-	flip(t, n.shardFile(b.id, 1), 5*16+3)                       // data block 5
-	flip(t, n.shardFile(b.id, 2), int64(len(b.shards[2]))+40*5) // a byte of a hash in the table
+	flip(t, n.shardFile(b.ID, 1), 5*16+3)                       // data block 5
+	flip(t, n.shardFile(b.ID, 2), int64(len(b.Shards[2]))+40*5) // a byte of a hash in the table
 
 	// A flipped data byte is found only by verification.
-	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.id, 1, false); err != nil {
+	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.ID, 1, false); err != nil {
 		t.Fatalf("info without verify: %v", err)
 	}
-	_, err := n.client.ShardInfo(ctx(t), n.addr, b.id, 1, true)
+	_, err := n.client.ShardInfo(ctx(t), n.addr, b.ID, 1, true)
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "block 5") {
 		t.Fatalf("verify with block 5 flipped: %v", err)
 	}
-	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.id, 2, true); !errors.Is(err, ErrCorrupt) {
+	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.ID, 2, true); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("verify with a hash table byte flipped: %v", err)
 	}
 	h, err := n.client.Health(ctx(t), n.addr)
-	if err != nil || h.CorruptDetected != 2 || !slices.Equal(h.CorruptShards, []string{shardfile.Name(b.id, 1), shardfile.Name(b.id, 2)}) {
+	if err != nil || h.CorruptDetected != 2 || !slices.Equal(h.CorruptShards, []string{shardfile.Name(b.ID, 1), shardfile.Name(b.ID, 2)}) {
 		t.Fatalf("health: %+v, %v", h, err)
 	}
-	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.id, 3, false); !errors.Is(err, ErrNotFound) {
+	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.ID, 3, false); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("info of an absent shard: %v", err)
 	}
 }
 
 func TestDelete(t *testing.T) {
 	n := startNode(t)
-	b := encodeBlob(t, small, 8, 100)
+	b := blobtest.Encode(t, small, 8, 100)
 	n.putShard(t, b, 0)
 	n.putShard(t, b, 1)
-	if err := n.client.DeleteShard(ctx(t), n.addr, b.id, 0); err != nil {
+	if err := n.client.DeleteShard(ctx(t), n.addr, b.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.client.DeleteShard(ctx(t), n.addr, b.id, 0); !errors.Is(err, ErrNotFound) {
+	if err := n.client.DeleteShard(ctx(t), n.addr, b.ID, 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if _, err := n.client.GetShard(ctx(t), n.addr, b.id, 0, 0, -1, false); !errors.Is(err, ErrNotFound) {
+	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, false); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("get after delete: %v", err)
 	}
-	if _, err := n.client.StatShard(ctx(t), n.addr, b.id, 1); err != nil {
+	if _, err := n.client.StatShard(ctx(t), n.addr, b.ID, 1); err != nil {
 		t.Fatalf("the other shard: %v", err)
 	}
-	resp, _ := rawDo(t, n.addr, testSecret, time.Now(), "DELETE", shardPath(b.id, 1), nil, nil)
+	resp, _ := rawDo(t, n.addr, testSecret, time.Now(), "DELETE", shardPath(b.ID, 1), nil, nil)
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("delete: status %d", resp.StatusCode)
 	}
@@ -380,12 +381,12 @@ func TestListShards(t *testing.T) {
 	var want []string
 	sizes := map[string]int64{}
 	for seed := range 4 {
-		b := encodeBlob(t, small, uint64(20+seed), 64*seed+1)
-		for idx := range b.shards {
+		b := blobtest.Encode(t, small, uint64(20+seed), 64*seed+1)
+		for idx := range b.Shards {
 			n.putShard(t, b, idx)
-			name := shardfile.Name(b.id, idx)
+			name := shardfile.Name(b.ID, idx)
 			want = append(want, name)
-			sizes[name] = int64(len(b.shards[idx]))
+			sizes[name] = int64(len(b.Shards[idx]))
 		}
 	}
 	slices.Sort(want)
@@ -444,11 +445,11 @@ func TestHealth(t *testing.T) {
 		h.ShardCount != 0 || h.CorruptDetected != 0 || h.CorruptShards == nil {
 		t.Fatalf("health of a new node: %+v", h)
 	}
-	b := encodeBlob(t, small, 9, 100)
+	b := blobtest.Encode(t, small, 9, 100)
 	for idx := range 4 {
 		n.putShard(t, b, idx)
 	}
-	n.client.DeleteShard(ctx(t), n.addr, b.id, 3)
+	n.client.DeleteShard(ctx(t), n.addr, b.ID, 3)
 	if h, err = n.client.Health(ctx(t), n.addr); err != nil || h.ShardCount != 3 {
 		t.Fatalf("health: %+v, %v", h, err)
 	}
@@ -514,7 +515,7 @@ func TestRun(t *testing.T) {
 
 func TestRouting(t *testing.T) {
 	n := startNode(t)
-	id := encodeBlob(t, small, 10, 10).id.String()
+	id := blobtest.Encode(t, small, 10, 10).ID.String()
 	for _, tc := range []struct {
 		method, pathQuery string
 		status            int
@@ -543,9 +544,9 @@ func TestRouting(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want %d %s", tc.method, tc.pathQuery, resp.StatusCode, body, tc.status, tc.code)
 		}
 	}
-	b := encodeBlob(t, small, 11, 100)
+	b := blobtest.Encode(t, small, 11, 100)
 	n.putShard(t, b, 0)
-	resp, body := rawDo(t, n.addr, testSecret, time.Now(), "GET", shardPath(b.id, 0)+"?offset=x", nil, nil)
+	resp, body := rawDo(t, n.addr, testSecret, time.Now(), "GET", shardPath(b.ID, 0)+"?offset=x", nil, nil)
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad offset: %d %s", resp.StatusCode, body)
 	}
@@ -553,10 +554,10 @@ func TestRouting(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	n := startNode(t)
-	b := encodeBlob(t, small, 12, 1000)
+	b := blobtest.Encode(t, small, 12, 1000)
 	n.putShard(t, b, 0)
-	shard := shardPath(b.id, 0)
-	good := base64.StdEncoding.EncodeToString(b.m.Marshal())
+	shard := shardPath(b.ID, 0)
+	good := base64.StdEncoding.EncodeToString(b.Manifest.Marshal())
 	endpoints := []struct {
 		method, pathQuery string
 		body              []byte
@@ -568,7 +569,7 @@ func TestAuth(t *testing.T) {
 		{"GET", shard + "/info?verify=1", nil},
 		{"GET", "/v1/shards", nil},
 		{"GET", "/v1/health", nil},
-		{"POST", "/v1/shards?index=1", b.shards[1]},
+		{"POST", "/v1/shards?index=1", b.Shards[1]},
 		{"GET", "/v1/nowhere", nil},
 	}
 	now := time.Now()
@@ -618,7 +619,7 @@ func TestAuth(t *testing.T) {
 				}
 				resp, got := rawDo(t, n.addr, nil, now, ep.method, ep.pathQuery, body, func(r *http.Request) {
 					if ep.method == "POST" {
-						chunkedPut(fmt.Sprint(b.blockSize), good)(r)
+						chunkedPut(fmt.Sprint(b.BlockSize), good)(r)
 					}
 					if auth.prep != nil {
 						auth.prep(r)
@@ -633,7 +634,7 @@ func TestAuth(t *testing.T) {
 						t.Fatalf("body %q", got)
 					}
 				}
-				if bytes.Contains(got, b.shards[0][:16]) || resp.Header.Get(HeaderShardRoot) != "" || bytes.Contains(got, []byte(n.srv.NodeID())) {
+				if bytes.Contains(got, b.Shards[0][:16]) || resp.Header.Get(HeaderShardRoot) != "" || bytes.Contains(got, []byte(n.srv.NodeID())) {
 					t.Fatal("an unauthenticated response leaked data")
 				}
 			})
@@ -644,7 +645,7 @@ func TestAuth(t *testing.T) {
 	if n.srv.store.Count() != 1 {
 		t.Fatalf("Count = %d, want 1", n.srv.store.Count())
 	}
-	if err := n.srv.store.Verify(b.id, 0); err != nil {
+	if err := n.srv.store.Verify(b.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	// The client reports refusals as ErrUnauthorized.
@@ -655,10 +656,10 @@ func TestAuth(t *testing.T) {
 	skewed := NewClient(testSecret, nil)
 	skewed.now = func() time.Time { return time.Now().Add(time.Hour) }
 	var e *Error
-	if _, err := skewed.StatShard(ctx(t), n.addr, b.id, 0); !errors.Is(err, ErrUnauthorized) || !errors.As(err, &e) || e.Code != CodeRequestTimeTooSkewed {
+	if _, err := skewed.StatShard(ctx(t), n.addr, b.ID, 0); !errors.Is(err, ErrUnauthorized) || !errors.As(err, &e) || e.Code != CodeRequestTimeTooSkewed {
 		t.Fatalf("StatShard with a skewed clock: %v", err)
 	}
-	if _, err := os.Stat(n.shardFile(b.id, 1)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(n.shardFile(b.ID, 1)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("an unauthenticated put stored a shard")
 	}
 }

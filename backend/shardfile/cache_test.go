@@ -4,15 +4,17 @@ import (
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/floe-s3/floe/backend/blobtest"
 )
 
 func TestFooterCache(t *testing.T) {
 	s := openStore(t)
-	b := encodeBlob(t, small, 12, 20*64)
+	b := blobtest.Encode(t, small, 12, 20*64)
 	put(t, s, b, 0)
-	name := Name(b.id, 0)
+	name := Name(b.ID, 0)
 	for range 2 {
-		sh, err := s.OpenShard(b.id, 0)
+		sh, err := s.OpenShard(b.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,31 +25,31 @@ func TestFooterCache(t *testing.T) {
 	}
 	// Damage to the metadata of a shard opened from the cache is still
 	// found by Verify, which re-reads it.
-	sh, err := s.OpenShard(b.id, 0)
+	sh, err := s.OpenShard(b.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sh.Close()
-	flip(t, s.Path(b.id, 0), int64(len(b.shards[0]))+7)
+	flip(t, s.Path(b.ID, 0), int64(len(b.Shards[0]))+7)
 	var ce *CorruptError
 	if err := sh.Verify(); !errors.As(err, &ce) || ce.Block != MetadataBlock {
 		t.Fatalf("Verify with cached footer and damaged table: %v", err)
 	}
-	if err := s.Verify(b.id, 0); !errors.Is(err, ErrCorrupt) {
+	if err := s.Verify(b.ID, 0); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Store.Verify: %v", err)
 	}
 	// A replaced or deleted file is never served from the cache.
 	put(t, s, b, 0) // repairs: a new file
-	if err := s.Verify(b.id, 0); err != nil {
+	if err := s.Verify(b.ID, 0); err != nil {
 		t.Fatalf("after repair: %v", err)
 	}
-	if err := s.Delete(b.id, 0); err != nil {
+	if err := s.Delete(b.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := s.footers.m[name]; ok {
 		t.Fatal("deleted shard still cached")
 	}
-	if _, err := s.OpenShard(b.id, 0); !errors.Is(err, ErrNotFound) {
+	if _, err := s.OpenShard(b.ID, 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("open after delete: %v", err)
 	}
 }

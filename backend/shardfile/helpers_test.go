@@ -14,24 +14,6 @@ import (
 // small makes many blocks out of little data: 16-byte blocks.
 var small = codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: 64}
 
-// testBlob is an encoded blob: its manifest and every shard's bytes.
-type testBlob struct {
-	m         *integrity.Manifest
-	id        integrity.ID
-	shards    [][]byte
-	hashes    [][]integrity.Hash
-	blockSize int
-}
-
-func randBytes(seed uint64, n int) []byte { return blobtest.RandBytes(seed, n) }
-
-// encodeBlob encodes size random bytes with p, as the blob writer does.
-func encodeBlob(t testing.TB, p codec.Params, seed uint64, size int) *testBlob {
-	t.Helper()
-	e := blobtest.Encode(t, p, seed, size)
-	return &testBlob{m: e.Manifest, id: e.ID, shards: e.Shards, hashes: e.Hashes, blockSize: e.BlockSize}
-}
-
 func openStore(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(t.TempDir())
@@ -42,21 +24,21 @@ func openStore(t testing.TB) *Store {
 }
 
 // put streams shard idx of b into s in uneven chunks and commits it.
-func put(t testing.TB, s *Store, b *testBlob, idx int) (existed bool) {
+func put(t testing.TB, s *Store, b *blobtest.Blob, idx int) (existed bool) {
 	t.Helper()
-	existed, err := tryPut(s, b, idx, b.m)
+	existed, err := tryPut(s, b, idx, b.Manifest)
 	if err != nil {
-		t.Fatalf("put %s: %v", Name(b.id, idx), err)
+		t.Fatalf("put %s: %v", Name(b.ID, idx), err)
 	}
 	return existed
 }
 
-func tryPut(s *Store, b *testBlob, idx int, m *integrity.Manifest) (bool, error) {
-	w, err := s.Create(b.blockSize)
+func tryPut(s *Store, b *blobtest.Blob, idx int, m *integrity.Manifest) (bool, error) {
+	w, err := s.Create(b.BlockSize)
 	if err != nil {
 		return false, err
 	}
-	data := b.shards[idx]
+	data := b.Shards[idx]
 	for chunk := 1; len(data) > 0; chunk = chunk*3 + 1 {
 		n := min(chunk, len(data))
 		if _, err := w.Write(data[:n]); err != nil {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
 )
@@ -31,18 +32,18 @@ func TestRoundTrip(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openStore(t)
-			b := encodeBlob(t, tc.p, uint64(tc.size), tc.size)
-			for idx := range b.shards {
+			b := blobtest.Encode(t, tc.p, uint64(tc.size), tc.size)
+			for idx := range b.Shards {
 				if put(t, s, b, idx) {
 					t.Fatalf("shard %d: first put reported existed", idx)
 				}
 			}
 			tmpEmpty(t, s)
-			if got := s.Count(); got != int64(len(b.shards)) {
-				t.Fatalf("Count = %d, want %d", got, len(b.shards))
+			if got := s.Count(); got != int64(len(b.Shards)) {
+				t.Fatalf("Count = %d, want %d", got, len(b.Shards))
 			}
-			for idx, want := range b.shards {
-				sh, err := s.OpenShard(b.id, idx)
+			for idx, want := range b.Shards {
+				sh, err := s.OpenShard(b.ID, idx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -50,15 +51,15 @@ func TestRoundTrip(t *testing.T) {
 				if err != nil || !bytes.Equal(got, want) {
 					t.Fatalf("shard %d: read %d bytes (err %v), want the %d written", idx, len(got), err, len(want))
 				}
-				if !slices.Equal(sh.Hashes(), b.hashes[idx]) {
+				if !slices.Equal(sh.Hashes(), b.Hashes[idx]) {
 					t.Fatalf("shard %d: block hashes differ", idx)
 				}
 				info := sh.Info()
-				if info.ID != b.id || info.Index != idx || info.Size != int64(len(want)) || info.BlobSize != int64(tc.size) ||
-					info.Root != b.m.ShardRoots[idx] || info.BlockSize != b.blockSize || info.Blocks != int64(len(b.hashes[idx])) {
+				if info.ID != b.ID || info.Index != idx || info.Size != int64(len(want)) || info.BlobSize != int64(tc.size) ||
+					info.Root != b.Manifest.ShardRoots[idx] || info.BlockSize != b.BlockSize || info.Blocks != int64(len(b.Hashes[idx])) {
 					t.Fatalf("shard %d: info %+v", idx, info)
 				}
-				if !bytes.Equal(sh.Manifest().Marshal(), b.m.Marshal()) {
+				if !bytes.Equal(sh.Manifest().Marshal(), b.Manifest.Marshal()) {
 					t.Fatalf("shard %d: manifest differs", idx)
 				}
 				if err := sh.Verify(); err != nil {
@@ -72,16 +73,16 @@ func TestRoundTrip(t *testing.T) {
 
 func TestReadRange(t *testing.T) {
 	s := openStore(t)
-	b := encodeBlob(t, small, 1, 10*64+20) // 11 blocks of 16 bytes, the last 5
+	b := blobtest.Encode(t, small, 1, 10*64+20) // 11 blocks of 16 bytes, the last 5
 	put(t, s, b, 1)
-	sh, err := s.OpenShard(b.id, 1)
+	sh, err := s.OpenShard(b.ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sh.Close()
-	data := b.shards[1]
+	data := b.Shards[1]
 	end := int64(len(data))
-	bs := int64(b.blockSize)
+	bs := int64(b.BlockSize)
 	for _, tc := range []struct{ off, n int64 }{
 		{0, 0}, {0, 1}, {0, bs}, {bs - 1, 2}, {bs, bs}, {bs - 1, bs + 2}, {3 * bs, 5 * bs},
 		{end - 1, 1}, {end, 0}, {10 * bs, end - 10*bs}, {1, end - 2}, {0, end},
@@ -100,11 +101,11 @@ func TestReadRange(t *testing.T) {
 
 func TestCorruptionDetected(t *testing.T) {
 	const blocks = 8
-	b := encodeBlob(t, small, 2, blocks*64)
-	bs := int64(b.blockSize)
+	b := blobtest.Encode(t, small, 2, blocks*64)
+	bs := int64(b.BlockSize)
 	shardLen := int64(blocks) * bs
 	tableEnd := shardLen + blocks*EntrySize
-	manifestLen := int64(len(b.m.Marshal()))
+	manifestLen := int64(len(b.Manifest.Marshal()))
 	for _, tc := range []struct {
 		name  string
 		off   int64 // byte to damage in the file
@@ -125,18 +126,18 @@ func TestCorruptionDetected(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openStore(t)
 			put(t, s, b, 0)
-			flip(t, s.Path(b.id, 0), tc.off)
-			err := s.Verify(b.id, 0)
+			flip(t, s.Path(b.ID, 0), tc.off)
+			err := s.Verify(b.ID, 0)
 			var ce *CorruptError
-			if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) || ce.Block != tc.block || ce.ID != b.id || ce.Index != 0 {
+			if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) || ce.Block != tc.block || ce.ID != b.ID || ce.Index != 0 {
 				t.Fatalf("Verify: %v, want corruption of block %d", err, tc.block)
 			}
-			sh, err := s.OpenShard(b.id, 0)
+			sh, err := s.OpenShard(b.ID, 0)
 			if tc.block == MetadataBlock {
 				if !errors.As(err, &ce) || ce.Block != MetadataBlock {
 					t.Fatalf("OpenShard: %v, want metadata corruption", err)
 				}
-				if _, err := s.Stat(b.id, 0); !errors.Is(err, ErrCorrupt) {
+				if _, err := s.Stat(b.ID, 0); !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("Stat: %v, want ErrCorrupt", err)
 				}
 				return
@@ -147,7 +148,7 @@ func TestCorruptionDetected(t *testing.T) {
 			defer sh.Close()
 			// Blocks before the damage read fine; reads that reach it stop
 			// exactly at its start.
-			data := b.shards[0]
+			data := b.Shards[0]
 			if got, err := readAll(t, sh, 0, tc.block*bs); err != nil || !bytes.Equal(got, data[:tc.block*bs]) {
 				t.Fatalf("reading the blocks before the damage: %v", err)
 			}
@@ -171,16 +172,16 @@ func TestCorruptionDetected(t *testing.T) {
 }
 
 func TestCommitRejects(t *testing.T) {
-	b := encodeBlob(t, small, 3, 5*64+3)
-	badRoot := *b.m
-	badRoot.ShardRoots = slices.Clone(b.m.ShardRoots)
+	b := blobtest.Encode(t, small, 3, 5*64+3)
+	badRoot := *b.Manifest
+	badRoot.ShardRoots = slices.Clone(b.Manifest.ShardRoots)
 	badRoot.ShardRoots[1][0] ^= 1
-	bigger := *b.m
+	bigger := *b.Manifest
 	bigger.Size += 64
-	otherStripe := *b.m
+	otherStripe := *b.Manifest
 	otherStripe.Params.StripeSize = 128
-	fewRoots := *b.m
-	fewRoots.ShardRoots = b.m.ShardRoots[:3]
+	fewRoots := *b.Manifest
+	fewRoots.ShardRoots = b.Manifest.ShardRoots[:3]
 	for _, tc := range []struct {
 		name string
 		idx  int
@@ -188,32 +189,32 @@ func TestCommitRejects(t *testing.T) {
 		want error
 	}{
 		{"bad root", 1, &badRoot, ErrBadDigest},
-		{"root of another shard", 2, &integrity.Manifest{Params: b.m.Params, Size: b.m.Size, ShardRoots: slices.Repeat([]integrity.Hash{b.m.ShardRoots[1]}, 6)}, ErrBadDigest},
+		{"root of another shard", 2, &integrity.Manifest{Params: b.Manifest.Params, Size: b.Manifest.Size, ShardRoots: slices.Repeat([]integrity.Hash{b.Manifest.ShardRoots[1]}, 6)}, ErrBadDigest},
 		{"size disagrees", 1, &bigger, ErrInvalid},
 		{"block size disagrees", 1, &otherStripe, ErrInvalid},
 		{"invalid manifest", 1, &fewRoots, ErrInvalid},
-		{"index out of range", 6, b.m, ErrInvalid},
-		{"negative index", -1, b.m, ErrInvalid},
+		{"index out of range", 6, b.Manifest, ErrInvalid},
+		{"negative index", -1, b.Manifest, ErrInvalid},
 		{"nil manifest", 1, nil, ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openStore(t)
-			w, err := s.Create(b.blockSize)
+			w, err := s.Create(b.BlockSize)
 			if err != nil {
 				t.Fatal(err)
 			}
 			src := tc.idx
-			if src < 0 || src >= len(b.shards) {
+			if src < 0 || src >= len(b.Shards) {
 				src = 1
 			}
-			if _, err := w.Write(b.shards[src]); err != nil {
+			if _, err := w.Write(b.Shards[src]); err != nil {
 				t.Fatal(err)
 			}
 			if _, _, err := w.Commit(tc.idx, tc.m); !errors.Is(err, tc.want) {
 				t.Fatalf("Commit: %v, want %v", err, tc.want)
 			}
 			tmpEmpty(t, s)
-			if _, err := s.OpenShard(b.id, 1); !errors.Is(err, ErrNotFound) {
+			if _, err := s.OpenShard(b.ID, 1); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("after a rejected commit: %v, want ErrNotFound", err)
 			}
 			if s.Count() != 0 {
@@ -254,18 +255,18 @@ func TestAbort(t *testing.T) {
 
 func TestIdempotentCommit(t *testing.T) {
 	s := openStore(t)
-	b := encodeBlob(t, small, 4, 200)
+	b := blobtest.Encode(t, small, 4, 200)
 	if put(t, s, b, 3) {
 		t.Fatal("first put: existed")
 	}
-	fi1, err := os.Stat(s.Path(b.id, 3))
+	fi1, err := os.Stat(s.Path(b.ID, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !put(t, s, b, 3) {
 		t.Fatal("second put of the same shard: not existed")
 	}
-	fi2, err := os.Stat(s.Path(b.id, 3))
+	fi2, err := os.Stat(s.Path(b.ID, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,41 +281,41 @@ func TestIdempotentCommit(t *testing.T) {
 
 func TestConflict(t *testing.T) {
 	s := openStore(t)
-	a := encodeBlob(t, small, 5, 300)
-	b := encodeBlob(t, small, 6, 300)
+	a := blobtest.Encode(t, small, 5, 300)
+	b := blobtest.Encode(t, small, 6, 300)
 	put(t, s, a, 0)
 	// An intact shard of blob a sits under blob b's name.
-	raw, err := os.ReadFile(s.Path(a.id, 0))
+	raw, err := os.ReadFile(s.Path(a.ID, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := s.Path(b.id, 0)
+	path := s.Path(b.ID, 0)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tryPut(s, b, 0, b.m); !errors.Is(err, ErrConflict) {
+	if _, err := tryPut(s, b, 0, b.Manifest); !errors.Is(err, ErrConflict) {
 		t.Fatalf("put over a different shard: %v, want ErrConflict", err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, raw) {
 		t.Fatal("conflicting put changed the existing file")
 	}
-	if _, err := s.OpenShard(b.id, 0); !errors.Is(err, ErrCorrupt) {
+	if _, err := s.OpenShard(b.ID, 0); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("reading a misnamed shard: %v, want ErrCorrupt", err)
 	}
 	tmpEmpty(t, s)
 }
 
 func TestCommitReplacesCorrupt(t *testing.T) {
-	b := encodeBlob(t, small, 7, 300)
+	b := blobtest.Encode(t, small, 7, 300)
 	for _, tc := range []struct {
 		name string
 		off  int64
 	}{
 		{"data", 20},
-		{"block table", int64(len(b.shards[2])) + 3},
+		{"block table", int64(len(b.Shards[2])) + 3},
 		{"tail", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -322,17 +323,17 @@ func TestCommitReplacesCorrupt(t *testing.T) {
 			put(t, s, b, 2)
 			off := tc.off
 			if off < 0 {
-				fi, err := os.Stat(s.Path(b.id, 2))
+				fi, err := os.Stat(s.Path(b.ID, 2))
 				if err != nil {
 					t.Fatal(err)
 				}
 				off = fi.Size() - 1
 			}
-			flip(t, s.Path(b.id, 2), off)
+			flip(t, s.Path(b.ID, 2), off)
 			if put(t, s, b, 2) {
 				t.Fatal("put over a corrupt copy reported existed")
 			}
-			if err := s.Verify(b.id, 2); err != nil {
+			if err := s.Verify(b.ID, 2); err != nil {
 				t.Fatalf("after repair: %v", err)
 			}
 			if s.Count() != 1 {
@@ -345,19 +346,19 @@ func TestCommitReplacesCorrupt(t *testing.T) {
 
 func TestDelete(t *testing.T) {
 	s := openStore(t)
-	b := encodeBlob(t, small, 8, 100)
+	b := blobtest.Encode(t, small, 8, 100)
 	put(t, s, b, 0)
 	put(t, s, b, 1)
-	if err := s.Delete(b.id, 0); err != nil {
+	if err := s.Delete(b.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(b.id, 0); !errors.Is(err, ErrNotFound) {
+	if err := s.Delete(b.ID, 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second delete: %v, want ErrNotFound", err)
 	}
-	if _, err := s.OpenShard(b.id, 0); !errors.Is(err, ErrNotFound) {
+	if _, err := s.OpenShard(b.ID, 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("open after delete: %v", err)
 	}
-	if _, err := s.Stat(b.id, 1); err != nil {
+	if _, err := s.Stat(b.ID, 1); err != nil {
 		t.Fatalf("other shard gone: %v", err)
 	}
 	if s.Count() != 1 {
@@ -370,11 +371,11 @@ func TestListPaging(t *testing.T) {
 	var want []string
 	sizes := map[string]int64{}
 	for seed := range 5 {
-		b := encodeBlob(t, small, uint64(100+seed), 64*seed+1)
-		for idx := range b.shards {
+		b := blobtest.Encode(t, small, uint64(100+seed), 64*seed+1)
+		for idx := range b.Shards {
 			put(t, s, b, idx)
-			want = append(want, Name(b.id, idx))
-			sizes[Name(b.id, idx)] = int64(len(b.shards[idx]))
+			want = append(want, Name(b.ID, idx))
+			sizes[Name(b.ID, idx)] = int64(len(b.Shards[idx]))
 		}
 	}
 	slices.Sort(want) // byte order
@@ -429,15 +430,15 @@ func TestOpenRecountsAndClearsTmp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := encodeBlob(t, small, 9, 1000)
+	b := blobtest.Encode(t, small, 9, 1000)
 	for idx := range 4 {
 		put(t, s, b, idx)
 	}
-	w, err := s.Create(b.blockSize)
+	w, err := s.Create(b.BlockSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(b.shards[5]); err != nil {
+	if _, err := w.Write(b.Shards[5]); err != nil {
 		t.Fatal(err)
 	}
 	// A crash: the write never finishes. Reopen.
@@ -462,15 +463,15 @@ func TestDiskFull(t *testing.T) {
 	}
 	defer full.Close()
 	s := openStore(t)
-	b := encodeBlob(t, small, 10, 1000)
-	w, err := s.Create(b.blockSize)
+	b := blobtest.Encode(t, small, 10, 1000)
+	w, err := s.Create(b.BlockSize)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.bw = bufio.NewWriterSize(full, 16) // the disk fills up
-	_, err = w.Write(b.shards[0])
+	_, err = w.Write(b.Shards[0])
 	if err == nil {
-		_, _, err = w.Commit(0, b.m)
+		_, _, err = w.Commit(0, b.Manifest)
 	}
 	if !errors.Is(err, ErrInsufficientStorage) || !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("write to a full disk: %v, want ErrInsufficientStorage", err)
@@ -480,7 +481,7 @@ func TestDiskFull(t *testing.T) {
 }
 
 func TestParseName(t *testing.T) {
-	id := encodeBlob(t, small, 11, 10).id
+	id := blobtest.Encode(t, small, 11, 10).ID
 	for _, tc := range []struct {
 		name string
 		ok   bool
