@@ -92,3 +92,22 @@ func mustPut(t testing.TB, s *Postgres, obj Object) bool {
 	}
 	return replaced
 }
+
+// checkBlobAccounting fails t unless every blob is in exactly one place: an
+// object's parts, an upload's parts, or the deletion queue. A blob in none
+// would leak its shards; one in two could be freed while in use.
+func checkBlobAccounting(t *testing.T, s *Postgres) {
+	t.Helper()
+	if n := count(t, s, `SELECT count(*) FROM blobs b
+		WHERE NOT EXISTS (SELECT 1 FROM object_parts p WHERE p.blob_id = b.id)
+		AND NOT EXISTS (SELECT 1 FROM upload_parts p WHERE p.blob_id = b.id)
+		AND NOT EXISTS (SELECT 1 FROM deletion_queue q WHERE q.blob_id = b.id)`); n != 0 {
+		t.Fatalf("%d blobs neither referenced nor queued", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM blobs b
+		WHERE (SELECT count(*) FROM object_parts p WHERE p.blob_id = b.id)
+			+ (SELECT count(*) FROM upload_parts p WHERE p.blob_id = b.id)
+			+ (SELECT count(*) FROM deletion_queue q WHERE q.blob_id = b.id) > 1`); n != 0 {
+		t.Fatalf("%d blobs both live and queued, or live twice", n)
+	}
+}

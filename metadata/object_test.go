@@ -369,12 +369,5 @@ func TestConcurrentWritesAccountForEveryBlob(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM blobs b
-		WHERE NOT EXISTS (SELECT 1 FROM object_parts p WHERE p.blob_id = b.id)
-		AND NOT EXISTS (SELECT 1 FROM deletion_queue q WHERE q.blob_id = b.id)`); n != 0 {
-		t.Fatalf("%d blobs neither referenced nor queued", n)
-	}
-	if n := count(t, s, `SELECT count(*) FROM object_parts p JOIN deletion_queue q USING (blob_id)`); n != 0 {
-		t.Fatalf("%d live blobs queued for deletion", n)
-	}
+	checkBlobAccounting(t, s)
 }
