@@ -39,8 +39,10 @@ func newObjectBody(r *http.Request) (*objectBody, error) {
 	var body io.Reader = r.Body
 	size := r.ContentLength
 	var cr *chunked.Reader
+	var trailers []string // declared trailers of an aws-chunked body
 	if opts, ok := chunked.OptionsFor(r.Header.Get("X-Amz-Content-Sha256")); ok {
-		opts.DeclaredTrailers = chunked.ParseTrailerHeader(r.Header.Get("X-Amz-Trailer"))
+		trailers = chunked.ParseTrailerHeader(r.Header.Get("X-Amz-Trailer"))
+		opts.DeclaredTrailers = trailers
 		dl := r.Header.Get("X-Amz-Decoded-Content-Length")
 		n, err := strconv.ParseInt(dl, 10, 64)
 		if err != nil || n < 0 {
@@ -62,7 +64,7 @@ func newObjectBody(r *http.Request) (*objectBody, error) {
 	// An additional checksum, in a header or (aws-chunked) a trailer.
 	for _, a := range checksum.Algorithms {
 		want := r.Header.Get(a.Header())
-		inTrailer := cr != nil && containsFold(chunked.ParseTrailerHeader(r.Header.Get("X-Amz-Trailer")), a.Header())
+		inTrailer := containsFold(trailers, a.Header())
 		if want == "" && !inTrailer {
 			continue
 		}
@@ -80,8 +82,8 @@ func newObjectBody(r *http.Request) (*objectBody, error) {
 		}
 		body = ob.checksum
 	}
-	if v := r.Header.Get("Content-Md5"); v != "" || len(r.Header.Values("Content-Md5")) > 0 {
-		want, err := base64.StdEncoding.DecodeString(v)
+	if vals := r.Header.Values("Content-Md5"); len(vals) > 0 {
+		want, err := base64.StdEncoding.DecodeString(vals[0])
 		if err != nil || len(want) != md5.Size {
 			return nil, s3err.New(s3err.InvalidDigest, "the Content-MD5 you specified is not valid")
 		}

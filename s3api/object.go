@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -88,7 +89,7 @@ func (s *Server) writeBlob(ctx context.Context, r io.Reader) (*metadata.Part, []
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.writeBlobAlways(ctx, io.MultiReader(strings.NewReader(string(first[:n])), r))
+	return s.writeBlobAlways(ctx, io.MultiReader(bytes.NewReader(first[:n]), r))
 }
 
 // writeBlobAlways is writeBlob without the shortcut for empty payloads:
