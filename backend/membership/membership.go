@@ -61,7 +61,8 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 	return nil
 }
 
-// Run polls until ctx is done.
+// Run polls every Interval until ctx is done. Its first poll comes after
+// one Interval: callers that need nodes at once call PollOnce first.
 func (m *Monitor) Run(ctx context.Context) {
 	iv := m.Interval
 	if iv == 0 {
@@ -70,13 +71,13 @@ func (m *Monitor) Run(ctx context.Context) {
 	t := time.NewTicker(iv)
 	defer t.Stop()
 	for {
-		if err := m.PollOnce(ctx); err != nil && ctx.Err() == nil {
-			m.Log.Warn().Err(err).Msg("node poll failed")
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if err := m.PollOnce(ctx); err != nil && ctx.Err() == nil {
+			m.Log.Warn().Err(err).Msg("node poll failed")
 		}
 	}
 }
