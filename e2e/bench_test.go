@@ -99,7 +99,7 @@ func BenchmarkSmallObjects(b *testing.B) {
 	const clients, size, getKeys = 16, 4 << 10, 256
 	cs := make([]*s3.Client, clients)
 	for i := range cs {
-		cs[i] = newClient(b, cl.endpoint)
+		cs[i] = newClient(b, cl.endpoint, cl.accessKey, cl.secretKey)
 	}
 	body := randBytes(4, size)
 	put := func(c *s3.Client, key string) error {

@@ -37,12 +37,16 @@ type cluster struct {
 	logPath  string
 	client   *s3.Client
 	args     []string
+	// accessKey and secretKey are the S3 credentials every client of the
+	// cluster signs with.
+	accessKey, secretKey string
 }
 
 // startCluster starts Postgres (via pgtest), six nodes and a gateway.
 func startCluster(t testing.TB, extraArgs ...string) *cluster {
 	t.Helper()
-	c := &cluster{nodes: nodetest.Start(t, 6), dsn: pgtest.DSN(t)}
+	c := &cluster{nodes: nodetest.Start(t, 6), dsn: pgtest.DSN(t),
+		accessKey: "floe-test", secretKey: "floe-test-secret"}
 	var addrs []string
 	for _, n := range c.nodes.Nodes {
 		addrs = append(addrs, n.Addr)
@@ -145,7 +149,7 @@ func (c *cluster) startGateway(t testing.TB) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	c.client = newClient(t, c.endpoint)
+	c.client = newClient(t, c.endpoint, c.accessKey, c.secretKey)
 }
 
 func (c *cluster) stopGateway() {
@@ -158,11 +162,11 @@ func (c *cluster) stopGateway() {
 
 // newClient returns aws-sdk-go-v2 with its default settings (checksums,
 // aws-chunked uploads), pointed at endpoint with path-style addressing.
-func newClient(t testing.TB, endpoint string) *s3.Client {
+func newClient(t testing.TB, endpoint, accessKey, secretKey string) *s3.Client {
 	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("floe-test", "floe-test-secret", "")),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKey, secretKey, "")),
 		// A buildable client, because LoadDefaultConfig adds AWS_CA_BUNDLE
 		// (set on some machines) to it; the test's certificate is
 		// self-signed either way.
