@@ -24,6 +24,7 @@ import (
 	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/semaphore"
 )
 
 // Transport moves shards to and from storage nodes. *node.Client implements it.
@@ -45,6 +46,12 @@ type Options struct {
 	WriteQuorum int
 	// StripesInFlight bounds the stripes a write holds in memory (default 4).
 	StripesInFlight int
+	// WriteMemory bounds the bytes of stripe buffers all writes of the
+	// store hold together (default 64 MiB). A write always gets one stripe,
+	// waiting for memory if the budget is spent, and more (up to
+	// StripesInFlight) only while there is room: many concurrent uploads
+	// slow down instead of growing the process without bound.
+	WriteMemory int64
 	// StallTimeout abandons a shard whose node accepts no data for this
 	// long during a write (default 30s).
 	StallTimeout time.Duration
@@ -70,6 +77,9 @@ func (o Options) withDefaults() Options {
 	if o.StripesInFlight == 0 {
 		o.StripesInFlight = 4
 	}
+	if o.WriteMemory == 0 {
+		o.WriteMemory = 64 << 20
+	}
 	if o.StallTimeout == 0 {
 		o.StallTimeout = 30 * time.Second
 	}
@@ -94,11 +104,15 @@ type Store struct {
 	opts  Options
 	log   zerolog.Logger
 	pools sync.Map // block size → *sync.Pool of read buffers
+
+	writeMem    *semaphore.Weighted // WriteMemory, in bytes
+	stripePools sync.Map            // stripeShape → *sync.Pool of *stripe
 }
 
 // NewStore returns a Store using t with the given options.
 func NewStore(t Transport, opts Options, log zerolog.Logger) *Store {
-	return &Store{t: t, opts: opts.withDefaults(), log: log}
+	opts = opts.withDefaults()
+	return &Store{t: t, opts: opts, log: log, writeMem: semaphore.NewWeighted(opts.WriteMemory)}
 }
 
 // Options returns the store's options with defaults filled in.

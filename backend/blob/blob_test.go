@@ -396,3 +396,47 @@ func TestNodeRefusesRequestsWithoutTheSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriteMemoryBudget runs more concurrent writes than the budget has
+// stripes for, some of them failing midway: all good ones must land and
+// round-trip, and the budget must be whole again afterwards (a second round
+// would block until its deadline if a failed write had kept a stripe).
+func TestWriteMemoryBudget(t *testing.T) {
+	c := nodetest.Start(t, 6)
+	perStripe := int64(stripe + 6*(stripe+3)/4) // data + six RS 4+2 pieces
+	s := newStore(t, c, blob.Options{WriteMemory: 2 * perStripe})
+	for round := range 2 {
+		errs := make([]error, 8)
+		results := make([]*blob.Result, 8)
+		datas := make([][]byte, 8)
+		done := make(chan int)
+		for i := range 8 {
+			datas[i] = randBytes(uint64(round*8+i), 3*stripe+stripe/2)
+			go func() {
+				defer func() { done <- i }()
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				var r io.Reader = bytes.NewReader(datas[i])
+				if i%3 == 2 {
+					r = io.MultiReader(bytes.NewReader(datas[i][:2*stripe]), iotestErrReader{errors.New("client went away")})
+				}
+				results[i], errs[i] = s.Put(ctx, r, c.PlacementNodes())
+			}()
+		}
+		for range 8 {
+			<-done
+		}
+		for i := range 8 {
+			if i%3 == 2 {
+				if errs[i] == nil || !strings.Contains(errs[i].Error(), "client went away") {
+					t.Fatalf("round %d write %d from a failing reader: %v", round, i, errs[i])
+				}
+				continue
+			}
+			if errs[i] != nil {
+				t.Fatalf("round %d write %d: %v", round, i, errs[i])
+			}
+			mustRead(t, s, results[i], datas[i], 0, int64(len(datas[i])))
+		}
+	}
+}

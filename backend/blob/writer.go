@@ -133,6 +133,11 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 	for i := range w.shards {
 		w.shards[i] = w.startShard(ctx, i)
 	}
+	shape := stripeShape{size: p.StripeSize, shards: n, piece: c.PieceSize(p.StripeSize)}
+	w.stripes = s.newStripeSet(shape, s.opts.StripesInFlight)
+	// Every return below waits for the shard streams first, so all
+	// stripes are back by the time this runs.
+	defer w.stripes.close()
 
 	size, readErr := w.pump(ctx, r)
 	if readErr == nil && ctx.Err() != nil {
@@ -197,6 +202,7 @@ type write struct {
 	manifest  *integrity.Manifest
 	place     []placement.Node
 	shards    []*shardStream
+	stripes   *stripeSet
 	maxFailed int
 	cancel    context.CancelFunc
 
@@ -258,68 +264,68 @@ func (w *write) abort() {
 // pump reads r stripe by stripe, encodes and hands each stripe to every
 // shard stream. It returns the number of bytes read.
 func (w *write) pump(ctx context.Context, r io.Reader) (int64, error) {
-	p := w.manifest.Params
-	n := w.codec.Shards()
-	maxPiece := w.codec.PieceSize(p.StripeSize)
-	inFlight := w.store.opts.StripesInFlight
-	pool := make(chan *stripe, inFlight)
-	allocated := 0
 	var size int64
 	for {
-		var st *stripe
-		select {
-		case st = <-pool:
-		default:
-			if allocated < inFlight {
-				allocated++
-				st = &stripe{data: make([]byte, p.StripeSize), pieces: make([][]byte, n), pool: pool}
-				buf := make([]byte, n*maxPiece)
-				for i := range st.pieces {
-					st.pieces[i] = buf[i*maxPiece : (i+1)*maxPiece]
-				}
-			} else {
-				select {
-				case st = <-pool:
-				case <-ctx.Done():
-					return size, ctx.Err()
-				}
-			}
+		st, err := w.stripes.get(ctx)
+		if err != nil {
+			return size, err
 		}
-		got, err := io.ReadFull(r, st.data)
-		if got == 0 {
-			if err == io.EOF {
-				return size, nil
-			}
-			if err != nil {
-				return size, fmt.Errorf("blob: put: read input: %w", err)
-			}
-		}
-		if err != nil && err != io.ErrUnexpectedEOF {
-			return size, fmt.Errorf("blob: put: read input: %w", err)
+		got, err := w.fill(st, r)
+		if err != nil || got == 0 {
+			w.stripes.put(st) // never handed out
+			return size, err
 		}
 		size += int64(got)
-		ps := w.codec.PieceSize(got)
-		for i := range st.pieces {
-			st.pieces[i] = st.pieces[i][:ps]
-		}
-		if err := w.codec.Encode(st.data[:got], st.pieces); err != nil {
-			return size, fmt.Errorf("blob: put: %w", err)
-		}
-		st.refs.Store(int32(n))
-		for _, sh := range w.shards {
-			select {
-			case sh.in <- st:
-			case <-ctx.Done():
-				return size, ctx.Err()
-			}
+		if err := w.dispatch(ctx, st); err != nil {
+			return size, err
 		}
 		if w.failedCount() > w.maxFailed {
 			return size, w.quorumErr()
 		}
-		if got < p.StripeSize {
-			return size, nil // ReadFull hit EOF: that was the last stripe
+		if got < w.manifest.Params.StripeSize {
+			return size, nil // the input ended inside this stripe
 		}
 	}
+}
+
+// fill reads the next stripe of r into st and encodes it; 0 bytes means r
+// has ended.
+func (w *write) fill(st *stripe, r io.Reader) (int, error) {
+	got, err := io.ReadFull(r, st.data)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("blob: put: read input: %w", err)
+	}
+	if got == 0 {
+		return 0, nil
+	}
+	ps := w.codec.PieceSize(got)
+	for i := range st.pieces {
+		st.pieces[i] = st.pieces[i][:ps]
+	}
+	if err := w.codec.Encode(st.data[:got], st.pieces); err != nil {
+		return 0, fmt.Errorf("blob: put: %w", err)
+	}
+	return got, nil
+}
+
+// dispatch hands st to every shard stream; each releases it when done.
+func (w *write) dispatch(ctx context.Context, st *stripe) error {
+	st.refs.Store(int32(len(w.shards)))
+	for i, sh := range w.shards {
+		select {
+		case sh.in <- st:
+		case <-ctx.Done():
+			// The streams not reached will never release it.
+			for range len(w.shards) - i {
+				st.release()
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // startShard starts the goroutines that stream shard i to its node.
