@@ -403,7 +403,7 @@ func TestNodeRefusesRequestsWithoutTheSecret(t *testing.T) {
 // would block until its deadline if a failed write had kept a stripe).
 func TestWriteMemoryBudget(t *testing.T) {
 	c := nodetest.Start(t, 6)
-	perStripe := int64(stripe + 6*(stripe+3)/4) // data + six RS 4+2 pieces
+	perStripe := int64(6 * stripe / 4) // six RS 4+2 pieces
 	s := newStore(t, c, blob.Options{WriteMemory: 2 * perStripe})
 	for round := range 2 {
 		errs := make([]error, 8)

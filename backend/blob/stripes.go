@@ -7,13 +7,12 @@ import (
 
 // stripeShape identifies stripes whose buffers are interchangeable.
 type stripeShape struct {
-	size   int // input bytes of a full stripe
 	shards int // pieces per stripe
 	piece  int // bytes of a full stripe's piece
 }
 
 // bytes is the memory one stripe of this shape holds.
-func (sh stripeShape) bytes() int64 { return int64(sh.size + sh.shards*sh.piece) }
+func (sh stripeShape) bytes() int64 { return int64(sh.shards * sh.piece) }
 
 // stripeSet is the stripes of one write. They come out of the store's
 // WriteMemory budget and go back to it, and to a pool shared by all
@@ -76,10 +75,9 @@ func (ss *stripeSet) alloc() *stripe {
 	st, _ := p.(*sync.Pool).Get().(*stripe)
 	if st == nil {
 		sh := ss.shape
-		st = &stripe{data: make([]byte, sh.size), pieces: make([][]byte, sh.shards)}
-		buf := make([]byte, sh.shards*sh.piece)
+		st = &stripe{buf: make([]byte, sh.shards*sh.piece), pieces: make([][]byte, sh.shards)}
 		for i := range st.pieces {
-			st.pieces[i] = buf[i*sh.piece : (i+1)*sh.piece : (i+1)*sh.piece]
+			st.pieces[i] = st.buf[i*sh.piece : (i+1)*sh.piece : (i+1)*sh.piece]
 		}
 	}
 	st.pool = ss.free

@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -52,8 +53,10 @@ var errAborted = errors.New("blob: write aborted")
 // stripe is one encoded stripe shared by all shard streams; the last stream
 // to finish with it returns it to the pool.
 type stripe struct {
-	data   []byte   // StripeSize bytes of input
-	pieces [][]byte // K+M pieces, resliced to the stripe's piece size
+	// buf holds the K+M pieces back to back. A full stripe is read
+	// straight into its first StripeSize bytes, which are the data pieces.
+	buf    []byte
+	pieces [][]byte // K+M pieces of buf, resliced to the stripe's piece size
 	refs   atomic.Int32
 	pool   chan *stripe
 }
@@ -133,7 +136,7 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 	for i := range w.shards {
 		w.shards[i] = w.startShard(ctx, i)
 	}
-	shape := stripeShape{size: p.StripeSize, shards: n, piece: c.PieceSize(p.StripeSize)}
+	shape := stripeShape{shards: n, piece: c.PieceSize(p.StripeSize)}
 	w.stripes = s.newStripeSet(shape, s.opts.StripesInFlight)
 	// Every return below waits for the shard streams first, so all
 	// stripes are back by the time this runs.
@@ -291,7 +294,8 @@ func (w *write) pump(ctx context.Context, r io.Reader) (int64, error) {
 // fill reads the next stripe of r into st and encodes it; 0 bytes means r
 // has ended.
 func (w *write) fill(st *stripe, r io.Reader) (int, error) {
-	got, err := io.ReadFull(r, st.data)
+	size := w.manifest.Params.StripeSize
+	got, err := io.ReadFull(r, st.buf[:size])
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		err = nil
 	}
@@ -301,11 +305,19 @@ func (w *write) fill(st *stripe, r io.Reader) (int, error) {
 	if got == 0 {
 		return 0, nil
 	}
+	data := st.buf[:got]
+	if got < size {
+		// A short (last) stripe has smaller pieces, so its data pieces no
+		// longer line up with where the bytes were read: encode a copy.
+		data = bytes.Clone(data)
+	}
 	ps := w.codec.PieceSize(got)
 	for i := range st.pieces {
 		st.pieces[i] = st.pieces[i][:ps]
 	}
-	if err := w.codec.Encode(st.data[:got], st.pieces); err != nil {
+	// For a full stripe, data is exactly the data pieces' memory, which
+	// Encode allows: the copy in is a no-op.
+	if err := w.codec.Encode(data, st.pieces); err != nil {
 		return 0, fmt.Errorf("blob: put: %w", err)
 	}
 	return got, nil

@@ -81,7 +81,9 @@ type Codec interface {
 	// PieceSize is the size of every piece of a stripe holding n data bytes.
 	PieceSize(n int) int
 	// Encode fills pieces (Shards() slices of PieceSize(len(data)) bytes)
-	// from one stripe of data.
+	// from one stripe of data. data may be the very memory of the data
+	// pieces laid end to end (pieces[i] starting at data[i*PieceSize]), so
+	// a writer can read a stripe straight into its pieces.
 	Encode(data []byte, pieces [][]byte) error
 	// Reconstruct fills the missing (nil or empty) pieces that Join needs
 	// from the others. Pieces that are present must all have the same
