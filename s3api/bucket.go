@@ -122,11 +122,6 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request, req *reques
 	if err != nil {
 		return err
 	}
-	if enc == "" {
-		if err := xmlSafe(p.StartAfter, p.Prefix, p.Delimiter, res); err != nil {
-			return err
-		}
-	}
 	contents := make([]s3xml.Object, 0, len(res.Objects))
 	for _, o := range res.Objects {
 		contents = append(contents, s3xml.Object{
@@ -200,37 +195,4 @@ func (s *Server) deleteObjects(w http.ResponseWriter, r *http.Request, req *requ
 		}
 	}
 	return s3xml.Write(w, http.StatusOK, res)
-}
-
-// xmlSafe refuses a listing that XML 1.0 cannot carry (control characters,
-// U+FFFE, U+FFFF): an encoder would silently rewrite such keys, listing a
-// different name, and a v1 marker built from it would page forever. Clients
-// must ask for encoding-type=url, as S3 documents for such keys.
-func xmlSafe(start, prefix, delim string, res metadata.ListResult) error {
-	check := func(s string) error {
-		for _, r := range s {
-			if !(r == 0x09 || r == 0x0A || r == 0x0D || (r >= 0x20 && r <= 0xD7FF) ||
-				(r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)) {
-				return s3err.Errorf(s3err.InvalidArgument,
-					"the listing holds key %q with a character XML cannot carry; list with encoding-type=url", s)
-			}
-		}
-		return nil
-	}
-	for _, s := range []string{start, prefix, delim} {
-		if err := check(s); err != nil {
-			return err
-		}
-	}
-	for _, o := range res.Objects {
-		if err := check(o.Key); err != nil {
-			return err
-		}
-	}
-	for _, cp := range res.CommonPrefixes {
-		if err := check(cp); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/floe-s3/floe/s3api/s3err"
@@ -178,8 +179,12 @@ func (l *limitReader) classify(err error) error {
 // xmlHeader precedes every response body.
 const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 
-// Marshal returns v as a complete XML document, header included.
+// Marshal returns v as a complete XML document, header included. A string
+// in v that XML cannot carry is an InvalidArgument error (see checkText).
 func Marshal(v any) ([]byte, error) {
+	if err := checkText(reflect.ValueOf(v)); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	buf.WriteString(xmlHeader)
 	if err := xml.NewEncoder(&buf).Encode(v); err != nil {

@@ -388,3 +388,37 @@ func TestDecode10000Parts(t *testing.T) {
 		t.Fatalf("%d parts of %d bytes: %v", len(c.Parts), b.Len(), err)
 	}
 }
+
+// TestMarshalRefusesTextXMLCannotCarry: a response naming a key XML 1.0
+// cannot carry is refused (InvalidArgument) wherever the key sits, rather
+// than sent with the character silently replaced; URL-encoded it passes.
+func TestMarshalRefusesTextXMLCannotCarry(t *testing.T) {
+	bad := []string{"k\x01", "k\ufffe", "k\uffff", "k\xff"}
+	for _, key := range bad {
+		cases := map[string]any{
+			"listing key":    ListBucketV2Result{Name: "b", Contents: []Object{{Key: "fine"}, {Key: key}}},
+			"common prefix":  &ListBucketResult{Name: "b", CommonPrefixes: []CommonPrefix{{Prefix: key}}},
+			"marker":         ListBucketResult{Name: "b", Marker: key},
+			"complete":       CompleteMultipartUploadResult{Bucket: "b", Key: key},
+			"initiate":       InitiateMultipartUploadResult{Bucket: "b", Key: key, UploadID: "u"},
+			"deleted object": DeleteResult{Deleted: []DeletedObject{{Key: key}}},
+		}
+		for name, v := range cases {
+			_, err := Marshal(v)
+			var se *s3err.Error
+			if !errors.As(err, &se) || se.Code != s3err.InvalidArgument {
+				t.Errorf("%s %q: Marshal = %v, want InvalidArgument", name, key, err)
+			}
+		}
+		l := ListBucketV2Result{Name: "b", EncodingType: "url", Contents: []Object{{Key: key}}}
+		l.ApplyEncoding()
+		if _, err := Marshal(l); err != nil {
+			t.Errorf("url-encoded %q: %v", key, err)
+		}
+	}
+	for _, key := range []string{"k\t", "k\n", "k\r", "k\ufffd", "日本/𝄞"} {
+		if _, err := Marshal(ListBucketV2Result{Name: "b", Contents: []Object{{Key: key}}}); err != nil {
+			t.Errorf("%q: %v", key, err)
+		}
+	}
+}
