@@ -72,28 +72,38 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// signedChunkedPut returns a PUT of payload as a STREAMING-AWS4-HMAC-SHA256-PAYLOAD
-// body of chunkSize chunks, each signed as the SigV4 streaming spec says,
-// chained from the request's seed signature. If tamper >= 0, chunk number
-// tamper (0-based; the final empty chunk counts) gets a wrong signature.
-func signedChunkedPut(t *testing.T, url string, payload []byte, chunkSize int, ak, secret string, tamper int) *http.Request {
+// signedChunkedPut returns a PUT of payload as a signed aws-chunked body of
+// chunkSize chunks, each signed as the SigV4 streaming spec says, chained
+// from the request's seed signature: STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or
+// with trailer STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER with a signed
+// x-amz-checksum-crc32 trailer. If tamper >= 0, signature number tamper
+// (0-based; the final empty chunk counts, then the trailer's) is wrong.
+func signedChunkedPut(t *testing.T, url string, payload []byte, chunkSize int, ak, secret string, trailer bool, tamper int) *http.Request {
 	t.Helper()
 	var sizes []int
 	for rest := len(payload); rest > 0; rest -= chunkSize {
 		sizes = append(sizes, min(rest, chunkSize))
 	}
 	sizes = append(sizes, 0)
+	trailerLine := "x-amz-checksum-crc32:" + crc32Base64(payload)
 	// The encoded length is known before the signatures: each is 64 hex digits.
 	encLen := 0
 	for _, n := range sizes {
 		encLen += len(strconv.FormatInt(int64(n), 16)) + len(";chunk-signature=") + 64 + 2 + n + 2
+	}
+	streaming := "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	if trailer {
+		streaming += "-TRAILER"
+		encLen += len(trailerLine) + 2 + len("x-amz-trailer-signature:") + 64 + 2
 	}
 	r, err := http.NewRequest(http.MethodPut, url, nil)
 	must(t, err, "request")
 	r.ContentLength = int64(encLen)
 	r.Header.Set("Content-Encoding", "aws-chunked")
 	r.Header.Set("X-Amz-Decoded-Content-Length", strconv.Itoa(len(payload)))
-	const streaming = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	if trailer {
+		r.Header.Set("X-Amz-Trailer", "x-amz-checksum-crc32")
+	}
 	r.Header.Set("X-Amz-Content-Sha256", streaming)
 	at := time.Now().UTC()
 	err = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).SignHTTP(context.Background(),
@@ -109,22 +119,32 @@ func signedChunkedPut(t *testing.T, url string, payload []byte, chunkSize int, a
 	}
 	date := at.Format("20060102")
 	key := mac(mac(mac(mac([]byte("AWS4"+secret), date), "us-east-1"), "s3"), "aws4_request")
-	scope := date + "/us-east-1/s3/aws4_request"
-	var body bytes.Buffer
-	off := 0
-	for i, n := range sizes {
-		chunk := payload[off : off+n]
-		off += n
-		sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + at.Format("20060102T150405Z") + "\n" + scope + "\n" +
-			prev + "\n" + hexSHA256(nil) + "\n" + hexSHA256(chunk)
-		sig := hex.EncodeToString(mac(key, sts))
+	head := at.Format("20060102T150405Z") + "\n" + date + "/us-east-1/s3/aws4_request\n"
+	// chain signs the next link: the string to sign ends with last.
+	n := 0
+	chain := func(kind, last string) string {
+		sig := hex.EncodeToString(mac(key, kind+"\n"+head+prev+"\n"+last))
 		prev = sig
-		if i == tamper {
+		if n++; n-1 == tamper {
 			sig = strings.Repeat("0", 64)
 		}
-		fmt.Fprintf(&body, "%x;chunk-signature=%s\r\n", n, sig)
+		return sig
+	}
+	var body bytes.Buffer
+	off := 0
+	for i, size := range sizes {
+		chunk := payload[off : off+size]
+		off += size
+		fmt.Fprintf(&body, "%x;chunk-signature=%s\r\n", size, chain("AWS4-HMAC-SHA256-PAYLOAD", hexSHA256(nil)+"\n"+hexSHA256(chunk)))
 		body.Write(chunk)
-		body.WriteString("\r\n")
+		if !trailer || i < len(sizes)-1 {
+			body.WriteString("\r\n")
+		}
+	}
+	if trailer {
+		body.WriteString(trailerLine + "\r\n")
+		sig := chain("AWS4-HMAC-SHA256-TRAILER", hexSHA256([]byte(trailerLine+"\n")))
+		body.WriteString("x-amz-trailer-signature:" + sig + "\r\n\r\n")
 	}
 	if body.Len() != encLen {
 		t.Fatalf("encoded %d bytes, computed %d", body.Len(), encLen)
@@ -212,23 +232,30 @@ func TestAuth(t *testing.T) {
 		}
 		eq(t, getBytes(t, c, "bkt", "unsigned", ""), data, "UNSIGNED-PAYLOAD object")
 	})
-	t.Run("signed chunks", func(t *testing.T) {
-		data := randBytes(5, 200<<10)
-		url := cl.endpoint + "/bkt/chunked"
-		r := signedChunkedPut(t, url, data, 64<<10, cl.accessKey, cl.secretKey, -1)
-		if status, code, _ := sendRaw(t, r); status != http.StatusOK {
-			t.Fatalf("signed aws-chunked PUT: %d %s", status, code)
-		}
-		eq(t, getBytes(t, c, "bkt", "chunked", ""), data, "signed aws-chunked object")
-
-		for _, tamper := range []int{0, 1, 4} { // first, middle, final (empty) chunk
-			r := signedChunkedPut(t, url, randBytes(6, len(data)), 64<<10, cl.accessKey, cl.secretKey, tamper)
-			if status, code, _ := sendRaw(t, r); status != http.StatusForbidden || code != "SignatureDoesNotMatch" {
-				t.Fatalf("chunk %d's signature tampered: %d %s, want 403 SignatureDoesNotMatch", tamper, status, code)
+	for _, trailer := range []bool{false, true} {
+		t.Run(fmt.Sprintf("signed chunks/trailer=%v", trailer), func(t *testing.T) {
+			data := randBytes(5, 200<<10)
+			url := cl.endpoint + "/bkt/chunked"
+			r := signedChunkedPut(t, url, data, 64<<10, cl.accessKey, cl.secretKey, trailer, -1)
+			if status, code, _ := sendRaw(t, r); status != http.StatusOK {
+				t.Fatalf("signed aws-chunked PUT: %d %s", status, code)
 			}
-			eq(t, getBytes(t, c, "bkt", "chunked", ""), data, fmt.Sprintf("object after a PUT with chunk %d's signature tampered", tamper))
-		}
-	})
+			eq(t, getBytes(t, c, "bkt", "chunked", ""), data, "signed aws-chunked object")
+
+			// The first, a middle and the final (empty) chunk; the trailer.
+			tampers := []int{0, 1, 4}
+			if trailer {
+				tampers = append(tampers, 5)
+			}
+			for _, tamper := range tampers {
+				r := signedChunkedPut(t, url, randBytes(6, len(data)), 64<<10, cl.accessKey, cl.secretKey, trailer, tamper)
+				if status, code, _ := sendRaw(t, r); status != http.StatusForbidden || code != "SignatureDoesNotMatch" {
+					t.Fatalf("signature %d tampered: %d %s, want 403 SignatureDoesNotMatch", tamper, status, code)
+				}
+				eq(t, getBytes(t, c, "bkt", "chunked", ""), data, fmt.Sprintf("object after a PUT with signature %d tampered", tamper))
+			}
+		})
+	}
 	t.Run("admin keys", func(t *testing.T) {
 		// A key works as soon as it is created: unknown keys are not cached.
 		id, secret := randomKeyPair(t)

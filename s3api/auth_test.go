@@ -110,6 +110,11 @@ func TestSigV4Requests(t *testing.T) {
 	now := time.Now()
 	deleteKeep := []byte(`<Delete><Object><Key>keep</Key></Object></Delete>`)
 	deleteGone := []byte(`<Delete><Object><Key>gone</Key></Object></Delete>`)
+	createCfg := []byte(`<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>`)
+	complete := []byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>`)
+	if err := meta.CreateUpload(ctx, metadata.Upload{ID: "u1", Bucket: "bkt", Key: "up"}); err != nil {
+		t.Fatal(err)
+	}
 	presign := func(t *testing.T, r *http.Request) {
 		t.Helper()
 		payload := r.Header.Get("X-Amz-Content-Sha256")
@@ -166,6 +171,12 @@ func TestSigV4Requests(t *testing.T) {
 		{"empty put mismatch", "PUT", "/bkt/new", nil, func(t *testing.T, r *http.Request) {
 			signReq(t, r, testAK, testSecret, hexSHA256([]byte("x")), now)
 		}, 400, "XAmzContentSHA256Mismatch"},
+		{"create bucket mismatch", "PUT", "/newbkt", createCfg, func(t *testing.T, r *http.Request) {
+			signReq(t, r, testAK, testSecret, hexSHA256(nil), now)
+		}, 400, "XAmzContentSHA256Mismatch"},
+		{"complete mismatch", "POST", "/bkt/up?uploadId=u1", complete, func(t *testing.T, r *http.Request) {
+			signReq(t, r, testAK, testSecret, hexSHA256(append(complete, ' ')), now)
+		}, 400, "XAmzContentSHA256Mismatch"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,6 +193,12 @@ func TestSigV4Requests(t *testing.T) {
 	}
 	if _, err := meta.GetObject(ctx, "bkt", "gone"); !errors.Is(err, metadata.ErrNoSuchKey) {
 		t.Errorf("gone after DeleteObjects: %v, want it deleted", err)
+	}
+	if _, err := meta.GetBucket(ctx, "newbkt"); !errors.Is(err, metadata.ErrNoSuchBucket) {
+		t.Errorf("bucket after a refused CreateBucket: %v, want no such bucket", err)
+	}
+	if _, err := meta.GetUpload(ctx, "bkt", "up", "u1"); err != nil {
+		t.Errorf("upload after a refused CompleteMultipartUpload: %v", err)
 	}
 	for _, k := range []string{"new", "s"} {
 		if _, err := meta.GetObject(ctx, "bkt", k); !errors.Is(err, metadata.ErrNoSuchKey) {
