@@ -27,8 +27,7 @@ import (
 )
 
 // rawPut opens a TCP connection to the gateway and sends the head of a
-// SigV4-signed PutObject (the gateway does not check signatures yet, but
-// will): Content-Length contentLength, payloadHash as
+// SigV4-signed PutObject: Content-Length contentLength, payloadHash as
 // x-amz-content-sha256, plus hdr. The caller writes the body.
 func rawPut(t *testing.T, cl *cluster, bucket, key string, contentLength int64, payloadHash string, hdr http.Header) net.Conn {
 	t.Helper()
@@ -39,7 +38,7 @@ func rawPut(t *testing.T, cl *cluster, bucket, key string, contentLength int64, 
 		r.Header[k] = vs
 	}
 	r.Header.Set("X-Amz-Content-Sha256", payloadHash)
-	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "floe-test", SecretAccessKey: "floe-test-secret"},
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: cl.accessKey, SecretAccessKey: cl.secretKey},
 		r, payloadHash, "s3", "us-east-1", time.Now())
 	must(t, err, "sign")
 	var head bytes.Buffer

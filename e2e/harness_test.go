@@ -6,7 +6,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -42,11 +45,14 @@ type cluster struct {
 	accessKey, secretKey string
 }
 
-// startCluster starts Postgres (via pgtest), six nodes and a gateway.
+// startCluster starts Postgres (via pgtest), six nodes and a gateway, after
+// creating a fresh access key pair with `floe admin key create`.
 func startCluster(t testing.TB, extraArgs ...string) *cluster {
 	t.Helper()
-	c := &cluster{nodes: nodetest.Start(t, 6), dsn: pgtest.DSN(t),
-		accessKey: "floe-test", secretKey: "floe-test-secret"}
+	c := &cluster{nodes: nodetest.Start(t, 6), dsn: pgtest.DSN(t)}
+	c.accessKey, c.secretKey = randomKeyPair(t)
+	c.floe(t, "admin", "key", "create", "--description", "e2e cluster key",
+		"--access-key", c.accessKey, "--secret-key", c.secretKey)
 	var addrs []string
 	for _, n := range c.nodes.Nodes {
 		addrs = append(addrs, n.Addr)
@@ -64,6 +70,39 @@ func startCluster(t testing.TB, extraArgs ...string) *cluster {
 	})
 	c.startGateway(t)
 	return c
+}
+
+// randomKeyPair returns a new access key ID and secret.
+func randomKeyPair(t testing.TB) (id, secret string) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "FLOETEST" + strings.ToUpper(hex.EncodeToString(b[:6])), base64.StdEncoding.EncodeToString(b[6:])
+}
+
+// floe runs the floe binary with args against the cluster's database and
+// returns its standard output; it fails t unless floe exits 0.
+func (c *cluster) floe(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := c.floeCmd(t, args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("floe %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
+	}
+	return string(out)
+}
+
+// floeCmd returns the command running the floe binary with args against
+// the cluster's database.
+func (c *cluster) floeCmd(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(nodetest.Binary(t), args...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+c.dsn)
+	return cmd
 }
 
 // overHTTPAndHTTPS runs f against a fresh cluster served over plain HTTP

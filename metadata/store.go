@@ -30,6 +30,10 @@ var (
 	ErrIntentExpired = errors.New("metadata: write intent expired or unknown")
 	// ErrSchemaTooNew: the database was migrated by a newer Floe.
 	ErrSchemaTooNew = errors.New("metadata: database schema is newer than this binary")
+	// ErrAccessKeyExists: CreateAccessKey was given an ID already in use.
+	ErrAccessKeyExists = errors.New("metadata: access key already exists")
+	// ErrNoSuchAccessKey: no access key has this ID.
+	ErrNoSuchAccessKey = errors.New("metadata: no such access key")
 )
 
 // MaxKeyLen is the longest object key in bytes, as in S3.
@@ -238,6 +242,20 @@ type Store interface {
 	// LiveNodes returns the nodes that may take new shards: alive, with a
 	// heartbeat within maxAge.
 	LiveNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error)
+
+	// CreateAccessKey stores a new access key pair (its CreatedAt is
+	// ignored); ErrAccessKeyExists if its ID is taken. The ID must pass
+	// CheckAccessKeyID and the secret must not be empty.
+	CreateAccessKey(ctx context.Context, k AccessKey) error
+	// GetAccessKey returns an access key with its secret, or
+	// ErrNoSuchAccessKey.
+	GetAccessKey(ctx context.Context, id string) (AccessKey, error)
+	// ListAccessKeys returns every access key, secrets included, oldest
+	// first.
+	ListAccessKeys(ctx context.Context) ([]AccessKey, error)
+	// DeleteAccessKey deletes an access key, or fails with
+	// ErrNoSuchAccessKey.
+	DeleteAccessKey(ctx context.Context, id string) error
 
 	// Close releases the store's connections.
 	Close()

@@ -62,7 +62,7 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 	if _, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id); err != nil {
 		return err
 	}
-	body, err := newObjectBody(r)
+	body, err := newObjectBody(r, req.auth.Chunks)
 	if err != nil {
 		return err
 	}

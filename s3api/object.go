@@ -47,7 +47,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 		return err
 	}
 	obj := metadata.Object{Bucket: req.bucket, Key: req.key, Headers: hdr}
-	body, err := newObjectBody(r)
+	body, err := newObjectBody(r, req.auth.Chunks)
 	if err != nil {
 		return err
 	}

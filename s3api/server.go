@@ -18,29 +18,42 @@ import (
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/chunked"
 	"github.com/floe-s3/floe/s3api/s3err"
 	"github.com/rs/zerolog"
 )
 
-// Authenticator decides whether a request may proceed. The next milestone
-// plugs SigV4 verification in here; until then AcceptAll is used.
+// Auth is what authentication established about a request.
+type Auth struct {
+	// AccessKeyID is the key the request was signed with; empty when
+	// nothing was checked (AcceptAll).
+	AccessKeyID string
+	// Chunks verifies the chained chunk and trailer signatures of a
+	// signed streaming body (x-amz-content-sha256
+	// STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]); nil for other bodies.
+	Chunks chunked.ChunkVerifier
+}
+
+// Authenticator decides whether a request may proceed. A real gateway uses
+// SigV4 (auth.go); AcceptAll is for tests of everything else.
 type Authenticator interface {
-	// Authenticate returns an S3 error (AccessDenied, SignatureDoesNotMatch,
-	// ...) to refuse the request.
-	Authenticate(r *http.Request) error
+	// Authenticate returns who signed r, or an S3 error (AccessDenied,
+	// SignatureDoesNotMatch, ...) to refuse it. It must not read r.Body.
+	Authenticate(r *http.Request) (Auth, error)
 }
 
 // AcceptAll lets every request through, signed or not, without checking.
+// It is for tests only: a gateway must never serve with it.
 type AcceptAll struct{}
 
 // Authenticate implements Authenticator.
-func (AcceptAll) Authenticate(*http.Request) error { return nil }
+func (AcceptAll) Authenticate(*http.Request) (Auth, error) { return Auth{}, nil }
 
 // Config wires a Server to its stores.
 type Config struct {
 	Meta   metadata.Store
 	Blobs  *blob.Store
-	Auth   Authenticator // nil means AcceptAll
+	Auth   Authenticator // nil means AcceptAll, for tests; gateways use SigV4
 	Region string        // reported by GetBucketLocation; default us-east-1
 	Logger zerolog.Logger
 	// NodeMaxAge is how fresh a node's heartbeat must be for it to take
@@ -73,6 +86,7 @@ type request struct {
 	id     string
 	bucket string
 	key    string
+	auth   Auth
 	bytes  int64 // body bytes received, for the log
 }
 
@@ -86,8 +100,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("Server", "Floe")
 	req.bucket, req.key = splitPath(r.URL.Path)
 
-	err := s.cfg.Auth.Authenticate(r)
+	auth, err := s.cfg.Auth.Authenticate(r)
 	if err == nil {
+		req.auth = auth
+		checkPayloadHash(r)
 		var h handler
 		h, err = s.route(r, req)
 		if err == nil {
@@ -102,7 +118,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev = s.log.Error().Err(err)
 	}
 	ev.Str("req", req.id).Str("method", r.Method).Str("bucket", req.bucket).Str("key", req.key).
-		Str("query", r.URL.RawQuery).Int("status", sw.status).Int64("in", req.bytes).Int64("out", sw.bytes).
+		Str("ak", req.auth.AccessKeyID).Str("query", r.URL.RawQuery).Int("status", sw.status).Int64("in", req.bytes).Int64("out", sw.bytes).
 		Dur("dur", time.Since(start)).Msg("s3")
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/metadata/pgrun"
 	"github.com/floe-s3/floe/s3api/gateway"
 	"github.com/rs/zerolog"
@@ -151,6 +152,9 @@ func (d *devCluster) run(ctx context.Context) (err error) {
 	if ctx.Err() != nil {
 		return nil // interrupted while starting
 	}
+	if err := d.ensureKey(ctx, dsn, key); err != nil {
+		return err
+	}
 
 	// Nodes outlive ctx so that the gateway can finish its requests first.
 	nodeCtx, stopNodes := context.WithCancel(context.WithoutCancel(ctx))
@@ -227,6 +231,31 @@ func (d *devCluster) run(ctx context.Context) (err error) {
 		return fmt.Errorf("S3 gateway on %s: %w (another floe dev? pass --listen to use another address)", d.listen, gwErr)
 	}
 	return fmt.Errorf("S3 gateway on %s: %w", d.listen, gwErr)
+}
+
+// ensureKey makes sure the database knows the key pair of the data
+// directory, so that the key the banner prints works.
+func (d *devCluster) ensureKey(ctx context.Context, dsn string, key devKey) error {
+	meta, err := metadata.Open(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("opening the metadata database: %w", err)
+	}
+	defer meta.Close()
+	have, err := meta.GetAccessKey(ctx, key.ID)
+	switch {
+	case errors.Is(err, metadata.ErrNoSuchAccessKey):
+		k := metadata.AccessKey{ID: key.ID, Secret: key.Secret, Description: "floe dev, " + filepath.Join(d.dir, devKeyFile)}
+		if err := meta.CreateAccessKey(ctx, k); err != nil && !errors.Is(err, metadata.ErrAccessKeyExists) {
+			return fmt.Errorf("storing the access key: %w", err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("looking up the access key: %w", err)
+	case have.Secret != key.Secret:
+		return fmt.Errorf("the database holds access key %s with another secret than %s has (delete the key with floe admin key delete, or the file)",
+			key.ID, filepath.Join(d.dir, devKeyFile))
+	}
+	return nil
 }
 
 // startPostgres runs the private PostgreSQL in dir/postgres, creating it on
@@ -441,20 +470,28 @@ type devKey struct {
 	ID, Secret string
 }
 
-// newDevKey returns the file content of a new random access key pair: an
-// ID shaped like AWS's (20 characters of A-Z and 2-7) and a 40-character
-// secret.
+// newDevKey returns the file content of a new random access key pair (see
+// newKeyPair).
 func newDevKey() ([]byte, error) {
+	id, secret, err := newKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	return fmt.Appendf(nil, "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n", id, secret), nil
+}
+
+// newKeyPair returns a new random access key pair: an ID shaped like AWS's
+// (20 characters of A-Z and 2-7, starting with FLOE) and a 40-character
+// secret.
+func newKeyPair() (id, secret string, err error) {
 	idBytes, secretBytes := make([]byte, 10), make([]byte, 30)
 	if _, err := rand.Read(idBytes); err != nil {
-		return nil, err
+		return "", "", err
 	}
 	if _, err := rand.Read(secretBytes); err != nil {
-		return nil, err
+		return "", "", err
 	}
-	id := "FLOE" + base32.StdEncoding.EncodeToString(idBytes)
-	secret := base64.StdEncoding.EncodeToString(secretBytes)
-	return fmt.Appendf(nil, "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n", id, secret), nil
+	return "FLOE" + base32.StdEncoding.EncodeToString(idBytes), base64.StdEncoding.EncodeToString(secretBytes), nil
 }
 
 // parseDevKey parses an access key file (see devKey).
@@ -597,7 +634,6 @@ Try it:
 
   AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s s3 ls
 
-Signatures are not checked yet: do not expose this endpoint beyond your machine.
 Stop with Ctrl+C; running floe dev again on the same directory keeps the data.
 `, dir, endpoint, devRegion, key.ID, key.Secret, key.ID, key.Secret, endpoint)
 }

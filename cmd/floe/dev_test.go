@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test
@@ -113,12 +118,23 @@ func devTempDir(t *testing.T) string {
 	return dir
 }
 
-// do sends an unsigned S3 request and returns the status and body.
-func do(t *testing.T, method, url string, body []byte) (int, []byte) {
+// do sends an S3 request, signed with key unless key.ID is empty, and
+// returns the status and body.
+func do(t *testing.T, key devKey, method, url string, body []byte) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if key.ID != "" {
+		sum := sha256.Sum256(body)
+		payload := hex.EncodeToString(sum[:])
+		req.Header.Set("X-Amz-Content-Sha256", payload)
+		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret},
+			req, payload, "s3", devRegion, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -185,13 +201,18 @@ func TestDev(t *testing.T) {
 	}
 
 	body := bytes.Repeat([]byte("floe dev says hello\n"), 10000) // 200 KB: several shards' worth
-	if code, b := do(t, http.MethodPut, d.endpoint+"/bkt", nil); code != http.StatusOK {
+	// The printed key is in the database: requests signed with it work,
+	// and nothing else does.
+	if code, b := do(t, devKey{}, http.MethodGet, d.endpoint+"/", nil); code != http.StatusForbidden || !bytes.Contains(b, []byte("<Code>AccessDenied</Code>")) {
+		t.Fatalf("anonymous GET /: %d %s, want 403 AccessDenied", code, b)
+	}
+	if code, b := do(t, key, http.MethodPut, d.endpoint+"/bkt", nil); code != http.StatusOK {
 		t.Fatalf("PUT /bkt: %d %s", code, b)
 	}
-	if code, b := do(t, http.MethodPut, d.endpoint+"/bkt/hello", body); code != http.StatusOK {
+	if code, b := do(t, key, http.MethodPut, d.endpoint+"/bkt/hello", body); code != http.StatusOK {
 		t.Fatalf("PUT /bkt/hello: %d %s", code, b)
 	}
-	if code, b := do(t, http.MethodGet, d.endpoint+"/bkt/hello", nil); code != http.StatusOK || !bytes.Equal(b, body) {
+	if code, b := do(t, key, http.MethodGet, d.endpoint+"/bkt/hello", nil); code != http.StatusOK || !bytes.Equal(b, body) {
 		t.Fatalf("GET /bkt/hello: %d, %d bytes; want 200 and the %d bytes put", code, len(b), len(body))
 	}
 
@@ -228,7 +249,7 @@ func TestDev(t *testing.T) {
 	// A restart on the same directory keeps the object, the key pair and
 	// the node addresses.
 	d2 := startDev(t, data)
-	if code, b := do(t, http.MethodGet, d2.endpoint+"/bkt/hello", nil); code != http.StatusOK || !bytes.Equal(b, body) {
+	if code, b := do(t, key, http.MethodGet, d2.endpoint+"/bkt/hello", nil); code != http.StatusOK || !bytes.Equal(b, body) {
 		t.Fatalf("GET /bkt/hello after restart: %d, %d bytes; want 200 and the %d bytes put", code, len(b), len(body))
 	}
 	if !strings.Contains(d2.stdout.String(), "Access key ID:      "+key.ID) {

@@ -34,6 +34,17 @@ func newFlagSet(c *command, env *environ) *flag.FlagSet {
 // asked for with -h goes to stdout; a bad flag becomes a usageError, which
 // run reports in one line rather than with the whole flag list.
 func parseFlags(fs *flag.FlagSet, env *environ, args []string) error {
+	if err := parseFlagsOnly(fs, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// parseFlagsOnly is parseFlags without the check for positional arguments.
+func parseFlagsOnly(fs *flag.FlagSet, env *environ, args []string) error {
 	usage := fs.Usage
 	fs.Usage = func() {}
 	err := fs.Parse(args)
@@ -45,9 +56,6 @@ func parseFlags(fs *flag.FlagSet, env *environ, args []string) error {
 	}
 	if err != nil {
 		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
 }

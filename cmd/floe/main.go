@@ -2,6 +2,7 @@
 //
 //	floe dev [--data DIR]                          run a whole Floe for development
 //	floe node --listen 127.0.0.1:9001 --data DIR   run a storage node
+//	floe admin key create|list|delete              manage S3 access keys
 //	floe help [command]                            show usage
 //
 // Subcommands parse their own flags and hand a config to the package that
@@ -62,7 +63,7 @@ func isUsage(err error) bool {
 var commands []*command
 
 func init() {
-	commands = []*command{devCommand, serverCommand, nodeCommand, helpCommand}
+	commands = []*command{devCommand, serverCommand, nodeCommand, adminCommand, helpCommand}
 }
 
 var helpCommand = &command{

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/s3api"
 	"github.com/floe-s3/floe/s3api/gateway"
 )
 
 var serverCommand = &command{
 	name:    "server",
 	summary: "run the S3 gateway",
-	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE]",
+	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D]",
 	run:     runServer,
 }
 
@@ -41,7 +42,8 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	stripe := fs.Int("stripe-size", codec.DefaultStripeSize, "data `bytes` per stripe")
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM)")
 	key := fs.String("tls-key", "", "private key `file` (PEM) for --tls-cert")
-	region := fs.String("region", "us-east-1", "`region` the gateway reports")
+	region := fs.String("region", "us-east-1", "`region` requests are signed for and the gateway reports")
+	keyTTL := fs.Duration("key-cache-ttl", s3api.DefaultKeyCacheTTL, "`time` an access key's secret is cached; a deleted key works for up to this long")
 	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
 	level := fs.String("log-level", "info", "log `level`: trace, debug, info, warn, error or disabled")
 	gcEvery := fs.Duration("gc-interval", 5*time.Second, "`interval` between garbage collection rounds")
@@ -80,7 +82,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	cfg := gateway.Config{
 		Listen: *listen, DatabaseURL: *dbURL, Secret: secret, Params: params, Nodes: seeds,
 		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
-		GCInterval: *gcEvery, IntentGrace: *grace,
+		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

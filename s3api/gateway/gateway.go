@@ -32,7 +32,11 @@ type Config struct {
 	Nodes       []string // storage node addresses to register (more may be registered already)
 	TLSCert     string   // serve HTTPS with this certificate and key when set
 	TLSKey      string
-	Region      string
+	Region      string // requests must be signed for it; default us-east-1
+	// KeyCacheTTL is how long the gateway trusts an access key's secret
+	// before reading it from the database again, and so how long a deleted
+	// key keeps working; zero means s3api.DefaultKeyCacheTTL.
+	KeyCacheTTL time.Duration
 	Logger      zerolog.Logger
 	// GCInterval and IntentGrace tune garbage collection (see package gc).
 	GCInterval  time.Duration
@@ -58,8 +62,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	col := &gc.Collector{Meta: meta, Client: client, Interval: cfg.GCInterval, IntentGrace: cfg.IntentGrace, Log: log}
 
+	region := cfg.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	// Every request is authenticated: there is no anonymous mode.
+	auth := s3api.NewSigV4(meta, region, cfg.KeyCacheTTL)
 	srv := &http.Server{
-		Handler:           s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Region: cfg.Region, Logger: log}),
+		Handler:           s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Logger: log}),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          nil,

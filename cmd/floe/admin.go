@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api"
+)
+
+var adminCommand = &command{
+	name:    "admin",
+	summary: "manage a cluster: S3 access keys",
+	usage:   "admin key create|list|delete [flags]",
+	run:     runAdmin,
+}
+
+// keyCommands are the subcommands of `floe admin key`. Their names are the
+// full command line, for their usage messages.
+var keyCommands = []*command{
+	{
+		name:    "admin key create",
+		summary: "create an S3 access key pair and print it",
+		usage:   "admin key create [--description TEXT] [--access-key ID --secret-key SECRET] [--database-url URL]",
+		run:     runKeyCreate,
+	},
+	{
+		name:    "admin key list",
+		summary: "list the access keys (IDs, creation times, descriptions; never secrets)",
+		usage:   "admin key list [--database-url URL]",
+		run:     runKeyList,
+	},
+	{
+		name:    "admin key delete",
+		summary: "delete an access key",
+		usage:   "admin key delete [--database-url URL] ID",
+		run:     runKeyDelete,
+	},
+}
+
+// runAdmin dispatches `floe admin key <verb>`.
+func runAdmin(ctx context.Context, c *command, env *environ, args []string) error {
+	if len(args) == 0 || isHelpArg(args[0]) {
+		return adminUsage(c, env, len(args) > 0)
+	}
+	if args[0] != "key" {
+		return usageErrorf("unknown admin command %q (want: key)", args[0])
+	}
+	if len(args) == 1 || isHelpArg(args[1]) {
+		return adminUsage(c, env, len(args) > 1)
+	}
+	for _, kc := range keyCommands {
+		if kc.name == "admin key "+args[1] {
+			return kc.run(ctx, kc, env, args[2:])
+		}
+	}
+	return usageErrorf("unknown command \"admin key %s\" (want create, list or delete)", args[1])
+}
+
+func isHelpArg(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }
+
+// adminUsage lists the admin commands: on stdout with errHelp when asked
+// for, else as a usage error.
+func adminUsage(c *command, env *environ, asked bool) error {
+	if !asked {
+		return usageErrorf("missing command: floe %s", c.usage)
+	}
+	fmt.Fprintf(env.stdout, "Usage: floe %s\n\n%s.\n\nCommands:\n\n", c.usage, upperFirst(c.summary))
+	for _, kc := range keyCommands {
+		fmt.Fprintf(env.stdout, "\tfloe %s\n\t\t%s\n", kc.usage, kc.summary)
+	}
+	fmt.Fprintf(env.stdout, "\nRun 'floe admin key <command> -h' for a command's flags.\n")
+	return errHelp
+}
+
+// databaseFlag adds --database-url, defaulting to $DATABASE_URL.
+func databaseFlag(fs *flag.FlagSet, env *environ) *string {
+	return fs.String("database-url", env.getenv("DATABASE_URL"), "PostgreSQL `url` of the cluster (default $DATABASE_URL)")
+}
+
+// openMeta opens the cluster's metadata store, bringing its schema up to
+// date as a gateway would.
+func openMeta(ctx context.Context, dsn string) (*metadata.Postgres, error) {
+	if dsn == "" {
+		return nil, usageErrorf("no database: set DATABASE_URL or pass --database-url")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	meta, err := metadata.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	return meta, nil
+}
+
+func runKeyCreate(ctx context.Context, c *command, env *environ, args []string) error {
+	fs := newFlagSet(c, env)
+	dbURL := databaseFlag(fs, env)
+	desc := fs.String("description", "", "free `text` to tell the key apart later")
+	id := fs.String("access-key", "", "use this access key `ID` instead of a random one")
+	secret := fs.String("secret-key", "", "use this `secret` instead of a random one (with --access-key)")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if (*id == "") != (*secret == "") {
+		return usageErrorf("--access-key and --secret-key go together")
+	}
+	if *id == "" {
+		var err error
+		if *id, *secret, err = newKeyPair(); err != nil {
+			return fmt.Errorf("generating a key pair: %w", err)
+		}
+	}
+	if err := metadata.CheckAccessKeyID(*id); err != nil {
+		return usageErrorf("--access-key: %v", err)
+	}
+	meta, err := openMeta(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	err = meta.CreateAccessKey(ctx, metadata.AccessKey{ID: *id, Secret: *secret, Description: *desc})
+	if errors.Is(err, metadata.ErrAccessKeyExists) {
+		return fmt.Errorf("access key %s already exists", *id)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Access key ID:      %s\nSecret access key:  %s\n", *id, *secret)
+	return nil
+}
+
+func runKeyList(ctx context.Context, c *command, env *environ, args []string) error {
+	fs := newFlagSet(c, env)
+	dbURL := databaseFlag(fs, env)
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	meta, err := openMeta(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	keys, err := meta.ListAccessKeys(ctx)
+	if err != nil {
+		return err
+	}
+	printKeys(env.stdout, keys)
+	return nil
+}
+
+// printKeys writes keys as a table, without their secrets.
+func printKeys(w io.Writer, keys []metadata.AccessKey) {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCESS KEY ID\tCREATED\tDESCRIPTION")
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.CreatedAt.UTC().Format(time.RFC3339), k.Description)
+	}
+	tw.Flush()
+}
+
+func runKeyDelete(ctx context.Context, c *command, env *environ, args []string) error {
+	fs := newFlagSet(c, env)
+	dbURL := databaseFlag(fs, env)
+	ids, err := parseFlagsArgs(fs, env, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) != 1 {
+		return usageErrorf("want exactly one access key ID, got %d", len(ids))
+	}
+	meta, err := openMeta(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	err = meta.DeleteAccessKey(ctx, ids[0])
+	if errors.Is(err, metadata.ErrNoSuchAccessKey) {
+		return fmt.Errorf("no access key %s", ids[0])
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Deleted access key %s. Gateways may go on accepting it for up to their --key-cache-ttl (default %v).\n",
+		ids[0], s3api.DefaultKeyCacheTTL)
+	return nil
+}
+
+// parseFlagsArgs is parseFlags for commands that take positional arguments,
+// which may come before, between or after the flags. It returns them.
+func parseFlagsArgs(fs *flag.FlagSet, env *environ, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlagsOnly(fs, env, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		// flag stops at the first argument that is not a flag.
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
