@@ -295,6 +295,37 @@ func TestMultipartUploads(t *testing.T) {
 		}
 	})
 
+	t.Run("list parts pages", func(t *testing.T) {
+		ctx := ctxT(t)
+		id := createUpload(t, c, "mpu", "many")
+		var want []int32
+		for n := int32(1); n <= 25; n++ {
+			uploadPart(t, c, "mpu", "many", id, n*7, []byte{byte(n)})
+			want = append(want, n*7)
+		}
+		var got []int32
+		in := &s3.ListPartsInput{Bucket: aws.String("mpu"), Key: aws.String("many"), UploadId: aws.String(id), MaxParts: aws.Int32(10)}
+		for page := 0; ; page++ {
+			out, err := c.ListParts(ctx, in)
+			must(t, err, "list parts page %d", page)
+			if len(out.Parts) > 10 {
+				t.Fatalf("page %d has %d parts", page, len(out.Parts))
+			}
+			for _, p := range out.Parts {
+				got = append(got, aws.ToInt32(p.PartNumber))
+			}
+			if !aws.ToBool(out.IsTruncated) {
+				break
+			}
+			in.PartNumberMarker = out.NextPartNumberMarker
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("paged ListParts = %v, want %v", got, want)
+		}
+		_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String("mpu"), Key: aws.String("many"), UploadId: aws.String(id)})
+		must(t, err, "abort")
+	})
+
 	t.Run("list uploads", func(t *testing.T) {
 		ctx := ctxT(t)
 		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lus")})
@@ -355,6 +386,18 @@ func TestMultipartUploads(t *testing.T) {
 		if len(out.Uploads) != 1 || aws.ToString(out.Uploads[0].Key) != "b/2" || aws.ToString(out.Prefix) != "b/" {
 			t.Fatalf("prefix listing after b/1: %+v", out.Uploads)
 		}
+		odd := createUpload(t, c, "lus", "odd key+\x01")
+		_, err = c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("lus"), Prefix: aws.String("odd")})
+		if errCode(err) != "InvalidArgument" {
+			t.Fatalf("listing a key XML cannot carry without encoding-type=url: %v", err)
+		}
+		out, err = c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("lus"), Prefix: aws.String("odd"),
+			EncodingType: types.EncodingTypeUrl})
+		must(t, err, "list with encoding-type=url")
+		if len(out.Uploads) != 1 || aws.ToString(out.Uploads[0].Key) != "odd+key%2B%01" {
+			t.Fatalf("url-encoded listing: %+v", out.Uploads)
+		}
+		all = append(all, up{"odd key+\x01", odd})
 		_, err = c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("nobucket")})
 		if errCode(err) != "NoSuchBucket" {
 			t.Fatalf("list uploads of a missing bucket: %v", err)
