@@ -245,6 +245,11 @@ func TestMultipartUploads(t *testing.T) {
 			}
 		}
 		_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("mpu"), Key: aws.String("bad-copies"),
+			UploadId: aws.String(id), PartNumber: aws.Int32(1), CopySource: aws.String("mpu/src/big"), CopySourceIfMatch: aws.String(`"x"`)})
+		if errCode(err) != "NotImplemented" {
+			t.Fatalf("copy with a source precondition: %v", err)
+		}
+		_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("mpu"), Key: aws.String("bad-copies"),
 			UploadId: aws.String("no-such-upload"), PartNumber: aws.Int32(1), CopySource: aws.String("mpu/src/big")})
 		if errCode(err) != "NoSuchUpload" {
 			t.Fatalf("copy into a missing upload: %v", err)

@@ -29,6 +29,13 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
+	// Ignoring a precondition would copy bytes the client did not want.
+	for _, h := range []string{"X-Amz-Copy-Source-If-Match", "X-Amz-Copy-Source-If-None-Match",
+		"X-Amz-Copy-Source-If-Modified-Since", "X-Amz-Copy-Source-If-Unmodified-Since"} {
+		if r.Header.Get(h) != "" {
+			return s3err.Errorf(s3err.NotImplemented, "%s is not implemented", h)
+		}
+	}
 	rangeHeader, hasRange := r.Header["X-Amz-Copy-Source-Range"]
 	id := q.Get("uploadId")
 	if _, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id); err != nil {
