@@ -165,6 +165,37 @@ type ListResult struct {
 	NextStartAfter string
 }
 
+// ListUploadsParams selects the in-progress uploads ListUploads returns.
+type ListUploadsParams struct {
+	Bucket    string
+	Prefix    string // only uploads of keys starting with Prefix
+	Delimiter string // if not empty, roll keys up into common prefixes
+	// KeyMarker lists uploads of keys after it only (or, when it is a
+	// common prefix of the listing, after every key under it). With
+	// UploadIDMarker, the uploads of KeyMarker itself initiated after that
+	// upload are listed too; if that upload is gone, those whose ID sorts
+	// after UploadIDMarker are. UploadIDMarker without KeyMarker is ignored.
+	KeyMarker      string
+	UploadIDMarker string
+	MaxUploads     int // uploads plus common prefixes to return; 0 returns none
+}
+
+// ListUploadsResult is one page of an upload listing.
+type ListUploadsResult struct {
+	// Uploads are ordered by key, then initiation time; only ID, Bucket, Key
+	// and Initiated are set.
+	Uploads        []Upload
+	CommonPrefixes []string
+	// IsTruncated reports that entries follow; list again with KeyMarker
+	// and UploadIDMarker set to NextKeyMarker and NextUploadIDMarker.
+	IsTruncated bool
+	// NextKeyMarker is the key of the last upload or the last common prefix
+	// returned, whichever comes later; NextUploadIDMarker is that upload's
+	// ID, empty if a common prefix came last.
+	NextKeyMarker      string
+	NextUploadIDMarker string
+}
+
 // Store is Floe's metadata store. Every method that changes several rows
 // does so in one transaction.
 type Store interface {
@@ -221,6 +252,14 @@ type Store interface {
 	// AbortUpload deletes an upload, queueing its parts' blobs for
 	// deletion; ErrNoSuchUpload if there is none.
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
+	// ListUploads returns one page of a bucket's in-progress uploads, or
+	// ErrNoSuchBucket.
+	ListUploads(ctx context.Context, p ListUploadsParams) (ListUploadsResult, error)
+	// AbortStaleUploads aborts, as AbortUpload does, up to limit uploads
+	// initiated more than olderThan ago and returns how many it aborted.
+	// Uploads another transaction holds (a part being committed) are
+	// skipped, not waited for, so several gateways may call it at once.
+	AbortStaleUploads(ctx context.Context, olderThan time.Duration, limit int) (int, error)
 
 	// ClaimDeletions leases up to limit queued blobs to the caller, who
 	// must delete their shards and then call FinishDeletion. A blob whose

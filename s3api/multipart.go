@@ -50,9 +50,6 @@ func partNumber(v string) (int, error) {
 // uploadPart serves PUT ?partNumber&uploadId: the part streams into its own
 // blob, never held in memory.
 func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request) error {
-	if r.Header.Get("X-Amz-Copy-Source") != "" {
-		return s3err.New(s3err.NotImplemented, "UploadPartCopy is not implemented")
-	}
 	q := r.URL.Query()
 	num, err := partNumber(q.Get("partNumber"))
 	if err != nil {

@@ -203,7 +203,7 @@ func setObjectHeaders(h http.Header, obj metadata.Object) {
 	}
 }
 
-// getObject serves GetObject and HeadObject, with Range.
+// getObject serves GetObject and HeadObject, with Range or ?partNumber.
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request) error {
 	// GetObject tells a missing bucket (NoSuchBucket) from a missing key.
 	obj, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)
@@ -212,7 +212,11 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request)
 	}
 	start, length := int64(0), obj.Size
 	status := http.StatusOK
-	if rh := r.Header.Get("Range"); rh != "" {
+	if pn, ok := r.URL.Query()["partNumber"]; ok {
+		if start, length, status, err = partRange(w.Header(), obj, pn[0], r.Header.Get("Range") != ""); err != nil {
+			return err
+		}
+	} else if rh := r.Header.Get("Range"); rh != "" {
 		st, n, ok, err := httprange.Parse(rh, obj.Size)
 		if err != nil {
 			w.Header().Set("Content-Range", httprange.Unsatisfied(obj.Size))

@@ -76,6 +76,8 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.getBucketLocation, nil
 		case sub == "delete" && r.Method == http.MethodPost:
 			return s.deleteObjects, nil
+		case sub == "uploads" && r.Method == http.MethodGet:
+			return s.listMultipartUploads, nil
 		}
 		return notImpl()
 	default:
@@ -90,6 +92,10 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.deleteObject, nil
 		case sub == "uploads" && r.Method == http.MethodPost:
 			return s.createMultipartUpload, nil
+		case sub == "partNumber" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			return s.getObject, nil
+		case sub == "uploadId" && r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
+			return s.uploadPartCopy, nil
 		case sub == "uploadId" && r.Method == http.MethodPut:
 			return s.uploadPart, nil
 		case sub == "uploadId" && r.Method == http.MethodPost:

@@ -2,7 +2,8 @@
 // of overwritten and deleted objects, which the metadata store queues in the
 // same transaction that drops them, and blobs whose write was never
 // committed (found through their stale write intents). Shards are deleted
-// only after the transaction that orphaned them has committed.
+// only after the transaction that orphaned them has committed. It also
+// aborts multipart uploads left unfinished for too long.
 package gc
 
 import (
@@ -26,7 +27,12 @@ type Collector struct {
 	// its blob is collected (default 1h): longer than any write takes.
 	IntentGrace time.Duration
 	Interval    time.Duration // between rounds; default 5s
-	Log         zerolog.Logger
+	// UploadExpiry aborts multipart uploads initiated longer ago than
+	// this, queueing their parts' blobs; 0 never aborts them.
+	UploadExpiry time.Duration
+	Log          zerolog.Logger
+
+	nextExpiry time.Time // when rounds next look for stale uploads
 }
 
 // Stats counts what a round did.
@@ -34,11 +40,17 @@ type Stats struct {
 	Blobs   int // queued blobs whose shards were deleted
 	Intents int // stale intents collected
 	Failed  int // blobs left for a later round
+	Uploads int // stale multipart uploads aborted
 }
 
 // RunOnce collects what is queued now and returns what it did.
 func (c *Collector) RunOnce(ctx context.Context) (Stats, error) {
 	var st Stats
+	// Stale uploads first, so this round already deletes their shards. A
+	// failure here must not hold up the deletions.
+	if err := c.expireUploads(ctx, &st); err != nil && ctx.Err() == nil {
+		c.Log.Warn().Err(err).Msg("gc: stale uploads not aborted; will retry")
+	}
 	for {
 		blobs, err := c.Meta.ClaimDeletions(ctx, 100)
 		if err != nil {
@@ -104,6 +116,26 @@ func (c *Collector) RunOnce(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// expireUploads aborts the uploads older than UploadExpiry, 100 per
+// transaction. The query scans every upload, so it runs only every tenth
+// of the expiry, at most once a minute, not every round.
+func (c *Collector) expireUploads(ctx context.Context, st *Stats) error {
+	if c.UploadExpiry <= 0 || time.Now().Before(c.nextExpiry) {
+		return nil
+	}
+	c.nextExpiry = time.Now().Add(min(c.UploadExpiry/10, time.Minute))
+	for {
+		n, err := c.Meta.AbortStaleUploads(ctx, c.UploadExpiry, 100)
+		if err != nil {
+			return fmt.Errorf("gc: abort stale uploads: %w", err)
+		}
+		st.Uploads += n
+		if n < 100 {
+			return nil
+		}
+	}
+}
+
 type nodeRef struct{ ID, Addr string }
 
 func (c *Collector) deleteShards(ctx context.Context, id integrity.ID, place []placement.Node) error {
@@ -146,8 +178,8 @@ func (c *Collector) Run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			c.Log.Warn().Err(err).Msg("gc round failed")
 		}
-		if st.Blobs+st.Intents > 0 {
-			c.Log.Info().Int("blobs", st.Blobs).Int("intents", st.Intents).Int("failed", st.Failed).Msg("gc round")
+		if st.Blobs+st.Intents+st.Uploads > 0 {
+			c.Log.Info().Int("blobs", st.Blobs).Int("intents", st.Intents).Int("uploads", st.Uploads).Int("failed", st.Failed).Msg("gc round")
 		}
 		select {
 		case <-ctx.Done():

@@ -14,7 +14,7 @@ import (
 var serverCommand = &command{
 	name:    "server",
 	summary: "run the S3 gateway",
-	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D]",
+	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D]",
 	run:     runServer,
 }
 
@@ -33,6 +33,12 @@ func parseEC(s string) (k, m int, err error) {
 	return k, m, nil
 }
 
+// DefaultUploadExpiry is how long `floe server` lets a multipart upload
+// stay unfinished: a week, as S3 lifecycle rules commonly choose, long
+// enough for any real upload and short enough that abandoned parts do not
+// hold space for long.
+const DefaultUploadExpiry = 7 * 24 * time.Hour
+
 func runServer(ctx context.Context, c *command, env *environ, args []string) error {
 	fs := newFlagSet(c, env)
 	listen := fs.String("listen", "127.0.0.1:9000", "`address` to serve S3 on")
@@ -48,11 +54,15 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	level := fs.String("log-level", "info", "log `level`: trace, debug, info, warn, error or disabled")
 	gcEvery := fs.Duration("gc-interval", 5*time.Second, "`interval` between garbage collection rounds")
 	grace := fs.Duration("intent-grace", time.Hour, "`age` after which an uncommitted write is collected")
+	expiry := fs.Duration("upload-expiry", DefaultUploadExpiry, "`age` after which an unfinished multipart upload is aborted and its parts deleted; 0 keeps them forever")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
 	if *dbURL == "" {
 		return usageErrorf("no database: set DATABASE_URL or pass --database-url")
+	}
+	if *expiry < 0 {
+		return usageErrorf("--upload-expiry %v: want a positive age, or 0 to keep uploads forever", *expiry)
 	}
 	if (*cert == "") != (*key == "") {
 		return usageErrorf("--tls-cert and --tls-key go together")
@@ -82,7 +92,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	cfg := gateway.Config{
 		Listen: *listen, DatabaseURL: *dbURL, Secret: secret, Params: params, Nodes: seeds,
 		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
-		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL,
+		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL, UploadExpiry: *expiry,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

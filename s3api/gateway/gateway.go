@@ -41,6 +41,9 @@ type Config struct {
 	// GCInterval and IntentGrace tune garbage collection (see package gc).
 	GCInterval  time.Duration
 	IntentGrace time.Duration
+	// UploadExpiry is how long a multipart upload may stay unfinished
+	// before garbage collection aborts it; 0 keeps uploads forever.
+	UploadExpiry time.Duration
 	// Ready, if set, receives the endpoint URL once the gateway serves.
 	Ready chan<- string
 }
@@ -60,7 +63,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := mon.PollOnce(ctx); err != nil {
 		return fmt.Errorf("gateway: first node poll: %w", err)
 	}
-	col := &gc.Collector{Meta: meta, Client: client, Interval: cfg.GCInterval, IntentGrace: cfg.IntentGrace, Log: log}
+	col := &gc.Collector{Meta: meta, Client: client, Interval: cfg.GCInterval, IntentGrace: cfg.IntentGrace,
+		UploadExpiry: cfg.UploadExpiry, Log: log}
 
 	region := cfg.Region
 	if region == "" {

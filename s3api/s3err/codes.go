@@ -37,6 +37,7 @@ var (
 	InvalidBucketName                 = Code{"InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid."}
 	InvalidDigest                     = Code{"InvalidDigest", http.StatusBadRequest, "The Content-MD5 you specified is not valid."}
 	InvalidPart                       = Code{"InvalidPart", http.StatusBadRequest, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag."}
+	InvalidPartNumber                 = Code{"InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable"}
 	InvalidPartOrder                  = Code{"InvalidPartOrder", http.StatusBadRequest, "The list of parts was not in ascending order. The parts list must be specified in order by part number."}
 	InvalidRange                      = Code{"InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable"}
 	InvalidRequest                    = Code{"InvalidRequest", http.StatusBadRequest, "Invalid Request"}
@@ -67,7 +68,7 @@ var all = []Code{
 	BadDigest, BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
 	EntityTooLarge, EntityTooSmall, ExpiredToken, IncompleteBody, InternalError,
 	InvalidAccessKeyID, InvalidArgument, InvalidBucketName, InvalidDigest,
-	InvalidPart, InvalidPartOrder, InvalidRange, InvalidRequest, KeyTooLongError,
+	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, KeyTooLongError,
 	MalformedTrailerError, MalformedXML, MethodNotAllowed, MissingContentLength,
 	MissingRequestBodyError, MissingSecurityHeader, NoSuchBucket, NoSuchKey,
 	NoSuchUpload, NotImplemented, NotModified, PreconditionFailed,

@@ -17,7 +17,7 @@ func TestCodes(t *testing.T) {
 		"BucketAlreadyOwnedByYou": 409, "BucketNotEmpty": 409, "EntityTooSmall": 400,
 		"EntityTooLarge": 400, "IncompleteBody": 400, "InternalError": 500,
 		"InvalidArgument": 400, "InvalidBucketName": 400, "InvalidDigest": 400,
-		"InvalidPart": 400, "InvalidPartOrder": 400, "InvalidRange": 416,
+		"InvalidPart": 400, "InvalidPartNumber": 416, "InvalidPartOrder": 400, "InvalidRange": 416,
 		"InvalidRequest": 400, "KeyTooLongError": 400, "MalformedXML": 400,
 		"MethodNotAllowed": 405, "MissingContentLength": 411, "NoSuchBucket": 404,
 		"NoSuchKey": 404, "NoSuchUpload": 404, "NotImplemented": 501,

@@ -1,0 +1,116 @@
+package s3api
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/s3err"
+	"github.com/floe-s3/floe/s3api/s3xml"
+)
+
+// uploadPartCopy serves UploadPartCopy (PUT ?partNumber&uploadId with
+// x-amz-copy-source): the gateway reads the source's bytes, or the range
+// x-amz-copy-source-range names, into a new blob for the part, as
+// copyObject does, so the part never shares a blob with the source.
+func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *request) error {
+	q := r.URL.Query()
+	num, err := partNumber(q.Get("partNumber"))
+	if err != nil {
+		return err
+	}
+	sb, sk, err := copySource(r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return err
+	}
+	// Ignoring a precondition would copy bytes the client did not want.
+	for _, h := range []string{"X-Amz-Copy-Source-If-Match", "X-Amz-Copy-Source-If-None-Match",
+		"X-Amz-Copy-Source-If-Modified-Since", "X-Amz-Copy-Source-If-Unmodified-Since"} {
+		if r.Header.Get(h) != "" {
+			return s3err.Errorf(s3err.NotImplemented, "%s is not implemented", h)
+		}
+	}
+	rangeHeader, hasRange := r.Header["X-Amz-Copy-Source-Range"]
+	id := q.Get("uploadId")
+	if _, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id); err != nil {
+		return err
+	}
+	src, err := s.cfg.Meta.GetObject(r.Context(), sb, sk)
+	if err != nil {
+		return err
+	}
+	start, length := int64(0), src.Size
+	if hasRange {
+		if start, length, err = parseCopyRange(rangeHeader[0], src.Size); err != nil {
+			return err
+		}
+	}
+	if length > MaxObjectSize {
+		return s3err.Errorf(s3err.InvalidRequest, "a part copies at most %d bytes; the source range has %d", int64(MaxObjectSize), length)
+	}
+	rd := s.objectReader(r.Context(), src, start, length)
+	defer rd.Close()
+	h := md5.New()
+	part, nonce, err := s.writeBlobAlways(r.Context(), io.TeeReader(rd, h))
+	if err != nil {
+		return err
+	}
+	etag := `"` + hex.EncodeToString(h.Sum(nil)) + `"`
+	// The gateway's clock dates the part, so the response can report it
+	// without reading it back.
+	modified := time.Now().UTC().Truncate(time.Microsecond)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
+	defer cancel()
+	err = s.cfg.Meta.PutUploadPart(ctx, req.bucket, req.key, id, metadata.UploadPart{
+		Number: num, Size: part.Size, ETag: etag, LastModified: modified, Blob: part.Blob,
+	}, nonce)
+	if err != nil {
+		return err
+	}
+	return s3xml.Write(w, http.StatusOK, s3xml.CopyPartResult{ETag: s3xml.ETag(etag), LastModified: s3xml.Time(modified)})
+}
+
+// parseCopyRange parses x-amz-copy-source-range, which must be
+// "bytes=first-last" (zero-based, inclusive) and lie inside a source of
+// size bytes. A malformed value is InvalidArgument; a well-formed range
+// that reaches past the source is InvalidRange, as S3 answers.
+func parseCopyRange(v string, size int64) (start, length int64, err error) {
+	bad := s3err.Errorf(s3err.InvalidArgument,
+		"x-amz-copy-source-range %q must be of the form bytes=first-last, where first and last are the zero-based offsets of the first and last bytes to copy", v)
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
+		return 0, 0, bad
+	}
+	firstS, lastS, ok := strings.Cut(spec, "-")
+	if !ok || !allDigits(firstS) || !allDigits(lastS) {
+		return 0, 0, bad
+	}
+	first, err1 := strconv.ParseInt(firstS, 10, 64)
+	last, err2 := strconv.ParseInt(lastS, 10, 64)
+	if err1 != nil || err2 != nil || last < first {
+		return 0, 0, bad
+	}
+	if last >= size {
+		return 0, 0, s3err.Errorf(s3err.InvalidRange, "range %s is not valid for a source object of %d bytes", v, size)
+	}
+	return first, last - first + 1, nil
+}
+
+// allDigits reports whether s is a non-empty run of ASCII digits.
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
