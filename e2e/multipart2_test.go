@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/jackc/pgx/v5"
@@ -52,16 +50,6 @@ func complete(t *testing.T, c *s3.Client, bucket, key, id string, parts ...types
 func md5hex(b []byte) string {
 	sum := md5.Sum(b)
 	return `"` + hex.EncodeToString(sum[:]) + `"`
-}
-
-// httpStatus is the HTTP status of a failed SDK call (HEAD errors carry
-// no code), or 0.
-func httpStatus(err error) int {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
 }
 
 // liveShards counts the shards Postgres says the nodes should hold once
