@@ -180,11 +180,17 @@ func (l *limitReader) classify(err error) error {
 // xmlHeader precedes every response body.
 const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 
-// Marshal returns v as a complete XML document, header included. A string
-// in v that XML cannot carry is an InvalidArgument error (see checkText).
+// Marshal returns v as a complete XML document, header included. In a
+// listing (a type with an ApplyEncoding method, i.e. one the client can ask
+// for with encoding-type=url), a string XML cannot carry is an
+// InvalidArgument error (see checkText); elsewhere keys are only echoed
+// back to the client that sent them, and the encoder's replacement of such
+// characters misleads nobody.
 func Marshal(v any) ([]byte, error) {
-	if err := checkText(reflect.ValueOf(v)); err != nil {
-		return nil, err
+	if offersURLEncoding(v) {
+		if err := checkText(reflect.ValueOf(v)); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	buf.WriteString(xmlHeader)

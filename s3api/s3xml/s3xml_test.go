@@ -389,25 +389,34 @@ func TestDecode10000Parts(t *testing.T) {
 	}
 }
 
-// TestMarshalRefusesTextXMLCannotCarry: a response naming a key XML 1.0
+// TestMarshalRefusesTextXMLCannotCarry: a listing naming a key XML 1.0
 // cannot carry is refused (InvalidArgument) wherever the key sits, rather
 // than sent with the character silently replaced; URL-encoded it passes.
+// Responses that only echo the client's key back are sent.
 func TestMarshalRefusesTextXMLCannotCarry(t *testing.T) {
 	bad := []string{"k\x01", "k\ufffe", "k\uffff", "k\xff"}
 	for _, key := range bad {
-		cases := map[string]any{
-			"listing key":    ListBucketV2Result{Name: "b", Contents: []Object{{Key: "fine"}, {Key: key}}},
-			"common prefix":  &ListBucketResult{Name: "b", CommonPrefixes: []CommonPrefix{{Prefix: key}}},
-			"marker":         ListBucketResult{Name: "b", Marker: key},
-			"complete":       CompleteMultipartUploadResult{Bucket: "b", Key: key},
-			"initiate":       InitiateMultipartUploadResult{Bucket: "b", Key: key, UploadID: "u"},
-			"deleted object": DeleteResult{Deleted: []DeletedObject{{Key: key}}},
+		listings := map[string]any{
+			"listing key":   ListBucketV2Result{Name: "b", Contents: []Object{{Key: "fine"}, {Key: key}}},
+			"common prefix": &ListBucketResult{Name: "b", CommonPrefixes: []CommonPrefix{{Prefix: key}}},
+			"marker":        ListBucketResult{Name: "b", Marker: key},
+			"uploads":       ListMultipartUploadsResult{Bucket: "b", Uploads: []Upload{{Key: key}}},
 		}
-		for name, v := range cases {
+		for name, v := range listings {
 			_, err := Marshal(v)
 			var se *s3err.Error
 			if !errors.As(err, &se) || se.Code != s3err.InvalidArgument {
 				t.Errorf("%s %q: Marshal = %v, want InvalidArgument", name, key, err)
+			}
+		}
+		echoes := map[string]any{
+			"complete":       CompleteMultipartUploadResult{Bucket: "b", Key: key},
+			"initiate":       InitiateMultipartUploadResult{Bucket: "b", Key: key, UploadID: "u"},
+			"deleted object": DeleteResult{Deleted: []DeletedObject{{Key: key}}},
+		}
+		for name, v := range echoes {
+			if _, err := Marshal(v); err != nil {
+				t.Errorf("%s %q: %v", name, key, err)
 			}
 		}
 		l := ListBucketV2Result{Name: "b", EncodingType: "url", Contents: []Object{{Key: key}}}

@@ -65,3 +65,15 @@ func checkText(v reflect.Value) error {
 	}
 	return nil
 }
+
+// offersURLEncoding reports whether v is a listing that supports
+// encoding-type=url: its type or a pointer to it has ApplyEncoding.
+func offersURLEncoding(v any) bool {
+	type encodable interface{ ApplyEncoding() }
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return false
+	}
+	enc := reflect.TypeFor[encodable]()
+	return t.Implements(enc) || (t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(enc))
+}
