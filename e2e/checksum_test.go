@@ -111,8 +111,10 @@ func whenRequired(o *s3.Options) {
 	o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 }
 
-func TestChecksumPutGetCopy(t *testing.T) {
-	cl := startCluster(t)
+// Over HTTP and HTTPS: the SDK sends checksums in trailers or headers.
+func TestChecksumPutGetCopy(t *testing.T) { overHTTPAndHTTPS(t, testChecksumPutGetCopy) }
+
+func testChecksumPutGetCopy(t *testing.T, cl *cluster) {
 	c := cl.client
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sums")})
@@ -230,8 +232,9 @@ func TestChecksumPutGetCopy(t *testing.T) {
 	}
 }
 
-func TestChecksumMultipart(t *testing.T) {
-	cl := startCluster(t)
+func TestChecksumMultipart(t *testing.T) { overHTTPAndHTTPS(t, testChecksumMultipart) }
+
+func testChecksumMultipart(t *testing.T, cl *cluster) {
 	c := cl.client
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("multi")})

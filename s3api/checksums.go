@@ -28,16 +28,16 @@ const checksumAlgorithmHeader = "x-amz-checksum-algorithm"
 // ensureChecksum makes b compute a as it streams and returns the reader
 // whose Sum is a's checksum of the payload once b.r hit EOF. If the
 // client's checksum is a, that reader (which also verifies it) is reused.
-func (b *objectBody) ensureChecksum(a checksum.Algorithm) *checksum.Reader {
+func (b *objectBody) ensureChecksum(a checksum.Algorithm) (*checksum.Reader, error) {
 	if b.checksum != nil && b.checksum.Algorithm() == a {
-		return b.checksum
+		return b.checksum, nil
 	}
 	cr, err := checksum.NewReader(b.r, a, "")
 	if err != nil {
-		panic(fmt.Sprintf("s3api: checksum algorithm %q", a)) // callers pass valid algorithms
+		return nil, err
 	}
 	b.r = cr
-	return cr
+	return cr, nil
 }
 
 // putChecksum sets b up to compute the checksum a PutObject stores: the
@@ -46,7 +46,8 @@ func (b *objectBody) putChecksum() *checksum.Reader {
 	if b.checksum != nil {
 		return b.checksum
 	}
-	return b.ensureChecksum(defaultAlgorithm)
+	cr, _ := b.ensureChecksum(defaultAlgorithm) // a valid algorithm: cannot fail
+	return cr
 }
 
 // fullObject returns the full-object checksum sum computed.
@@ -134,7 +135,7 @@ func partChecksum(up metadata.Upload, b *objectBody) (*checksum.Reader, error) {
 			return nil, s3err.Errorf(s3err.InvalidRequest, "Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s", strings.ToLower(want), strings.ToLower(got))
 		}
 	}
-	return b.ensureChecksum(partAlgorithm(up)), nil
+	return b.ensureChecksum(partAlgorithm(up))
 }
 
 // xmlChecksums returns value as the Checksum<algorithm> element of a.
