@@ -40,7 +40,8 @@ func (s *Postgres) GetObject(ctx context.Context, bucket, key string) (Object, e
 			COALESCE(o.content_disposition, ''), COALESCE(o.content_language, ''),
 			COALESCE(o.cache_control, ''), COALESCE(o.expires, ''),
 			COALESCE(o.user_meta, '{}'), COALESCE(o.last_modified, 'epoch'),
-			p.part_number, p.size, b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
+			COALESCE(o.checksum_algorithm, ''), COALESCE(o.checksum, ''), COALESCE(o.checksum_type, ''),
+			p.part_number, p.size, COALESCE(p.checksum, ''), b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
 		FROM buckets bk
 		LEFT JOIN objects o ON o.bucket = bk.name AND o.key = $2
 		LEFT JOIN object_parts p ON p.bucket = o.bucket AND p.key = o.key
@@ -59,12 +60,14 @@ func (s *Postgres) GetObject(ctx context.Context, bucket, key string) (Object, e
 		var (
 			number   *int32
 			size     *int64
+			partSum  string
 			br       blobRow
 			userMeta map[string]string
 		)
 		err := rows.Scan(&found, &obj.Size, &obj.ETag, &obj.ContentType, &obj.ContentEncoding,
 			&obj.ContentDisposition, &obj.ContentLanguage, &obj.CacheControl, &obj.Expires,
-			&userMeta, &obj.LastModified, &number, &size, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs)
+			&userMeta, &obj.LastModified, &obj.Checksum.Algorithm, &obj.Checksum.Value, &obj.Checksum.Type,
+			&number, &size, &partSum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs)
 		if err != nil {
 			return Object{}, fmt.Errorf("metadata: get %s/%s: %w", bucket, key, err)
 		}
@@ -78,7 +81,7 @@ func (s *Postgres) GetObject(ctx context.Context, bucket, key string) (Object, e
 		if err != nil {
 			return Object{}, fmt.Errorf("metadata: get %s/%s: part %d: %w", bucket, key, *number, err)
 		}
-		obj.Parts = append(obj.Parts, Part{Number: int(*number), Size: *size, Blob: blob})
+		obj.Parts = append(obj.Parts, Part{Number: int(*number), Size: *size, Blob: blob, Checksum: partSum})
 	}
 	if err := rows.Err(); err != nil {
 		return Object{}, fmt.Errorf("metadata: get %s/%s: %w", bucket, key, err)

@@ -77,6 +77,9 @@ type Object struct {
 	// time. PostgreSQL keeps microseconds.
 	LastModified time.Time
 	Parts        []Part // in part order; none for an empty object
+	// Checksum is the object's additional checksum; objects stored before
+	// Floe kept checksums have none.
+	Checksum Checksum
 }
 
 // Part is one part of an object, held in one blob.
@@ -84,6 +87,9 @@ type Part struct {
 	Number int // 1 for a single PUT; the upload's part number for multipart
 	Size   int64
 	Blob   Blob
+	// Checksum is the part's checksum in the object's checksum algorithm
+	// (base64); empty if unknown.
+	Checksum string
 }
 
 // Blob is an erasure-coded blob and where its shards are.
@@ -105,6 +111,9 @@ type Upload struct {
 	// time.
 	Initiated time.Time
 	Headers   // given to the object by CompleteUpload
+	// Checksum is the algorithm and type CreateMultipartUpload declared,
+	// without a Value; zero if it declared none.
+	Checksum Checksum
 }
 
 // UploadPart is one uploaded part, held in its own blob.
@@ -116,6 +125,9 @@ type UploadPart struct {
 	// time.
 	LastModified time.Time
 	Blob         Blob
+	// Checksum is the part's checksum (base64) in the upload's algorithm,
+	// or CRC64NVME if the upload declared none; empty if unknown.
+	Checksum string
 }
 
 // MaxPartNumber is the highest part number of a multipart upload, as in S3.
@@ -247,7 +259,8 @@ type Store interface {
 	// ErrNoSuchUpload). The object gets the upload's headers and user
 	// metadata; obj's are ignored. It creates or replaces the object as
 	// PutObject does, queues the blobs of the parts not used for deletion,
-	// deletes the upload and reports whether an object was replaced.
+	// deletes the upload and reports whether an object was replaced. obj's
+	// Checksum and its parts' are stored as given.
 	CompleteUpload(ctx context.Context, uploadID string, obj Object) (replaced bool, err error)
 	// AbortUpload deletes an upload, queueing its parts' blobs for
 	// deletion; ErrNoSuchUpload if there is none.

@@ -25,6 +25,9 @@ func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 	if err := checkText("upload ID", u.ID); err != nil {
 		return fmt.Errorf("metadata: create upload %s/%s: %w", u.Bucket, u.Key, err)
 	}
+	if err := checkChecksum(u.Checksum, true); err != nil {
+		return fmt.Errorf("metadata: create upload %s/%s: %w", u.Bucket, u.Key, err)
+	}
 	meta := u.UserMeta
 	if meta == nil {
 		meta = map[string]string{}
@@ -34,11 +37,12 @@ func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 		initiated = &u.Initiated
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO multipart_uploads (upload_id, bucket, key, created_at,
-			content_type, content_encoding, content_disposition, content_language, cache_control, expires, user_meta)
+			content_type, content_encoding, content_disposition, content_language, cache_control, expires, user_meta,
+			checksum_algorithm, checksum_type)
 		VALUES ($1, $2, $3, COALESCE($4, now()), NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
-			NULLIF($9, ''), NULLIF($10, ''), $11)`,
+			NULLIF($9, ''), NULLIF($10, ''), $11, NULLIF($12, ''), NULLIF($13, ''))`,
 		u.ID, u.Bucket, u.Key, initiated, u.ContentType, u.ContentEncoding, u.ContentDisposition,
-		u.ContentLanguage, u.CacheControl, u.Expires, meta)
+		u.ContentLanguage, u.CacheControl, u.Expires, meta, u.Checksum.Algorithm, u.Checksum.Type)
 	if code, constraint := pgCode(err); code == codeForeignKey && constraint == "multipart_uploads_bucket_fkey" {
 		return fmt.Errorf("%w: %s", ErrNoSuchBucket, u.Bucket)
 	}
@@ -51,14 +55,16 @@ func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 // uploadColumns are the multipart_uploads columns scanUpload reads.
 const uploadColumns = `upload_id, bucket, key, created_at,
 	COALESCE(content_type, ''), COALESCE(content_encoding, ''), COALESCE(content_disposition, ''),
-	COALESCE(content_language, ''), COALESCE(cache_control, ''), COALESCE(expires, ''), user_meta`
+	COALESCE(content_language, ''), COALESCE(cache_control, ''), COALESCE(expires, ''), user_meta,
+	COALESCE(checksum_algorithm, ''), COALESCE(checksum_type, '')`
 
 // scanUpload scans a row of uploadColumns; ErrNoSuchUpload if there is none.
 func scanUpload(row pgx.Row) (Upload, error) {
 	var u Upload
 	var meta map[string]string
 	err := row.Scan(&u.ID, &u.Bucket, &u.Key, &u.Initiated, &u.ContentType, &u.ContentEncoding,
-		&u.ContentDisposition, &u.ContentLanguage, &u.CacheControl, &u.Expires, &meta)
+		&u.ContentDisposition, &u.ContentLanguage, &u.CacheControl, &u.Expires, &meta,
+		&u.Checksum.Algorithm, &u.Checksum.Type)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Upload{}, ErrNoSuchUpload
 	}
@@ -101,7 +107,7 @@ func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID stri
 		return fail(fmt.Errorf("part number out of range 1 to %d", MaxPartNumber))
 	}
 	// checkObject checks a one-part object's blob as PutObject would.
-	part := []Part{{Number: p.Number, Size: p.Size, Blob: p.Blob}}
+	part := []Part{{Number: p.Number, Size: p.Size, Blob: p.Blob, Checksum: p.Checksum}}
 	if err := checkObject(&Object{Bucket: bucket, Key: key, Size: p.Size, Parts: part}); err != nil {
 		return fail(err)
 	}
@@ -128,9 +134,9 @@ func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID stri
 			INSERT INTO deletion_queue (blob_id)
 			SELECT blob_id FROM old WHERE blob_id <> $3
 			ON CONFLICT DO NOTHING`, uploadID, p.Number, id[:])
-		b.Queue(`INSERT INTO upload_parts (upload_id, part_number, blob_id, size, etag, created_at)
-			VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()))`,
-			uploadID, p.Number, id[:], p.Size, p.ETag, lastModified)
+		b.Queue(`INSERT INTO upload_parts (upload_id, part_number, blob_id, size, etag, created_at, checksum)
+			VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()), NULLIF($7, ''))`,
+			uploadID, p.Number, id[:], p.Size, p.ETag, lastModified, p.Checksum)
 
 		br := tx.SendBatch(ctx, b)
 		defer br.Close()
@@ -177,7 +183,8 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 		return fmt.Errorf("metadata: list parts of upload %s of %s/%s: %w", uploadID, bucket, key, err)
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT p.part_number, p.size, p.etag, p.created_at, b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
+		SELECT p.part_number, p.size, p.etag, p.created_at, COALESCE(p.checksum, ''),
+			b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
 		FROM multipart_uploads u
 		LEFT JOIN upload_parts p ON p.upload_id = u.upload_id
 		LEFT JOIN blobs b ON b.id = p.blob_id
@@ -199,9 +206,10 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 			size         *int64
 			etag         *string
 			lastModified *time.Time
+			sum          string
 			br           blobRow
 		)
-		if err := rows.Scan(&number, &size, &etag, &lastModified, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs); err != nil {
+		if err := rows.Scan(&number, &size, &etag, &lastModified, &sum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs); err != nil {
 			return nil, fail(err)
 		}
 		if number == nil {
@@ -211,7 +219,8 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 		if err != nil {
 			return nil, fail(fmt.Errorf("part %d: %w", *number, err))
 		}
-		parts = append(parts, UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified, Blob: blob})
+		parts = append(parts, UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified,
+			Blob: blob, Checksum: sum})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fail(err)
@@ -299,6 +308,7 @@ type partColumns struct {
 	manifests [][]byte
 	sizes     []int64
 	numbers   []int32
+	checksums []string // "" for none
 	shardBlob [][]byte
 	shardIdx  []int32
 	shardNode []string
@@ -311,6 +321,7 @@ func newPartColumns(parts []Part) partColumns {
 		manifests: make([][]byte, 0, n),
 		sizes:     make([]int64, 0, n),
 		numbers:   make([]int32, 0, n),
+		checksums: make([]string, 0, n),
 		shardBlob: make([][]byte, 0, n*6),
 		shardIdx:  make([]int32, 0, n*6),
 		shardNode: make([]string, 0, n*6),
@@ -321,6 +332,7 @@ func newPartColumns(parts []Part) partColumns {
 		c.manifests = append(c.manifests, p.Blob.Manifest.Marshal())
 		c.sizes = append(c.sizes, p.Size)
 		c.numbers = append(c.numbers, int32(p.Number))
+		c.checksums = append(c.checksums, p.Checksum)
 		for i, nd := range p.Blob.Placement {
 			c.shardBlob = append(c.shardBlob, id[:])
 			c.shardIdx = append(c.shardIdx, int32(i))
@@ -382,27 +394,32 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 	// two cannot deadlock. xmax is 0 in a freshly inserted row and the
 	// locking transaction's ID in one updated by ON CONFLICT.
 	b.Queue(`INSERT INTO objects (bucket, key, size, etag, content_type, content_encoding,
-			content_disposition, content_language, cache_control, expires, user_meta, last_modified)
+			content_disposition, content_language, cache_control, expires, user_meta, last_modified,
+			checksum_algorithm, checksum, checksum_type)
 		VALUES ($1, $2, $3, $4, NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
-			NULLIF($9, ''), NULLIF($10, ''), $11, COALESCE($12, now()))
+			NULLIF($9, ''), NULLIF($10, ''), $11, COALESCE($12, now()),
+			NULLIF($13, ''), NULLIF($14, ''), NULLIF($15, ''))
 		ON CONFLICT (bucket, key) DO UPDATE SET
 			size = EXCLUDED.size, etag = EXCLUDED.etag,
 			content_type = EXCLUDED.content_type, content_encoding = EXCLUDED.content_encoding,
 			content_disposition = EXCLUDED.content_disposition, content_language = EXCLUDED.content_language,
 			cache_control = EXCLUDED.cache_control, expires = EXCLUDED.expires,
-			user_meta = EXCLUDED.user_meta, last_modified = EXCLUDED.last_modified
+			user_meta = EXCLUDED.user_meta, last_modified = EXCLUDED.last_modified,
+			checksum_algorithm = EXCLUDED.checksum_algorithm, checksum = EXCLUDED.checksum,
+			checksum_type = EXCLUDED.checksum_type
 		RETURNING xmax <> '0'::xid`,
 		obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.ContentType, obj.ContentEncoding,
-		obj.ContentDisposition, obj.ContentLanguage, obj.CacheControl, obj.Expires, meta, lastModified)
+		obj.ContentDisposition, obj.ContentLanguage, obj.CacheControl, obj.Expires, meta, lastModified,
+		obj.Checksum.Algorithm, obj.Checksum.Value, obj.Checksum.Type)
 	// The replaced object's blobs, unless reused, go to GC. The unique
 	// index on object_parts(blob_id) guarantees nothing else uses them.
 	b.Queue(`WITH old AS (DELETE FROM object_parts WHERE bucket = $1 AND key = $2 RETURNING blob_id)
 		INSERT INTO deletion_queue (blob_id)
 		SELECT blob_id FROM old WHERE blob_id <> ALL($3::bytea[])
 		ON CONFLICT DO NOTHING`, obj.Bucket, obj.Key, c.ids)
-	b.Queue(`INSERT INTO object_parts (bucket, key, part_number, blob_id, size)
-		SELECT $1, $2, * FROM unnest($3::int[], $4::bytea[], $5::bigint[])`,
-		obj.Bucket, obj.Key, c.numbers, c.ids, c.sizes)
+	b.Queue(`INSERT INTO object_parts (bucket, key, part_number, blob_id, size, checksum)
+		SELECT $1, $2, n, id, sz, NULLIF(sum, '') FROM unnest($3::int[], $4::bytea[], $5::bigint[], $6::text[]) AS u (n, id, sz, sum)`,
+		obj.Bucket, obj.Key, c.numbers, c.ids, c.sizes, c.checksums)
 
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()

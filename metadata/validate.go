@@ -39,6 +39,9 @@ func checkObject(obj *Object) error {
 	if err := checkKey(obj.Key); err != nil {
 		return err
 	}
+	if err := checkChecksum(obj.Checksum, false); err != nil {
+		return err
+	}
 	var total int64
 	seen := make(map[[32]byte]bool, len(obj.Parts))
 	for i, p := range obj.Parts {
@@ -54,6 +57,9 @@ func checkObject(obj *Object) error {
 		}
 		if id := b.Manifest.ID(); id != b.ID {
 			return fmt.Errorf("part %d: blob ID %s is not its manifest's hash %s", p.Number, b.ID, id)
+		}
+		if err := checkText("part checksum", p.Checksum); err != nil {
+			return fmt.Errorf("part %d: %w", p.Number, err)
 		}
 		if seen[b.ID] {
 			return fmt.Errorf("part %d: blob %s used twice", p.Number, b.ID)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/checksum"
 	"github.com/floe-s3/floe/s3api/s3err"
 	"github.com/floe-s3/floe/s3api/s3xml"
 )
@@ -30,11 +31,19 @@ func (s *Server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
+	sum, err := uploadChecksum(r.Header)
+	if err != nil {
+		return err
+	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	up := metadata.Upload{ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key, Headers: hdr}
+	up := metadata.Upload{ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key, Headers: hdr, Checksum: sum}
 	if err := s.cfg.Meta.CreateUpload(r.Context(), up); err != nil {
 		return err
+	}
+	if sum.Algorithm != "" {
+		w.Header().Set(checksumAlgorithmHeader, sum.Algorithm)
+		w.Header().Set(checksum.TypeHeader, sum.Type)
 	}
 	return s3xml.Write(w, http.StatusOK, s3xml.InitiateMultipartUploadResult{Bucket: req.bucket, Key: req.key, UploadID: up.ID})
 }
@@ -56,10 +65,15 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 		return err
 	}
 	id := q.Get("uploadId")
-	if _, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id); err != nil {
+	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
+	if err != nil {
 		return err
 	}
 	body, err := newObjectBody(r, req.auth.Chunks)
+	if err != nil {
+		return err
+	}
+	sum, err := partChecksum(up, body)
 	if err != nil {
 		return err
 	}
@@ -72,7 +86,7 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
 	defer cancel()
 	err = s.cfg.Meta.PutUploadPart(ctx, req.bucket, req.key, id, metadata.UploadPart{
-		Number: num, Size: *body.n, ETag: etag, Blob: part.Blob,
+		Number: num, Size: *body.n, ETag: etag, Blob: part.Blob, Checksum: sum.Sum(),
 	}, nonce)
 	if err != nil {
 		return err
@@ -80,6 +94,8 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 	w.Header().Set("ETag", etag)
 	if body.checksum != nil {
 		w.Header().Set(body.checksum.Algorithm().Header(), body.checksum.Sum())
+	} else {
+		w.Header().Set(sum.Algorithm().Header(), sum.Sum())
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -97,6 +113,10 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
+	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
+	if err != nil {
+		return err
+	}
 	have := make(map[int]metadata.UploadPart, len(parts))
 	for _, p := range parts {
 		have[p.Number] = p
@@ -104,10 +124,14 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 	// CompleteUpload gives the object the headers the upload was created with.
 	obj := metadata.Object{Bucket: req.bucket, Key: req.key}
 	sums := md5.New()
+	chosen := make([]metadata.UploadPart, 0, len(body.Parts))
 	for i, cp := range body.Parts {
 		p, ok := have[cp.PartNumber]
 		if !ok || s3xml.UnquoteETag(cp.ETag) != s3xml.UnquoteETag(p.ETag) {
 			return s3err.Errorf(s3err.InvalidPart, "part %d was not uploaded or its ETag does not match", cp.PartNumber)
+		}
+		if err := checkCompletePart(up, cp, p); err != nil {
+			return err
 		}
 		if i < len(body.Parts)-1 && p.Size < minPartSize {
 			return s3err.Errorf(s3err.EntityTooSmall, "part %d is %d bytes; every part but the last must be at least %d", cp.PartNumber, p.Size, minPartSize)
@@ -118,9 +142,16 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 		}
 		sums.Write(raw)
 		obj.Size += p.Size
-		obj.Parts = append(obj.Parts, metadata.Part{Number: p.Number, Size: p.Size, Blob: p.Blob})
+		obj.Parts = append(obj.Parts, metadata.Part{Number: p.Number, Size: p.Size, Blob: p.Blob, Checksum: p.Checksum})
+		chosen = append(chosen, p)
 	}
 	obj.ETag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(sums.Sum(nil)), len(body.Parts))
+	if obj.Checksum, err = completedChecksum(up, chosen); err != nil {
+		return err
+	}
+	if err := checkCompleteHeaders(r.Header, obj.Checksum); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
 	defer cancel()
 	if _, err := s.cfg.Meta.CompleteUpload(ctx, id, obj); err != nil {
@@ -131,6 +162,7 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 	}
 	return s3xml.Write(w, http.StatusOK, s3xml.CompleteMultipartUploadResult{
 		Location: "/" + req.bucket + "/" + req.key, Bucket: req.bucket, Key: req.key, ETag: s3xml.ETag(obj.ETag),
+		Checksums: xmlChecksums(checksum.Algorithm(obj.Checksum.Algorithm), obj.Checksum.Value), ChecksumType: obj.Checksum.Type,
 	})
 }
 
@@ -151,6 +183,10 @@ func (s *Server) listParts(w http.ResponseWriter, r *http.Request, req *request)
 	if err != nil {
 		return err
 	}
+	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
+	if err != nil {
+		return err
+	}
 	maxN := 1000
 	if v := q.Get("max-parts"); v != "" {
 		if maxN, err = strconv.Atoi(v); err != nil || maxN < 0 {
@@ -165,7 +201,8 @@ func (s *Server) listParts(w http.ResponseWriter, r *http.Request, req *request)
 		}
 	}
 	res := s3xml.ListPartsResult{Bucket: req.bucket, Key: req.key, UploadID: id, PartNumberMarker: marker,
-		MaxParts: maxN, Owner: owner(), Initiator: &s3xml.Initiator{ID: "floe", DisplayName: "floe"}}
+		MaxParts: maxN, Owner: owner(), Initiator: &s3xml.Initiator{ID: "floe", DisplayName: "floe"},
+		ChecksumAlgorithm: up.Checksum.Algorithm, ChecksumType: up.Checksum.Type}
 	for _, p := range parts {
 		if p.Number <= marker {
 			continue
@@ -174,7 +211,8 @@ func (s *Server) listParts(w http.ResponseWriter, r *http.Request, req *request)
 			res.IsTruncated = true
 			break
 		}
-		res.Parts = append(res.Parts, s3xml.Part{PartNumber: p.Number, LastModified: s3xml.Time(p.LastModified), ETag: s3xml.ETag(p.ETag), Size: p.Size})
+		res.Parts = append(res.Parts, s3xml.Part{PartNumber: p.Number, LastModified: s3xml.Time(p.LastModified), ETag: s3xml.ETag(p.ETag), Size: p.Size,
+			Checksums: xmlChecksums(partAlgorithm(up), p.Checksum)})
 		res.NextPartNumberMarker = p.Number
 	}
 	return s3xml.Write(w, http.StatusOK, res)

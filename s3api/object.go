@@ -15,6 +15,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/checksum"
 	"github.com/floe-s3/floe/s3api/httprange"
 	"github.com/floe-s3/floe/s3api/s3err"
 	"github.com/floe-s3/floe/s3api/s3xml"
@@ -51,6 +52,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err != nil {
 		return err
 	}
+	sum := body.putChecksum()
 	// The write is detached from the request's context: Go's server cancels
 	// it when the client half-closes after a complete body, which must not
 	// abort the write. A client that really leaves mid-body still ends it,
@@ -60,17 +62,16 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err != nil {
 		return err
 	}
-	obj.Size, obj.ETag = *body.n, body.ETag()
+	obj.Size, obj.ETag, obj.Checksum = *body.n, body.ETag(), fullObject(sum)
 	if part != nil {
+		part.Checksum = obj.Checksum.Value
 		obj.Parts = []metadata.Part{*part}
 	}
 	if err := s.commit(r.Context(), obj, nonce); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", obj.ETag)
-	if body.checksum != nil {
-		w.Header().Set(body.checksum.Algorithm().Header(), body.checksum.Sum())
-	}
+	setChecksumHeaders(w.Header(), obj.Checksum)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -228,6 +229,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request)
 		}
 	}
 	setObjectHeaders(w.Header(), obj)
+	setGetChecksumHeaders(w.Header(), r, obj, start, length)
 	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
 	if r.Method == http.MethodHead {
 		w.WriteHeader(status)
@@ -379,15 +381,28 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 			return err
 		}
 	}
+	alg, err := copyAlgorithm(r.Header, src)
+	if err != nil {
+		return err
+	}
 	rd := s.objectReader(r.Context(), src, 0, src.Size)
 	defer rd.Close()
 	h := md5.New()
-	part, nonce, err := s.writeBlob(r.Context(), io.TeeReader(rd, h))
+	sum, err := checksum.NewReader(io.TeeReader(rd, h), alg, "")
+	if err != nil {
+		return err
+	}
+	part, nonce, err := s.writeBlob(r.Context(), sum)
 	if err != nil {
 		return err
 	}
 	dst.ETag = `"` + hex.EncodeToString(h.Sum(nil)) + `"`
+	dst.Checksum = fullObject(sum)
+	if err := checkCopied(src, dst.Checksum); err != nil {
+		return err
+	}
 	if part != nil {
+		part.Checksum = dst.Checksum.Value
 		dst.Parts = []metadata.Part{*part}
 	}
 	if err := s.commit(r.Context(), dst, nonce); err != nil {
@@ -397,5 +412,6 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
-	return s3xml.Write(w, http.StatusOK, s3xml.CopyObjectResult{ETag: s3xml.ETag(dst.ETag), LastModified: s3xml.Time(got.LastModified)})
+	return s3xml.Write(w, http.StatusOK, s3xml.CopyObjectResult{ETag: s3xml.ETag(dst.ETag), LastModified: s3xml.Time(got.LastModified),
+		Checksums: xmlChecksums(alg, dst.Checksum.Value), ChecksumType: dst.Checksum.Type})
 }

@@ -8,6 +8,7 @@ type CopyObjectResult struct {
 	ETag         ETag     `xml:"ETag"`
 	LastModified Time     `xml:"LastModified"`
 	Checksums
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 // CopyPartResult is the UploadPartCopy response.
