@@ -209,6 +209,11 @@ func TestMultipartUploads(t *testing.T) {
 		}
 		complete(t, c, "mpu", "assembled", id, p1, p2, p3)
 		eq(t, getBytes(t, c, "mpu", "assembled", ""), want, "object assembled from copied parts")
+		// Copied parts carry checksums like uploaded ones, so the object
+		// gets the CRC64NVME full-object checksum of its bytes.
+		if got, typ := headSum(t, c, "mpu", "assembled", types.ChecksumAlgorithmCrc64nvme); got != fullSum(t, types.ChecksumAlgorithmCrc64nvme, want) || typ != types.ChecksumTypeFullObject {
+			t.Fatalf("checksum of the assembled object: %q %q, want %q FULL_OBJECT", got, typ, fullSum(t, types.ChecksumAlgorithmCrc64nvme, want))
+		}
 
 		id = createUpload(t, c, "mpu", "bad-copies")
 		for _, tc := range []struct {

@@ -77,7 +77,7 @@ func partBody(t *testing.T, alg checksum.Algorithm, payload []byte) *objectBody 
 	if alg != "" {
 		r.Header.Set(alg.Header(), sumOf(t, alg, payload))
 	}
-	b, err := newObjectBody(r)
+	b, err := newObjectBody(r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"github.com/floe-s3/floe/s3api/checksum"
 	"io"
 	"net/http"
 	"strconv"
@@ -38,7 +39,8 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	}
 	rangeHeader, hasRange := r.Header["X-Amz-Copy-Source-Range"]
 	id := q.Get("uploadId")
-	if _, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id); err != nil {
+	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
+	if err != nil {
 		return err
 	}
 	src, err := s.cfg.Meta.GetObject(r.Context(), sb, sk)
@@ -57,10 +59,18 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	rd := s.objectReader(r.Context(), src, start, length)
 	defer rd.Close()
 	h := md5.New()
-	part, nonce, err := s.writeBlobAlways(r.Context(), io.TeeReader(rd, h))
+	// The part stores a checksum of its upload's algorithm, as an uploaded
+	// part does, so Complete can build the object's.
+	alg := partAlgorithm(up)
+	sum, err := checksum.New(alg)
 	if err != nil {
 		return err
 	}
+	part, nonce, err := s.writeBlobAlways(r.Context(), io.TeeReader(rd, io.MultiWriter(h, sum)))
+	if err != nil {
+		return err
+	}
+	partSum := checksum.Encode(sum.Sum(nil))
 	etag := `"` + hex.EncodeToString(h.Sum(nil)) + `"`
 	// The gateway's clock dates the part, so the response can report it
 	// without reading it back.
@@ -68,12 +78,13 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
 	defer cancel()
 	err = s.cfg.Meta.PutUploadPart(ctx, req.bucket, req.key, id, metadata.UploadPart{
-		Number: num, Size: part.Size, ETag: etag, LastModified: modified, Blob: part.Blob,
+		Number: num, Size: part.Size, ETag: etag, LastModified: modified, Blob: part.Blob, Checksum: partSum,
 	}, nonce)
 	if err != nil {
 		return err
 	}
-	return s3xml.Write(w, http.StatusOK, s3xml.CopyPartResult{ETag: s3xml.ETag(etag), LastModified: s3xml.Time(modified)})
+	return s3xml.Write(w, http.StatusOK, s3xml.CopyPartResult{ETag: s3xml.ETag(etag), LastModified: s3xml.Time(modified),
+		Checksums: xmlChecksums(alg, partSum)})
 }
 
 // parseCopyRange parses x-amz-copy-source-range, which must be
