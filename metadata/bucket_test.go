@@ -21,7 +21,7 @@ func TestBucketLifecycle(t *testing.T) {
 		{"create again", func() error { return s.CreateBucket(ctx, "b") }, ErrBucketExists},
 		{"create other", func() error { return s.CreateBucket(ctx, "a") }, nil},
 		{"get", func() error { _, err := s.GetBucket(ctx, "b"); return err }, nil},
-		{"put object", func() error { _, err := s.PutObject(ctx, newObject(t, "b", "k", 10), nil); return err }, nil},
+		{"put object", func() error { _, err := s.PutObject(ctx, newObject(t, "b", "k", 10), nil, Precondition{}); return err }, nil},
 		{"delete non-empty", func() error { return s.DeleteBucket(ctx, "b") }, ErrBucketNotEmpty},
 		{"delete object", func() error { _, err := s.DeleteObject(ctx, "b", "k"); return err }, nil},
 		{"start upload", func() error {

@@ -52,7 +52,7 @@ func TestChecksumRoundTrip(t *testing.T) {
 	mo := objectOf(p1, p2)
 	mo.Parts[0].Checksum, mo.Parts[1].Checksum = p1.Checksum, p2.Checksum
 	mo.Checksum = Checksum{Algorithm: "SHA256", Value: "Y29tcG9zaXRl-2", Type: ChecksumComposite}
-	if _, err := s.CompleteUpload(ctx, "up", mo); err != nil {
+	if _, err := s.CompleteUpload(ctx, "up", mo, Precondition{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.GetObject(ctx, "b", "k")
@@ -89,7 +89,7 @@ func TestChecksumRejected(t *testing.T) {
 	for _, tt := range objects {
 		obj := newObject(t, "b", "k", 1)
 		obj.Checksum = tt.c
-		if _, err := s.PutObject(ctx, obj, nil); err == nil {
+		if _, err := s.PutObject(ctx, obj, nil, Precondition{}); err == nil {
 			t.Errorf("PutObject with %s: no error", tt.name)
 		}
 	}

@@ -222,7 +222,7 @@ func TestStaleIntents(t *testing.T) {
 		t.Fatalf("second StaleIntents = %d, %v; want none while leased", len(again), err)
 	}
 	// ...and their writes can no longer commit.
-	if _, err := s.PutObject(ctx, obj, [][]byte{nonce}); !errors.Is(err, ErrIntentExpired) {
+	if _, err := s.PutObject(ctx, obj, [][]byte{nonce}, Precondition{}); !errors.Is(err, ErrIntentExpired) {
 		t.Fatalf("PutObject with a claimed intent: %v, want ErrIntentExpired", err)
 	}
 	if err := s.SetIntentBlob(ctx, nonce, obj.Parts[0].Blob.ID); !errors.Is(err, ErrIntentExpired) {
@@ -264,7 +264,7 @@ func TestIntentCommitRacesCollector(t *testing.T) {
 			staleErr error
 			wg       sync.WaitGroup
 		)
-		wg.Go(func() { _, putErr = s.PutObject(ctx, obj, [][]byte{nonce}) })
+		wg.Go(func() { _, putErr = s.PutObject(ctx, obj, [][]byte{nonce}, Precondition{}) })
 		wg.Go(func() { stale, staleErr = s.StaleIntents(ctx, -time.Hour, 10) })
 		wg.Wait()
 		if staleErr != nil || (putErr != nil && !errors.Is(putErr, ErrIntentExpired)) {

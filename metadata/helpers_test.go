@@ -86,7 +86,7 @@ func mustCreateBucket(t testing.TB, s *Postgres, name string) {
 // mustPut stores obj and returns whether it replaced one.
 func mustPut(t testing.TB, s *Postgres, obj Object) bool {
 	t.Helper()
-	replaced, err := s.PutObject(context.Background(), obj, nil)
+	replaced, err := s.PutObject(context.Background(), obj, nil, Precondition{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestUploadOfMaxParts(t *testing.T) {
 
 	obj := objectOf(parts...)
 	start = time.Now()
-	if _, err := s.CompleteUpload(ctx, "big", obj); err != nil {
+	if _, err := s.CompleteUpload(ctx, "big", obj, Precondition{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("CompleteUpload of %d parts: %v", len(parts), time.Since(start))

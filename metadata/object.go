@@ -10,18 +10,39 @@ import (
 // PutObject implements Store. Parts' blobs and shards are inserted if new;
 // an existing blob must not belong to another object or be queued for
 // deletion. Every nonce must name an intent that garbage collection has not
-// claimed, or nothing is stored and the error is ErrIntentExpired.
-func (s *Postgres) PutObject(ctx context.Context, obj Object, nonces [][]byte) (bool, error) {
+// claimed, or nothing is stored and the error is ErrIntentExpired. If cond
+// fails, nothing is stored, the intents are deleted and obj's blobs queued
+// for deletion: the caller has nothing to clean up.
+func (s *Postgres) PutObject(ctx context.Context, obj Object, nonces [][]byte, cond Precondition) (bool, error) {
 	if err := checkObject(&obj); err != nil {
 		return false, fmt.Errorf("metadata: put %s/%s: %w", obj.Bucket, obj.Key, err)
 	}
 	cols := newPartColumns(obj.Parts)
+	nonces = distinct(nonces)
 	var replaced bool
+	var refused error
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		replaced, err = writeObject(ctx, tx, obj, cols, distinct(nonces))
+		if cond.IsZero() {
+			var err error
+			replaced, err = writeObject(ctx, tx, obj, cols, nonces, cond)
+			return err
+		}
+		// In a savepoint, so that a failed precondition undoes the write
+		// but the transaction still commits the discarding of its blobs.
+		err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+			var err error
+			replaced, err = writeObject(ctx, sp, obj, cols, nonces, cond)
+			return err
+		})
+		if failedPrecondition(err) {
+			refused = err
+			return discardWrite(ctx, tx, cols, nonces)
+		}
 		return err
 	})
+	if err == nil && refused != nil {
+		err = refused
+	}
 	if err != nil {
 		return false, fmt.Errorf("metadata: put %s/%s: %w", obj.Bucket, obj.Key, err)
 	}

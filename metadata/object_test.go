@@ -180,7 +180,7 @@ func TestPutIsAtomic(t *testing.T) {
 			if tt.name == "blob of another object" {
 				tt.obj.Key = "k2" // a new key, so k's blob is not the one replaced
 			}
-			_, err := s.PutObject(ctx, tt.obj, tt.nonces)
+			_, err := s.PutObject(ctx, tt.obj, tt.nonces, Precondition{})
 			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
 				t.Fatalf("PutObject: %v, want %v", err, tt.want)
 			}
@@ -212,7 +212,7 @@ func TestPutRejectsInconsistentObjects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.PutObject(context.Background(), tt.obj, nil)
+			_, err := s.PutObject(context.Background(), tt.obj, nil, Precondition{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("PutObject: %v, want an error containing %q", err, tt.want)
 			}
@@ -283,7 +283,7 @@ func TestKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			obj := newObject(t, "b", tt.key, 3)
-			_, err := s.PutObject(ctx, obj, nil)
+			_, err := s.PutObject(ctx, obj, nil, Precondition{})
 			if tt.want != nil {
 				if !errors.Is(err, tt.want) {
 					t.Fatalf("PutObject: %v, want %v", err, tt.want)
@@ -329,7 +329,7 @@ func TestIntentsAndPut(t *testing.T) {
 		t.Fatal("recorded an intent twice")
 	}
 	// A nonce repeated in the list counts once.
-	if _, err := s.PutObject(ctx, obj, append(nonces, nonces[0])); err != nil {
+	if _, err := s.PutObject(ctx, obj, append(nonces, nonces[0]), Precondition{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM write_intents`); n != 0 {
@@ -355,7 +355,7 @@ func TestConcurrentWritesAccountForEveryBlob(t *testing.T) {
 				if (w+i)%3 == 2 {
 					_, err = s.DeleteObject(ctx, "b", "k")
 				} else {
-					_, err = s.PutObject(ctx, newObject(t, "b", "k", 1, 2), nil)
+					_, err = s.PutObject(ctx, newObject(t, "b", "k", 1, 2), nil, Precondition{})
 				}
 				if err != nil {
 					errs <- err

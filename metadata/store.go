@@ -229,8 +229,11 @@ type Store interface {
 
 	// PutObject creates or replaces obj with its parts, and deletes the
 	// write intents of nonces; it reports whether an object was replaced.
-	// The replaced object's blobs are queued for deletion.
-	PutObject(ctx context.Context, obj Object, nonces [][]byte) (replaced bool, err error)
+	// The replaced object's blobs are queued for deletion. If cond does not
+	// hold (ErrPreconditionFailed, or ErrNoSuchKey for If-Match on a
+	// missing key) nothing is stored and obj's new blobs are queued for
+	// deletion along with the intents' removal.
+	PutObject(ctx context.Context, obj Object, nonces [][]byte, cond Precondition) (replaced bool, err error)
 	// GetObject returns an object with its parts, manifests and placement.
 	GetObject(ctx context.Context, bucket, key string) (Object, error)
 	// DeleteObject deletes an object, queueing its blobs for deletion, and
@@ -259,9 +262,10 @@ type Store interface {
 	// ErrNoSuchUpload). The object gets the upload's headers and user
 	// metadata; obj's are ignored. It creates or replaces the object as
 	// PutObject does, queues the blobs of the parts not used for deletion,
-	// deletes the upload and reports whether an object was replaced. obj's
-	// Checksum and its parts' are stored as given.
-	CompleteUpload(ctx context.Context, uploadID string, obj Object) (replaced bool, err error)
+	// deletes the upload and reports whether an object was replaced. If
+	// cond does not hold it fails as PutObject does and changes nothing:
+	// the upload remains. obj's Checksum and its parts' are stored as given.
+	CompleteUpload(ctx context.Context, uploadID string, obj Object, cond Precondition) (replaced bool, err error)
 	// AbortUpload deletes an upload, queueing its parts' blobs for
 	// deletion; ErrNoSuchUpload if there is none.
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) error

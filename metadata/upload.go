@@ -231,8 +231,9 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 	return parts, nil
 }
 
-// CompleteUpload implements Store.
-func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Object) (bool, error) {
+// CompleteUpload implements Store. A failed cond rolls everything back: the
+// upload is left as it was.
+func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Object, cond Precondition) (bool, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("metadata: complete upload %s of %s/%s: %w", uploadID, obj.Bucket, obj.Key, err)
 	}
@@ -272,7 +273,7 @@ func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Obje
 		if _, err := tx.Exec(ctx, `DELETE FROM multipart_uploads WHERE upload_id = $1`, uploadID); err != nil {
 			return err
 		}
-		replaced, err = writeObject(ctx, tx, obj, c, [][]byte{})
+		replaced, err = writeObject(ctx, tx, obj, c, [][]byte{}, cond)
 		return err
 	})
 	if err != nil {
@@ -377,8 +378,13 @@ func readInsertBlobs(br pgx.BatchResults) error {
 // (never nil), inserts c's blobs and shards, creates or replaces the object
 // row (locking it), queues the replaced object's blobs that obj does not
 // reuse, and inserts the object's parts. obj must have passed checkObject
-// and c must be newPartColumns(obj.Parts).
-func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonces [][]byte) (bool, error) {
+// and c must be newPartColumns(obj.Parts). If cond does not hold it fails
+// with ErrPreconditionFailed or ErrNoSuchKey, having changed rows the
+// caller must roll back.
+func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonces [][]byte, cond Precondition) (bool, error) {
+	if err := checkIfMatch(ctx, tx, obj.Bucket, obj.Key, cond); err != nil {
+		return false, err
+	}
 	meta := obj.UserMeta
 	if meta == nil {
 		meta = map[string]string{}
@@ -407,7 +413,7 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 			user_meta = EXCLUDED.user_meta, last_modified = EXCLUDED.last_modified,
 			checksum_algorithm = EXCLUDED.checksum_algorithm, checksum = EXCLUDED.checksum,
 			checksum_type = EXCLUDED.checksum_type
-		RETURNING xmax <> '0'::xid`,
+		`+ifNoneMatchGuard(cond)+` RETURNING xmax <> '0'::xid`,
 		obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.ContentType, obj.ContentEncoding,
 		obj.ContentDisposition, obj.ContentLanguage, obj.CacheControl, obj.Expires, meta, lastModified,
 		obj.Checksum.Algorithm, obj.Checksum.Value, obj.Checksum.Type)
@@ -435,6 +441,9 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 	}
 	var replaced bool
 	if err := br.QueryRow().Scan(&replaced); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) && cond.IfNoneMatch {
+			return false, fmt.Errorf("%w: %s/%s exists (If-None-Match)", ErrPreconditionFailed, obj.Bucket, obj.Key)
+		}
 		if code, constraint := pgCode(err); code == codeForeignKey && constraint == "objects_bucket_fkey" {
 			return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, obj.Bucket)
 		}

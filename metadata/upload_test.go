@@ -100,7 +100,7 @@ func TestUploadLifecycle(t *testing.T) {
 	mustPut(t, s, old)
 	obj := objectOf(p1, p3)
 	obj.ContentType = "ignored/upload's wins"
-	replaced, err := s.CompleteUpload(ctx, "up1", obj)
+	replaced, err := s.CompleteUpload(ctx, "up1", obj, Precondition{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestCompleteUploadInvalidPart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.CompleteUpload(ctx, tt.uploadID, tt.obj); !errors.Is(err, tt.want) {
+			if _, err := s.CompleteUpload(ctx, tt.uploadID, tt.obj, Precondition{}); !errors.Is(err, tt.want) {
 				t.Fatalf("CompleteUpload: %v, want %v", err, tt.want)
 			}
 			if after := snapshot(); after != before {
@@ -258,7 +258,7 @@ func TestNoSuchUpload(t *testing.T) {
 				"CompleteUpload": func() error {
 					o := objectOf(p)
 					o.Bucket, o.Key = tt.bucket, tt.key
-					_, err := s.CompleteUpload(ctx, tt.id, o)
+					_, err := s.CompleteUpload(ctx, tt.id, o, Precondition{})
 					return err
 				}(),
 				"AbortUpload": s.AbortUpload(ctx, tt.bucket, tt.key, tt.id),
@@ -354,7 +354,7 @@ func TestConcurrentUploadsAccountForEveryBlob(t *testing.T) {
 					var parts []UploadPart
 					parts, err = s.ListUploadParts(ctx, "b", "k", id)
 					if err == nil {
-						_, err = s.CompleteUpload(ctx, id, objectOf(parts...))
+						_, err = s.CompleteUpload(ctx, id, objectOf(parts...), Precondition{})
 					}
 					if errors.Is(err, ErrInvalidPart) {
 						err = nil // a part was replaced since the listing

@@ -103,7 +103,7 @@ func TestSigV4Requests(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"keep", "gone"} {
-		if _, err := meta.PutObject(ctx, metadata.Object{Bucket: "bkt", Key: k, ETag: `"d41d8cd98f00b204e9800998ecf8427e"`}, nil); err != nil {
+		if _, err := meta.PutObject(ctx, metadata.Object{Bucket: "bkt", Key: k, ETag: `"d41d8cd98f00b204e9800998ecf8427e"`}, nil, metadata.Precondition{}); err != nil {
 			t.Fatal(err)
 		}
 	}

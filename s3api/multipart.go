@@ -105,6 +105,10 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 // ordered list of the chosen parts' blobs; no byte is copied.
 func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request, req *request) error {
 	id := r.URL.Query().Get("uploadId")
+	cond, err := writePrecondition(r.Header)
+	if err != nil {
+		return err
+	}
 	var body s3xml.CompleteMultipartUpload
 	if err := s3xml.Decode(r.Body, s3xml.CompleteMultipartLimit, &body); err != nil {
 		return err
@@ -154,7 +158,7 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
 	defer cancel()
-	if _, err := s.cfg.Meta.CompleteUpload(ctx, id, obj); err != nil {
+	if _, err := s.cfg.Meta.CompleteUpload(ctx, id, obj, cond); err != nil {
 		if errors.Is(err, metadata.ErrInvalidPart) {
 			return s3err.Wrap(s3err.InvalidPart, err)
 		}

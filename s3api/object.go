@@ -47,6 +47,13 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err != nil {
 		return err
 	}
+	cond, err := writePrecondition(r.Header)
+	if err != nil {
+		return err
+	}
+	if err := s.checkWritePrecondition(r.Context(), req.bucket, req.key, cond); err != nil {
+		return err
+	}
 	obj := metadata.Object{Bucket: req.bucket, Key: req.key, Headers: hdr}
 	body, err := newObjectBody(r, req.auth.Chunks)
 	if err != nil {
@@ -67,7 +74,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 		part.Checksum = obj.Checksum.Value
 		obj.Parts = []metadata.Part{*part}
 	}
-	if err := s.commit(r.Context(), obj, nonce); err != nil {
+	if err := s.commit(r.Context(), obj, nonce, cond); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", obj.ETag)
@@ -132,15 +139,16 @@ func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Pa
 	}}, nonce, nil
 }
 
-// commit points obj's key at its blobs in one transaction.
-func (s *Server) commit(ctx context.Context, obj metadata.Object, nonce []byte) error {
+// commit points obj's key at its blobs in one transaction, if cond holds
+// (if not, the store discards the blobs).
+func (s *Server) commit(ctx context.Context, obj metadata.Object, nonce []byte, cond metadata.Precondition) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	var nonces [][]byte
 	if nonce != nil {
 		nonces = [][]byte{nonce}
 	}
-	_, err := s.cfg.Meta.PutObject(ctx, obj, nonces)
+	_, err := s.cfg.Meta.PutObject(ctx, obj, nonces, cond)
 	return err
 }
 
@@ -209,6 +217,13 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request)
 	// GetObject tells a missing bucket (NoSuchBucket) from a missing key.
 	obj, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)
 	if err != nil {
+		return err
+	}
+	if err := parseReadConditions(r.Header, "").evaluate(obj.ETag, obj.LastModified); err != nil {
+		if errors.Is(err, s3err.NotModified) {
+			writeNotModified(w, obj)
+			return nil
+		}
 		return err
 	}
 	start, length := int64(0), obj.Size
@@ -374,6 +389,17 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
+	// A copy has no 304: every failed source condition is a 412.
+	if err := parseReadConditions(r.Header, "X-Amz-Copy-Source-").evaluate(src.ETag, src.LastModified); err != nil {
+		return s3err.Wrap(s3err.PreconditionFailed, err)
+	}
+	cond, err := writePrecondition(r.Header)
+	if err != nil {
+		return err
+	}
+	if err := s.checkWritePrecondition(r.Context(), req.bucket, req.key, cond); err != nil {
+		return err
+	}
 	dst := src
 	dst.Bucket, dst.Key, dst.Parts, dst.LastModified = req.bucket, req.key, nil, time.Time{}
 	if directive == "REPLACE" {
@@ -405,7 +431,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 		part.Checksum = dst.Checksum.Value
 		dst.Parts = []metadata.Part{*part}
 	}
-	if err := s.commit(r.Context(), dst, nonce); err != nil {
+	if err := s.commit(r.Context(), dst, nonce, cond); err != nil {
 		return err
 	}
 	got, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)

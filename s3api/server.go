@@ -151,6 +151,8 @@ func toS3Error(err error) error {
 		return s3err.Wrap(s3err.BucketAlreadyOwnedByYou, err)
 	case errors.Is(err, metadata.ErrBucketNotEmpty):
 		return s3err.Wrap(s3err.BucketNotEmpty, err)
+	case errors.Is(err, metadata.ErrPreconditionFailed):
+		return s3err.Wrap(s3err.PreconditionFailed, err)
 	case errors.Is(err, metadata.ErrKeyTooLong):
 		return s3err.Wrap(s3err.KeyTooLongError, err)
 	case errors.Is(err, metadata.ErrInvalidKey):

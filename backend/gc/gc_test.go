@@ -71,7 +71,7 @@ func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
 	commit := func(res *blob.Result, nonce []byte) {
 		_, err := meta.PutObject(ctx, metadata.Object{Bucket: "bkt", Key: "k", Size: res.Manifest.Size, ETag: `"x"`,
 			Parts: []metadata.Part{{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{ID: res.ID, Manifest: res.Manifest, Placement: res.Placement}}}},
-			[][]byte{nonce})
+			[][]byte{nonce}, metadata.Precondition{})
 		if err != nil {
 			t.Fatal(err)
 		}
