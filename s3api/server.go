@@ -94,6 +94,7 @@ type request struct {
 // handler; errors become S3 XML error responses.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	continueEmptyBody(w, r) // before any header is set: the 100 carries them
 	req := &request{id: newRequestID()}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	sw.Header().Set("x-amz-request-id", req.id)
