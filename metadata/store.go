@@ -28,6 +28,8 @@ var (
 	// that does not exist or that garbage collection has claimed. The
 	// write's blobs may be deleted at any moment, so it must fail.
 	ErrIntentExpired = errors.New("metadata: write intent expired or unknown")
+	// ErrNoSuchBlob: no blob has this ID (it was deleted, or never was).
+	ErrNoSuchBlob = errors.New("metadata: no such blob")
 	// ErrSchemaTooNew: the database was migrated by a newer Floe.
 	ErrSchemaTooNew = errors.New("metadata: database schema is newer than this binary")
 	// ErrAccessKeyExists: CreateAccessKey was given an ID already in use.
@@ -312,6 +314,34 @@ type Store interface {
 	// DeleteAccessKey deletes an access key, or fails with
 	// ErrNoSuchAccessKey.
 	DeleteAccessKey(ctx context.Context, id string) error
+
+	// EnqueueRepair queues blobs for repair (see RepairTask); blobs already
+	// queued, missing or being deleted are skipped.
+	EnqueueRepair(ctx context.Context, reason string, ids ...integrity.ID) error
+	// EnqueueNodeRepairs queues every blob with a shard on a node (dead,
+	// draining or removed) and returns how many were newly queued.
+	EnqueueNodeRepairs(ctx context.Context, nodeID, reason string) (int, error)
+	// SetShardState records a shard's health (a Shard* constant) if the
+	// shard is still on nodeID, and queues its blob for repair unless the
+	// state is ShardOK. It reports whether the shard was on nodeID.
+	SetShardState(ctx context.Context, id integrity.ID, idx int, nodeID, state, reason string) (bool, error)
+	// ClaimRepairs leases up to limit queued blobs to the caller, fewest
+	// readable shards first, with the current health of every shard. The
+	// caller rewrites the shards that need it and calls FinishRepair, or
+	// FailRepair; an entry whose lease runs out is handed out again.
+	ClaimRepairs(ctx context.Context, limit int, lease time.Duration) ([]RepairTask, error)
+	// GetRepairTask returns a blob and the health of its shards, as
+	// ClaimRepairs would, without claiming it; ErrNoSuchBlob if it is gone.
+	GetRepairTask(ctx context.Context, id integrity.ID) (RepairTask, error)
+	// FinishRepair records in one transaction that the moved shards now
+	// live on their new nodes (healthy), and drops the blob's queue entry.
+	// If any shard is no longer on its From node, or the blob is being
+	// deleted, it changes nothing and returns ErrRepairConflict.
+	FinishRepair(ctx context.Context, id integrity.ID, moves []ShardMove) error
+	// FailRepair releases a claimed blob, to be retried after retryAfter.
+	FailRepair(ctx context.Context, id integrity.ID, cause error, retryAfter time.Duration) error
+	// RepairStatus summarizes the repair queue.
+	RepairStatus(ctx context.Context) (RepairStatus, error)
 
 	// Close releases the store's connections.
 	Close()
