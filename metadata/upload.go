@@ -149,7 +149,7 @@ func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID stri
 				return fmt.Errorf("%w: the intent is gone or claimed by garbage collection", ErrIntentExpired)
 			}
 		}
-		if err := readInsertBlobs(br); err != nil {
+		if err := readInsertBlobs(br, false); err != nil {
 			return err
 		}
 		var inObject int
@@ -357,8 +357,8 @@ func (c *partColumns) queueInsertBlobs(b *pgx.Batch) {
 }
 
 // readInsertBlobs reads the results of queueInsertBlobs, failing if a blob
-// is queued for deletion.
-func readInsertBlobs(br pgx.BatchResults) error {
+// is queued for deletion unless queuedOK.
+func readInsertBlobs(br pgx.BatchResults, queuedOK bool) error {
 	for range 2 {
 		if _, err := br.Exec(); err != nil {
 			return err
@@ -368,7 +368,7 @@ func readInsertBlobs(br pgx.BatchResults) error {
 	if err := br.QueryRow().Scan(&queued); err != nil {
 		return err
 	}
-	if queued > 0 {
+	if queued > 0 && !queuedOK {
 		return fmt.Errorf("%d of the blobs are queued for deletion", queued)
 	}
 	return nil
@@ -436,7 +436,7 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 	if int(tag.RowsAffected()) != len(nonces) {
 		return false, fmt.Errorf("%w: %d of %d intents are gone or claimed by garbage collection", ErrIntentExpired, len(nonces)-int(tag.RowsAffected()), len(nonces))
 	}
-	if err := readInsertBlobs(br); err != nil {
+	if err := readInsertBlobs(br, false); err != nil {
 		return false, err
 	}
 	var replaced bool
