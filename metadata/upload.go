@@ -176,6 +176,64 @@ func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID stri
 	return nil
 }
 
+// ListUploadPartsPage implements Store. One query reads the upload and, by
+// keyset on upload_parts' primary key (upload_id, part_number), the page's
+// parts plus one to tell whether more follow.
+func (s *Postgres) ListUploadPartsPage(ctx context.Context, bucket, key, uploadID string, after, limit int) ([]UploadPart, bool, error) {
+	fail := func(err error) error {
+		return fmt.Errorf("metadata: list parts of upload %s of %s/%s after %d: %w", uploadID, bucket, key, after, err)
+	}
+	// No part is numbered outside 1 to MaxPartNumber, so clamping changes
+	// no page and keeps the arguments within int and LIMIT within reason.
+	after = min(max(after, 0), MaxPartNumber)
+	limit = min(max(limit, 0), MaxPartNumber)
+	rows, err := s.pool.Query(ctx, `
+		SELECT p.part_number, p.size, p.etag, p.created_at, COALESCE(p.checksum, '')
+		FROM multipart_uploads u
+		LEFT JOIN LATERAL (
+			SELECT part_number, size, etag, created_at, checksum FROM upload_parts
+			WHERE upload_id = u.upload_id AND part_number > $4
+			ORDER BY part_number
+			LIMIT $5) p ON true
+		WHERE u.upload_id = $1 AND u.bucket = $2 AND u.key = $3
+		ORDER BY p.part_number`, uploadID, bucket, key, after, limit+1)
+	if err != nil {
+		return nil, false, fail(err)
+	}
+	defer rows.Close()
+	var (
+		parts []UploadPart
+		found bool
+	)
+	for rows.Next() {
+		found = true
+		var (
+			number       *int32
+			size         *int64
+			etag         *string
+			lastModified *time.Time
+			sum          string
+		)
+		if err := rows.Scan(&number, &size, &etag, &lastModified, &sum); err != nil {
+			return nil, false, fail(err)
+		}
+		if number == nil {
+			continue // an upload without parts past after
+		}
+		parts = append(parts, UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified, Checksum: sum})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fail(err)
+	}
+	if !found {
+		return nil, false, fail(ErrNoSuchUpload)
+	}
+	if len(parts) > limit {
+		return parts[:limit], true, nil
+	}
+	return parts, false, nil
+}
+
 // ListUploadParts implements Store. One query reads the upload, its parts,
 // their manifests and shard placement, in one snapshot.
 func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID string) ([]UploadPart, error) {
