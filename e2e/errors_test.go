@@ -18,12 +18,9 @@ import (
 // gets its S3 error: status, <Code> and a <RequestId>, with the gateway
 // still serving afterwards.
 func TestErrorResponses(t *testing.T) {
-	cl := startCluster(t)
+	cl := startErrsCluster(t)
 	c := cl.client
 	ctx := ctxT(t)
-	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("errs")})
-	must(t, err, "create bucket")
-	putBytes(t, c, "errs", "obj", []byte("0123456789"))
 	upload := func() string {
 		cu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("errs"), Key: aws.String("mp")})
 		must(t, err, "create upload")
@@ -127,10 +124,24 @@ func checkError(t *testing.T, res rawResult, status int, code string) {
 	}
 }
 
+// startErrsCluster starts a cluster holding bucket errs and in it the
+// object stillServes reads back.
+func startErrsCluster(t *testing.T) *cluster {
+	t.Helper()
+	cl := startCluster(t)
+	_, err := cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("errs")})
+	must(t, err, "create bucket")
+	putBytes(t, cl.client, "errs", "obj", []byte(errsObj))
+	return cl
+}
+
+// errsObj is the content of errs/obj.
+const errsObj = "0123456789"
+
 // stillServes checks the gateway answers a plain request.
 func stillServes(t *testing.T, cl *cluster) {
 	t.Helper()
-	if res := cl.send(t, "GET", "/errs/obj", nil, nil); res.status != 200 || string(res.body) != "0123456789" {
+	if res := cl.send(t, "GET", "/errs/obj", nil, nil); res.status != 200 || string(res.body) != errsObj {
 		t.Fatalf("after the bad request: GET answered %d %.200s", res.status, res.body)
 	}
 }
@@ -140,12 +151,7 @@ func stillServes(t *testing.T, cl *cluster) {
 // ignorable, a 2xx) within the client's deadline, and the gateway serves
 // afterwards.
 func TestMalformedRequests(t *testing.T) {
-	cl := startCluster(t)
-	c := cl.client
-	ctx := ctxT(t)
-	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("errs")})
-	must(t, err, "create bucket")
-	putBytes(t, c, "errs", "obj", []byte("0123456789"))
+	cl := startErrsCluster(t)
 	chunkedHdr := func(decoded string) http.Header {
 		return http.Header{"Content-Encoding": {"aws-chunked"}, "X-Amz-Decoded-Content-Length": {decoded}}
 	}
