@@ -188,7 +188,7 @@ func (s *Postgres) ListUploadPartsPage(ctx context.Context, bucket, key, uploadI
 	after = min(max(after, 0), MaxPartNumber)
 	limit = min(max(limit, 0), MaxPartNumber)
 	rows, err := s.pool.Query(ctx, `
-		SELECT p.part_number, p.size, p.etag, p.created_at, COALESCE(p.checksum, '')
+		SELECT `+uploadPartColumns+`
 		FROM multipart_uploads u
 		LEFT JOIN LATERAL (
 			SELECT part_number, size, etag, created_at, checksum FROM upload_parts
@@ -200,33 +200,9 @@ func (s *Postgres) ListUploadPartsPage(ctx context.Context, bucket, key, uploadI
 	if err != nil {
 		return nil, false, fail(err)
 	}
-	defer rows.Close()
-	var (
-		parts []UploadPart
-		found bool
-	)
-	for rows.Next() {
-		found = true
-		var (
-			number       *int32
-			size         *int64
-			etag         *string
-			lastModified *time.Time
-			sum          string
-		)
-		if err := rows.Scan(&number, &size, &etag, &lastModified, &sum); err != nil {
-			return nil, false, fail(err)
-		}
-		if number == nil {
-			continue // an upload without parts past after
-		}
-		parts = append(parts, UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified, Checksum: sum})
-	}
-	if err := rows.Err(); err != nil {
+	parts, err := scanUploadParts(rows, nil, nil)
+	if err != nil {
 		return nil, false, fail(err)
-	}
-	if !found {
-		return nil, false, fail(ErrNoSuchUpload)
 	}
 	if len(parts) > limit {
 		return parts[:limit], true, nil
@@ -241,8 +217,7 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 		return fmt.Errorf("metadata: list parts of upload %s of %s/%s: %w", uploadID, bucket, key, err)
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT p.part_number, p.size, p.etag, p.created_at, COALESCE(p.checksum, ''),
-			b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
+		SELECT `+uploadPartColumns+`, b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
 		FROM multipart_uploads u
 		LEFT JOIN upload_parts p ON p.upload_id = u.upload_id
 		LEFT JOIN blobs b ON b.id = p.blob_id
@@ -252,6 +227,29 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 	if err != nil {
 		return nil, fail(err)
 	}
+	var br blobRow
+	parts, err := scanUploadParts(rows, []any{&br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs}, func(p *UploadPart) error {
+		var err error
+		if p.Blob, err = br.decode(); err != nil {
+			return fmt.Errorf("part %d: %w", p.Number, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fail(err)
+	}
+	return parts, nil
+}
+
+// uploadPartColumns are the columns of part p that scanUploadParts reads.
+const uploadPartColumns = `p.part_number, p.size, p.etag, p.created_at, COALESCE(p.checksum, '')`
+
+// scanUploadParts reads and closes the rows of a query of an upload left
+// joined to its parts p: uploadPartColumns, then columns scanned into
+// extra, which fill (unless nil) turns into more of each part. The part
+// columns are NULL in the one row of an upload without (listed) parts; no
+// row at all is ErrNoSuchUpload.
+func scanUploadParts(rows pgx.Rows, extra []any, fill func(*UploadPart) error) ([]UploadPart, error) {
 	defer rows.Close()
 	var (
 		parts []UploadPart
@@ -265,26 +263,26 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 			etag         *string
 			lastModified *time.Time
 			sum          string
-			br           blobRow
 		)
-		if err := rows.Scan(&number, &size, &etag, &lastModified, &sum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs); err != nil {
-			return nil, fail(err)
+		if err := rows.Scan(append([]any{&number, &size, &etag, &lastModified, &sum}, extra...)...); err != nil {
+			return nil, err
 		}
 		if number == nil {
 			continue // an upload without parts
 		}
-		blob, err := br.decode()
-		if err != nil {
-			return nil, fail(fmt.Errorf("part %d: %w", *number, err))
+		p := UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified, Checksum: sum}
+		if fill != nil {
+			if err := fill(&p); err != nil {
+				return nil, err
+			}
 		}
-		parts = append(parts, UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified,
-			Blob: blob, Checksum: sum})
+		parts = append(parts, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fail(err)
+		return nil, err
 	}
 	if !found {
-		return nil, fail(ErrNoSuchUpload)
+		return nil, ErrNoSuchUpload
 	}
 	return parts, nil
 }
