@@ -91,6 +91,13 @@ func (s *Postgres) ClaimScrub(ctx context.Context, lease time.Duration) (ScrubPr
 	return p, true, nil
 }
 
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
 func deref(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -106,10 +113,10 @@ func (s *Postgres) SaveScrub(ctx context.Context, p *ScrubProgress, cursor strin
 			claimed_until = now() + $4::bigint * interval '1 microsecond',
 			last_pass_at = CASE WHEN $3 = $9 THEN now() ELSE last_pass_at END,
 			checked = checked + $5, corrupt = corrupt + $6, missing = missing + $7, orphans = orphans + $8
-		WHERE node_id = $1 AND claimed_until = $2 AND cursor = $10
+		WHERE node_id = $1 AND claimed_until = $2 AND cursor = $10 AND pass_started_at IS NOT DISTINCT FROM $11
 		RETURNING claimed_until, last_pass_at, checked, corrupt, missing, orphans`,
 		p.NodeID, p.ClaimedUntil, cursor, interval(lease), add.Checked, add.Corrupt, add.Missing, add.Orphans,
-		ScrubPassDone, p.Cursor).Scan(&p.ClaimedUntil, &last, &p.Checked, &p.Corrupt, &p.Missing, &p.Orphans)
+		ScrubPassDone, p.Cursor, nullTime(p.PassStartedAt)).Scan(&p.ClaimedUntil, &last, &p.Checked, &p.Corrupt, &p.Missing, &p.Orphans)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("%w: node %s", ErrScrubLeaseLost, p.NodeID)
 	}
@@ -131,12 +138,12 @@ func (s *Postgres) ReleaseScrub(ctx context.Context, p ScrubProgress) error {
 }
 
 // RestartScrub implements Store. The lease is kept: a scrubber working the
-// node finds its pass gone at its next SaveScrub and releases the node, so
+// node finds its pass gone (pass_started_at cleared) at its next SaveScrub and releases the node, so
 // two never work it at once.
 func (s *Postgres) RestartScrub(ctx context.Context, nodeID string) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO scrub_progress (node_id) VALUES ($1)
-		ON CONFLICT (node_id) DO UPDATE SET cursor = ''`, nodeID)
+		ON CONFLICT (node_id) DO UPDATE SET cursor = '', pass_started_at = NULL`, nodeID)
 	if err != nil {
 		return fmt.Errorf("metadata: restart scrub of node %s: %w", nodeID, err)
 	}

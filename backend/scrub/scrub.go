@@ -55,7 +55,7 @@ type Scrubber struct {
 
 // Stats counts what Step did.
 type Stats struct {
-	NodeID    string // the node scrubbed; "" if none was free
+	NodeID string // the node scrubbed; "" if none was free
 	metadata.ScrubCounts
 	Bytes     int64 // shard bytes verified
 	PassDone  bool  // the node's pass finished
