@@ -92,6 +92,12 @@ func (s *Scrubber) Step(ctx context.Context) (Stats, error) {
 	if errors.Is(err, metadata.ErrScrubLeaseLost) {
 		w.st.LeaseLost, err = true, nil
 	}
+	if err != nil && ctx.Err() == nil {
+		// Keep the lease on a node that failed (unreachable, say): it is
+		// left alone until the lease runs out, and others are scrubbed
+		// meanwhile instead of retrying it first again and again.
+		return w.st, err
+	}
 	// Release even when ctx is done, so the node is not held for the
 	// rest of the lease; a claim another took is left alone.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)

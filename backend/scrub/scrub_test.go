@@ -261,3 +261,58 @@ func TestScrubRateBoundsPace(t *testing.T) {
 	}
 	t.Logf("verified %d KiB in %v at a rate of %d KiB/s", verified>>10, took.Round(time.Millisecond), rate>>10)
 }
+
+// A node that stops answering is left alone while the others are
+// scrubbed; when it comes back with a stale shard (its blob's row moved
+// elsewhere while it was away) and its pass is restarted, it is scrubbed
+// first and the stale shard is deleted.
+func TestScrubReturningNode(t *testing.T) {
+	e := newEnv(t, 6)
+	a := e.put(1)
+	e.put(2)
+	s := e.scrubber(time.Hour)
+	e.pass(s)
+
+	var x int
+	for i, nd := range e.c.Nodes {
+		if nd.ID == a.Placement[0].ID {
+			x = i
+		}
+	}
+	nodeX := e.c.Nodes[x]
+	stale := e.file(a, 0)
+	nodeX.Kill(t)
+	if err := e.meta.RestartScrub(e.ctx, nodeX.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.Step(e.ctx); err == nil || st.NodeID != nodeX.ID {
+		t.Fatalf("step over the dead node: %+v, %v; want node %s failing", st, err, nodeX.ID)
+	}
+	if st, err := s.Step(e.ctx); err != nil || st.NodeID == nodeX.ID || st.NodeID == "" {
+		t.Fatalf("step after the failure: %+v, %v; want another node", st, err)
+	}
+
+	// While it was away, repair moved its shard; the old file is stale.
+	if _, err := e.meta.Pool().Exec(e.ctx, `UPDATE shards SET node_id = 'elsewhere' WHERE blob_id = $1 AND idx = 0`, a.ID[:]); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	nodeX.Restart(t)
+	// It was down long enough for the failed claim's lease to run out.
+	if _, err := e.meta.Pool().Exec(e.ctx, `UPDATE scrub_progress SET claimed_until = NULL WHERE node_id = $1`, nodeX.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.meta.RestartScrub(e.ctx, nodeX.ID); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Step(e.ctx)
+	if err != nil || st.NodeID != nodeX.ID || !st.PassDone || st.Orphans != 1 || st.Missing+st.Corrupt != 0 {
+		t.Fatalf("step after the node's return: %+v, %v; want node %s's full pass deleting 1 orphan", st, err, nodeX.ID)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale shard still on the node: %v", err)
+	}
+}
