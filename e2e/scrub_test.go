@@ -22,7 +22,7 @@ import (
 // and queues their blobs for repair, while every object keeps reading back
 // intact through degraded reads.
 func TestScrubFindsCorruptionOnDisk(t *testing.T) {
-	c := startCluster(t, "--scrub-rate", fmt.Sprint(64<<20), "--orphan-grace", "1h")
+	c := startCluster(t, "--scrub-rate", fmt.Sprint(64<<20), "--orphan-grace", "1h", "--scrub-interval", "500ms")
 	ctx := ctxT(t)
 	_, err := c.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("scrub")})
 	must(t, err, "create bucket")

@@ -55,7 +55,7 @@ type ScrubShard struct {
 // ClaimScrub implements Store. Nodes whose pass starts now (cursor "")
 // come first, then the node whose last full pass is oldest. Only alive and
 // draining nodes are scrubbed: the others cannot answer.
-func (s *Postgres) ClaimScrub(ctx context.Context, lease time.Duration) (ScrubProgress, bool, error) {
+func (s *Postgres) ClaimScrub(ctx context.Context, lease, rest time.Duration) (ScrubProgress, bool, error) {
 	var p ScrubProgress
 	var started, last *time.Time
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -68,6 +68,8 @@ func (s *Postgres) ClaimScrub(ctx context.Context, lease time.Duration) (ScrubPr
 				SELECT p.node_id, n.addr FROM scrub_progress p JOIN nodes n ON n.id = p.node_id
 				WHERE n.state IN ('alive', 'draining')
 					AND (p.claimed_until IS NULL OR p.claimed_until < now())
+					AND (p.cursor <> $2 OR p.last_pass_at IS NULL
+						OR p.last_pass_at < now() - $3::bigint * interval '1 microsecond')
 				ORDER BY p.cursor = '' DESC, p.last_pass_at NULLS FIRST, p.node_id
 				LIMIT 1
 				FOR UPDATE OF p SKIP LOCKED)
@@ -77,7 +79,7 @@ func (s *Postgres) ClaimScrub(ctx context.Context, lease time.Duration) (ScrubPr
 				cursor = CASE WHEN p.cursor = $2 THEN '' ELSE p.cursor END
 			FROM c WHERE p.node_id = c.node_id
 			RETURNING p.node_id, c.addr, p.cursor, p.pass_started_at, p.last_pass_at, p.claimed_until,
-				p.checked, p.corrupt, p.missing, p.orphans`, interval(lease), ScrubPassDone).Scan(
+				p.checked, p.corrupt, p.missing, p.orphans`, interval(lease), ScrubPassDone, interval(rest)).Scan(
 			&p.NodeID, &p.Addr, &p.Cursor, &started, &last, &p.ClaimedUntil,
 			&p.Checked, &p.Corrupt, &p.Missing, &p.Orphans)
 	})

@@ -345,9 +345,9 @@ type Store interface {
 
 	// ClaimScrub leases to the caller the node to scrub next: one whose
 	// pass was just (re)started first, then the one scrubbed least
-	// recently; false if none is free. A finished pass restarts at the
-	// claim.
-	ClaimScrub(ctx context.Context, lease time.Duration) (ScrubProgress, bool, error)
+	// recently; false if none is free. A node whose last pass finished
+	// less than rest ago is not due; a finished pass restarts at the claim.
+	ClaimScrub(ctx context.Context, lease, rest time.Duration) (ScrubProgress, bool, error)
 	// SaveScrub records a claimed node's new cursor (ScrubPassDone ends
 	// the pass), adds to its counters and renews the lease, updating p.
 	// ErrScrubLeaseLost if the lease ran out and was taken, or the pass

@@ -58,7 +58,7 @@ func newEnv(t *testing.T, nodes int) *env {
 
 // scrubber returns a scrubber with a fast, unlimited pace.
 func (e *env) scrubber(grace time.Duration) *scrub.Scrubber {
-	return &scrub.Scrubber{Meta: e.meta, Client: e.client, Rate: -1, OrphanGrace: grace, PageSize: 4, Log: zerolog.Nop()}
+	return &scrub.Scrubber{Meta: e.meta, Client: e.client, Rate: -1, OrphanGrace: grace, PageSize: 4, PassInterval: -1, Log: zerolog.Nop()}
 }
 
 // written is a blob on the nodes.

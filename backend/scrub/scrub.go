@@ -23,14 +23,15 @@ import (
 
 // Defaults of Scrubber's fields.
 const (
-	DefaultRate        = 16 << 20 // bytes per second
-	DefaultOrphanGrace = time.Hour
-	DefaultPageSize    = 100
-	DefaultSlice       = 30 * time.Second
-	DefaultIdle        = 10 * time.Second
-	lease              = 2 * time.Minute
-	callTimeout        = 30 * time.Second
-	reason             = "scrub"
+	DefaultRate         = 16 << 20 // bytes per second
+	DefaultOrphanGrace  = time.Hour
+	DefaultPageSize     = 100
+	DefaultSlice        = 30 * time.Second
+	DefaultIdle         = 10 * time.Second
+	DefaultPassInterval = time.Hour
+	lease               = 2 * time.Minute
+	callTimeout         = 30 * time.Second
+	reason              = "scrub"
 )
 
 // Scrubber scrubs nodes, one at a time.
@@ -47,8 +48,13 @@ type Scrubber struct {
 	OrphanGrace time.Duration
 	PageSize    int           // shards listed per request; DefaultPageSize if 0
 	Slice       time.Duration // how long a node is worked before the next is chosen; DefaultSlice if 0
-	Idle        time.Duration // wait when there is nothing to do or a node failed; DefaultIdle if 0
-	Log         zerolog.Logger
+	// PassInterval is the least time between the end of a node's pass and
+	// the start of its next (DefaultPassInterval if 0; negative: none), so
+	// small nodes are not scrubbed over and over. A restarted pass
+	// (RestartScrub) does not wait.
+	PassInterval time.Duration
+	Idle         time.Duration // wait when there is nothing to do or a node failed; DefaultIdle if 0
+	Log          zerolog.Logger
 
 	pace pacer
 }
@@ -82,7 +88,7 @@ func (s *Scrubber) Run(ctx context.Context) {
 // slice runs out or ctx is done, saving progress as it goes.
 func (s *Scrubber) Step(ctx context.Context) (Stats, error) {
 	p, ok, err := s.meta(ctx, func(ctx context.Context) (metadata.ScrubProgress, bool, error) {
-		return s.Meta.ClaimScrub(ctx, lease)
+		return s.Meta.ClaimScrub(ctx, lease, s.passInterval())
 	})
 	if err != nil || !ok {
 		return Stats{}, err
@@ -122,11 +128,27 @@ func (s *Scrubber) slice() time.Duration {
 	return DefaultSlice
 }
 
+// idle is at most the pass interval, so a node is scrubbed again soon
+// after it is due.
 func (s *Scrubber) idle() time.Duration {
+	d := DefaultIdle
 	if s.Idle > 0 {
-		return s.Idle
+		d = s.Idle
 	}
-	return DefaultIdle
+	if pi := s.passInterval(); pi > 0 {
+		d = min(d, pi)
+	}
+	return max(d, 10*time.Millisecond)
+}
+
+func (s *Scrubber) passInterval() time.Duration {
+	switch {
+	case s.PassInterval > 0:
+		return s.PassInterval
+	case s.PassInterval < 0:
+		return 0
+	}
+	return DefaultPassInterval
 }
 
 func (s *Scrubber) pageSize() int {

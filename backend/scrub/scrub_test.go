@@ -141,7 +141,7 @@ func TestScrubClaims(t *testing.T) {
 	)
 	for i := range claim {
 		wg.Go(func() {
-			p, ok, err := e.meta.ClaimScrub(ctx, time.Minute)
+			p, ok, err := e.meta.ClaimScrub(ctx, time.Minute, 0)
 			if err != nil {
 				t.Error(err)
 				return
@@ -182,7 +182,21 @@ func TestScrubClaims(t *testing.T) {
 		}
 	}
 
-	p, ok, err := e.meta.ClaimScrub(ctx, time.Minute)
+	// Every pass just finished: no node is due for an hour, unless restarted.
+	if p, ok, err := e.meta.ClaimScrub(ctx, time.Minute, time.Hour); err != nil || ok {
+		t.Fatalf("claim with every pass fresh: %+v %v %v, want none", p, ok, err)
+	}
+	restarted := ps[1].NodeID
+	if err := e.meta.RestartScrub(ctx, restarted); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok, err := e.meta.ClaimScrub(ctx, time.Minute, time.Hour); err != nil || !ok || p.NodeID != restarted {
+		t.Fatalf("claim after a restart: %+v %v %v, want node %s", p, ok, err, restarted)
+	} else if err := e.meta.ReleaseScrub(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+
+	p, ok, err := e.meta.ClaimScrub(ctx, time.Minute, 0)
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -199,7 +213,7 @@ func TestScrubClaims(t *testing.T) {
 	if _, err := e.meta.Pool().Exec(ctx, `UPDATE scrub_progress SET last_pass_at = now() + interval '1 hour' WHERE node_id = $1`, p.NodeID); err != nil {
 		t.Fatal(err)
 	}
-	q, ok, err := e.meta.ClaimScrub(ctx, time.Millisecond)
+	q, ok, err := e.meta.ClaimScrub(ctx, time.Millisecond, 0)
 	if err != nil || !ok || q.NodeID != p.NodeID || q.Cursor != "" {
 		t.Fatalf("claim after restart: %+v %v %v, want node %s at a new pass", q, ok, err, p.NodeID)
 	}
@@ -207,7 +221,7 @@ func TestScrubClaims(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	var r metadata.ScrubProgress
 	for {
-		r, ok, err = e.meta.ClaimScrub(ctx, time.Minute)
+		r, ok, err = e.meta.ClaimScrub(ctx, time.Minute, 0)
 		if err != nil || !ok {
 			t.Fatal(ok, err)
 		}

@@ -49,8 +49,11 @@ type Config struct {
 	// (see package scrub); 0 runs no scrubber. OrphanGrace is how old an
 	// unreferenced shard file must be before the scrubber deletes it
 	// (0: scrub.DefaultOrphanGrace).
-	ScrubRate   int64
-	OrphanGrace time.Duration
+	// ScrubInterval is the least time between two passes over a node
+	// (0: scrub.DefaultPassInterval).
+	ScrubRate     int64
+	OrphanGrace   time.Duration
+	ScrubInterval time.Duration
 	// Ready, if set, receives the endpoint URL once the gateway serves.
 	Ready chan<- string
 }
@@ -107,7 +110,8 @@ func Run(ctx context.Context, cfg Config) error {
 	go func() { defer wg.Done(); mon.Run(bg) }()
 	go func() { defer wg.Done(); col.Run(bg) }()
 	if cfg.ScrubRate > 0 {
-		scr := &scrub.Scrubber{Meta: meta, Client: client, Rate: cfg.ScrubRate, OrphanGrace: cfg.OrphanGrace, Log: log}
+		scr := &scrub.Scrubber{Meta: meta, Client: client, Rate: cfg.ScrubRate, OrphanGrace: cfg.OrphanGrace,
+			PassInterval: cfg.ScrubInterval, Log: log}
 		wg.Go(func() { scr.Run(bg) })
 	}
 	defer func() { stopBG(); wg.Wait() }()
