@@ -81,6 +81,14 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
+			rows, err := db.Query(ctx, `SELECT node_id, cursor, COALESCE(last_pass_at::text, ''), COALESCE(claimed_until::text, ''), checked, corrupt FROM scrub_progress`)
+			must(t, err, "scrub progress")
+			for rows.Next() {
+				var id, cur, last, until string
+				var checked, bad int64
+				must(t, rows.Scan(&id, &cur, &last, &until, &checked, &bad), "scan")
+				t.Logf("node %s: cursor %q, last pass %s, claimed until %s, %d checked, %d corrupt", id, cur, last, until, checked, bad)
+			}
 			t.Fatalf("after 60s: scrub_progress counts %d corrupt, repair queue %v, want the 4 damaged blobs", corrupt, queued)
 		}
 		time.Sleep(200 * time.Millisecond)
