@@ -349,6 +349,34 @@ type Store interface {
 	// RepairStatus summarizes the repair queue.
 	RepairStatus(ctx context.Context) (RepairStatus, error)
 
+	// ClaimScrub leases to the caller the node to scrub next: one whose
+	// pass was just (re)started first, then the one scrubbed least
+	// recently; false if none is free. A node whose last pass finished
+	// less than rest ago is not due; a finished pass restarts at the claim.
+	ClaimScrub(ctx context.Context, lease, rest time.Duration) (ScrubProgress, bool, error)
+	// SaveScrub records a claimed node's new cursor (ScrubPassDone ends
+	// the pass), adds to its counters and renews the lease, updating p.
+	// ErrScrubLeaseLost if the lease ran out and was taken, or the pass
+	// was restarted, since p was read.
+	SaveScrub(ctx context.Context, p *ScrubProgress, cursor string, add ScrubCounts, lease time.Duration) error
+	// ReleaseScrub gives up a claim, if it is still p's.
+	ReleaseScrub(ctx context.Context, p ScrubProgress) error
+	// RestartScrub starts a new pass over a node (one that came back): it
+	// is scrubbed before any other.
+	RestartScrub(ctx context.Context, nodeID string) error
+	// ListScrubProgress returns every node's scrub progress in ID order.
+	ListScrubProgress(ctx context.Context) ([]ScrubProgress, error)
+	// NodeShards returns the shards rows on a node whose blob IDs are in
+	// [from, to] (to nil: no upper bound), by blob ID then index, with
+	// their blobs' manifests.
+	NodeShards(ctx context.Context, nodeID string, from integrity.ID, to *integrity.ID) ([]ScrubShard, error)
+	// OrphanDeletable reports whether shard idx of blob id on nodeID, a
+	// file no row points at, may be deleted: still no row points at it,
+	// and its blob is neither in a write intent (by ID, or by nonce; nil
+	// if unknown, written is then the file's time) nor queued for
+	// deletion or repair.
+	OrphanDeletable(ctx context.Context, id integrity.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error)
+
 	// Close releases the store's connections.
 	Close()
 }

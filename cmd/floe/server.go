@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/floe-s3/floe/s3api/gateway"
 )
@@ -55,8 +56,15 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	gcEvery := fs.Duration("gc-interval", 5*time.Second, "`interval` between garbage collection rounds")
 	grace := fs.Duration("intent-grace", time.Hour, "`age` after which an uncommitted write is collected")
 	expiry := fs.Duration("upload-expiry", DefaultUploadExpiry, "`age` after which an unfinished multipart upload is aborted and its parts deleted; 0 keeps them forever")
+	scrubRate := fs.Int64("scrub-rate", scrub.DefaultRate, "shard `bytes` per second the background scrubber verifies; 0 disables it")
+	orphanGrace := fs.Duration("orphan-grace", scrub.DefaultOrphanGrace, "`age` after which the scrubber deletes a shard file nothing references")
+	scrubEvery := fs.Duration("scrub-interval", scrub.DefaultPassInterval, "least `time` between two scrub passes over a node")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	if *scrubRate < 0 || *orphanGrace <= 0 || *scrubEvery <= 0 {
+		return usageErrorf("--scrub-rate %d, --orphan-grace %v, --scrub-interval %v: want a rate >= 0, a positive grace and interval",
+			*scrubRate, *orphanGrace, *scrubEvery)
 	}
 	if *dbURL == "" {
 		return usageErrorf("no database: set DATABASE_URL or pass --database-url")
@@ -93,6 +101,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		Listen: *listen, DatabaseURL: *dbURL, Secret: secret, Params: params, Nodes: seeds,
 		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
 		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL, UploadExpiry: *expiry,
+		ScrubRate: *scrubRate, OrphanGrace: *orphanGrace, ScrubInterval: *scrubEvery,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

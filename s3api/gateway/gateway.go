@@ -18,6 +18,7 @@ import (
 	"github.com/floe-s3/floe/backend/gc"
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/rs/zerolog"
@@ -44,6 +45,15 @@ type Config struct {
 	// UploadExpiry is how long a multipart upload may stay unfinished
 	// before garbage collection aborts it; 0 keeps uploads forever.
 	UploadExpiry time.Duration
+	// ScrubRate bounds the shard bytes per second the scrubber verifies
+	// (see package scrub); 0 runs no scrubber. OrphanGrace is how old an
+	// unreferenced shard file must be before the scrubber deletes it
+	// (0: scrub.DefaultOrphanGrace).
+	// ScrubInterval is the least time between two passes over a node
+	// (0: scrub.DefaultPassInterval).
+	ScrubRate     int64
+	OrphanGrace   time.Duration
+	ScrubInterval time.Duration
 	// Ready, if set, receives the endpoint URL once the gateway serves.
 	Ready chan<- string
 }
@@ -99,6 +109,11 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); mon.Run(bg) }()
 	go func() { defer wg.Done(); col.Run(bg) }()
+	if cfg.ScrubRate > 0 {
+		scr := &scrub.Scrubber{Meta: meta, Client: client, Rate: cfg.ScrubRate, OrphanGrace: cfg.OrphanGrace,
+			PassInterval: cfg.ScrubInterval, Log: log}
+		wg.Go(func() { scr.Run(bg) })
+	}
 	defer func() { stopBG(); wg.Wait() }()
 
 	endpoint := scheme + "://" + ln.Addr().String()
