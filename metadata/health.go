@@ -130,7 +130,7 @@ const enqueueNodeBlobs = `
 	WHERE s.node_id = $1 AND NOT EXISTS (SELECT 1 FROM deletion_queue d WHERE d.blob_id = s.blob_id)
 	ON CONFLICT (blob_id) DO NOTHING`
 
-// restartScrub starts a new scrub pass over a node (cursor ”): shards it
+// restartScrub starts a new scrub pass over a node (empty cursor): shards it
 // held while dead may be stale or gone, and the scrubber reconciles them.
 // A scrubber's lease is left alone.
 func restartScrub(ctx context.Context, tx pgx.Tx, nodeID string) error {
