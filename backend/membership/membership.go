@@ -1,10 +1,13 @@
 // Package membership keeps the metadata store's view of the storage nodes
 // current: the gateway polls each node's health and records a heartbeat, so
-// that placement only picks nodes that answered recently.
+// that placement only picks nodes that answered recently, and runs the node
+// state machine (alive, suspect, dead; see metadata.Store.UpdateNodeStates)
+// on those heartbeats.
 package membership
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -19,11 +22,26 @@ type Monitor struct {
 	Client   *node.Client
 	Seeds    []string      // addresses to poll even before they are registered
 	Interval time.Duration // between polls; default 2s
-	Log      zerolog.Logger
+	// SuspectAfter is how long a node may go without a heartbeat before
+	// it is suspect (no new shards, read last); default DefaultSuspectAfter.
+	SuspectAfter time.Duration
+	// DeadAfter is how long a node stays suspect before it is declared
+	// dead and its blobs are queued for repair; default DefaultDeadAfter.
+	DeadAfter time.Duration
+	Log       zerolog.Logger
 }
 
+// Defaults of Monitor's state machine.
+const (
+	DefaultSuspectAfter = 10 * time.Second
+	DefaultDeadAfter    = 5 * time.Minute
+)
+
 // PollOnce checks every known node once, registering nodes that answer
-// (under the ID they report) and refreshing their heartbeat.
+// (under the ID they report) and refreshing their heartbeat, then updates
+// the nodes' states. A heartbeat never sets a state itself: a draining node
+// stays draining, and suspect or dead nodes turn alive through the state
+// machine.
 func (m *Monitor) PollOnce(ctx context.Context) error {
 	addrs := map[string]bool{}
 	for _, a := range m.Seeds {
@@ -48,8 +66,9 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 				m.Log.Debug().Err(err).Str("node", addr).Msg("node did not answer its health check")
 				return
 			}
+			// No State: a new node registers alive, a known one keeps its state.
 			err = m.Meta.UpsertNode(ctx, metadata.NodeInfo{
-				ID: h.NodeID, Addr: addr, State: metadata.NodeAlive,
+				ID: h.NodeID, Addr: addr,
 				CapacityBytes: h.CapacityBytes, FreeBytes: h.FreeBytes,
 			})
 			if err != nil {
@@ -58,6 +77,40 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	return m.UpdateStates(ctx)
+}
+
+// UpdateStates runs the node state machine once and logs (and acts on) the
+// transitions it made.
+func (m *Monitor) UpdateStates(ctx context.Context) error {
+	suspect, dead := m.SuspectAfter, m.DeadAfter
+	if suspect <= 0 {
+		suspect = DefaultSuspectAfter
+	}
+	if dead <= 0 {
+		dead = DefaultDeadAfter
+	}
+	uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	trs, err := m.Meta.UpdateNodeStates(uctx, suspect, dead)
+	if err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
+	for _, tr := range trs {
+		ev := m.Log.Info()
+		if tr.To != metadata.NodeAlive {
+			ev = m.Log.Warn()
+		}
+		ev = ev.Str("node", tr.ID).Str("addr", tr.Addr).Str("from", tr.From).Str("to", tr.To)
+		switch {
+		case tr.To == metadata.NodeDead:
+			ev.Int("blobs_queued", tr.Queued).Msg("node is dead: its blobs are queued for repair")
+		case tr.Returned():
+			ev.Msg("dead node returned: its unrepaired shards count again and its scrub pass restarts")
+		default:
+			ev.Msg("node state changed")
+		}
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/floe-s3/floe/s3api/gateway"
 )
@@ -14,7 +15,7 @@ import (
 var serverCommand = &command{
 	name:    "server",
 	summary: "run the S3 gateway",
-	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D]",
+	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D] [--suspect-after D] [--dead-after D]",
 	run:     runServer,
 }
 
@@ -55,8 +56,13 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	gcEvery := fs.Duration("gc-interval", 5*time.Second, "`interval` between garbage collection rounds")
 	grace := fs.Duration("intent-grace", time.Hour, "`age` after which an uncommitted write is collected")
 	expiry := fs.Duration("upload-expiry", DefaultUploadExpiry, "`age` after which an unfinished multipart upload is aborted and its parts deleted; 0 keeps them forever")
+	suspectAfter := fs.Duration("suspect-after", membership.DefaultSuspectAfter, "`time` without a heartbeat after which a node is suspect: no new shards, read last")
+	deadAfter := fs.Duration("dead-after", membership.DefaultDeadAfter, "`time` a node stays suspect before it is declared dead and its shards are repaired elsewhere")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	if *suspectAfter <= 0 || *deadAfter <= 0 {
+		return usageErrorf("--suspect-after and --dead-after must be positive")
 	}
 	if *dbURL == "" {
 		return usageErrorf("no database: set DATABASE_URL or pass --database-url")
@@ -93,6 +99,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		Listen: *listen, DatabaseURL: *dbURL, Secret: secret, Params: params, Nodes: seeds,
 		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
 		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL, UploadExpiry: *expiry,
+		SuspectAfter: *suspectAfter, DeadAfter: *deadAfter,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }
