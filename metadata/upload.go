@@ -184,7 +184,7 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT p.part_number, p.size, p.etag, p.created_at, COALESCE(p.checksum, ''),
-			b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
+			b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs, sh.suspects
 		FROM multipart_uploads u
 		LEFT JOIN upload_parts p ON p.upload_id = u.upload_id
 		LEFT JOIN blobs b ON b.id = p.blob_id
@@ -209,7 +209,7 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 			sum          string
 			br           blobRow
 		)
-		if err := rows.Scan(&number, &size, &etag, &lastModified, &sum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs); err != nil {
+		if err := rows.Scan(&number, &size, &etag, &lastModified, &sum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs, &br.suspects); err != nil {
 			return nil, fail(err)
 		}
 		if number == nil {
