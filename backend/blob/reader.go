@@ -248,7 +248,16 @@ func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([][]byte, func
 		pieces[i] = make([][]byte, nShards)
 		state[i] = make([]pieceState, nShards)
 	}
+	// Shards known unusable before this segment (no address, or failed
+	// earlier in this read) explain a stripe that cannot be served.
 	var failures []ShardFailure
+	r.mu.Lock()
+	for i, err := range r.dead {
+		if err != nil {
+			failures = append(failures, ShardFailure{Index: i, Node: r.place[i], Err: err})
+		}
+	}
+	r.mu.Unlock()
 	inflight := make(map[int]*fetch)
 	// One buffered slot per shard: a shard has at most one fetch in flight,
 	// so abandoned fetches never block on send.

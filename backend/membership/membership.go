@@ -21,7 +21,9 @@ type Monitor struct {
 	Meta     metadata.Store
 	Client   *node.Client
 	Seeds    []string      // addresses to poll even before they are registered
-	Interval time.Duration // between polls; default 2s
+	// Interval is the time between polls; default 2s, or SuspectAfter/4
+	// if that is shorter, so a healthy node is never seen as silent.
+	Interval time.Duration
 	// SuspectAfter is how long a node may go without a heartbeat before
 	// it is suspect (no new shards, read last); default DefaultSuspectAfter.
 	SuspectAfter time.Duration
@@ -59,7 +61,7 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			hctx, cancel := context.WithTimeout(ctx, m.pollTimeout())
 			defer cancel()
 			h, err := m.Client.Health(hctx, addr)
 			if err != nil {
@@ -80,13 +82,25 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 	return m.UpdateStates(ctx)
 }
 
+// suspectAfter returns SuspectAfter or its default.
+func (m *Monitor) suspectAfter() time.Duration {
+	if m.SuspectAfter > 0 {
+		return m.SuspectAfter
+	}
+	return DefaultSuspectAfter
+}
+
+// pollTimeout bounds one health check: 2s, or SuspectAfter/4 if shorter.
+// A poll lasts as long as its slowest node, and the heartbeats it records
+// must not be stale by the time it updates the states.
+func (m *Monitor) pollTimeout() time.Duration {
+	return min(2*time.Second, m.suspectAfter()/4)
+}
+
 // UpdateStates runs the node state machine once and logs (and acts on) the
 // transitions it made.
 func (m *Monitor) UpdateStates(ctx context.Context) error {
-	suspect, dead := m.SuspectAfter, m.DeadAfter
-	if suspect <= 0 {
-		suspect = DefaultSuspectAfter
-	}
+	suspect, dead := m.suspectAfter(), m.DeadAfter
 	if dead <= 0 {
 		dead = DefaultDeadAfter
 	}
@@ -118,8 +132,8 @@ func (m *Monitor) UpdateStates(ctx context.Context) error {
 // one Interval: callers that need nodes at once call PollOnce first.
 func (m *Monitor) Run(ctx context.Context) {
 	iv := m.Interval
-	if iv == 0 {
-		iv = 2 * time.Second
+	if iv <= 0 {
+		iv = m.pollTimeout()
 	}
 	t := time.NewTicker(iv)
 	defer t.Stop()
