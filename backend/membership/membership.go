@@ -18,9 +18,9 @@ import (
 
 // Monitor polls storage nodes and records their heartbeats.
 type Monitor struct {
-	Meta     metadata.Store
-	Client   *node.Client
-	Seeds    []string      // addresses to poll even before they are registered
+	Meta   metadata.Store
+	Client *node.Client
+	Seeds  []string // addresses to poll even before they are registered
 	// Interval is the time between polls; default 2s, or SuspectAfter/4
 	// if that is shorter, so a healthy node is never seen as silent.
 	Interval time.Duration
