@@ -50,6 +50,9 @@ type NodeUsage struct {
 	// split evenly over its shards (parity included). It compares nodes;
 	// it is not the disk space used.
 	Bytes int64
+	// MisplacedShards and MisplacedBytes count those of the shards that
+	// rebalancing marked to move away.
+	MisplacedShards, MisplacedBytes int64
 }
 
 // staleHeartbeat is true for a node whose last heartbeat is older than $1
@@ -167,13 +170,16 @@ func (s *Postgres) SetNodeState(ctx context.Context, id, state string) error {
 func (s *Postgres) NodeUsage(ctx context.Context) ([]NodeUsage, error) {
 	rows, err := s.pool.Query(ctx, `
 		WITH per_shard AS (
-			SELECT s.node_id, b.size / count(*) OVER (PARTITION BY s.blob_id) AS bytes
+			SELECT s.node_id, s.state, b.size / count(*) OVER (PARTITION BY s.blob_id) AS bytes
 			FROM shards s JOIN blobs b ON b.id = s.blob_id),
 		per_node AS (
-			SELECT node_id, count(*) AS shards, sum(bytes)::bigint AS bytes FROM per_shard GROUP BY node_id)
+			SELECT node_id, count(*) AS shards, sum(bytes)::bigint AS bytes,
+				count(*) FILTER (WHERE state = 'misplaced') AS mshards,
+				COALESCE(sum(bytes) FILTER (WHERE state = 'misplaced'), 0)::bigint AS mbytes
+			FROM per_shard GROUP BY node_id)
 		SELECT n.id, n.addr, n.state, COALESCE(n.last_heartbeat, 'epoch'),
 			COALESCE(n.capacity_bytes, 0), COALESCE(n.free_bytes, 0), n.state_changed_at,
-			COALESCE(p.shards, 0), COALESCE(p.bytes, 0)
+			COALESCE(p.shards, 0), COALESCE(p.bytes, 0), COALESCE(p.mshards, 0), COALESCE(p.mbytes, 0)
 		FROM nodes n LEFT JOIN per_node p ON p.node_id = n.id
 		ORDER BY n.id`)
 	if err != nil {
@@ -182,7 +188,7 @@ func (s *Postgres) NodeUsage(ctx context.Context) ([]NodeUsage, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NodeUsage, error) {
 		var u NodeUsage
 		err := r.Scan(&u.ID, &u.Addr, &u.State, &u.LastHeartbeat, &u.CapacityBytes, &u.FreeBytes,
-			&u.StateChangedAt, &u.Shards, &u.Bytes)
+			&u.StateChangedAt, &u.Shards, &u.Bytes, &u.MisplacedShards, &u.MisplacedBytes)
 		return u, err
 	})
 	if err != nil {

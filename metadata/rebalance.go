@@ -20,6 +20,7 @@ type RebalanceNode struct {
 	// move to less loaded nodes; zero for nodes under the threshold.
 	Marked     int
 	MarkedLoad int64
+	pending    int64 // load of shards already misplaced
 }
 
 // RebalancePlan is what Rebalance did, or would do on a dry run.
@@ -42,9 +43,10 @@ func (p RebalancePlan) Marked() int {
 // Rebalance implements Store. Only alive nodes take part: dead and draining
 // nodes shed everything through repair anyway, and suspect ones may be on
 // their way out. On a node whose load (shard count, or bytes if byBytes)
-// exceeds the average by more than tolerance (0.1 = 10%), healthy shards
+// exceeds the average by more than tolerance (0.1 = 10%), counting shards
+// already misplaced as gone, healthy shards
 // of blobs not being deleted are marked misplaced, in blob order, until the
-// marked load reaches the node's excess over the average; their blobs are
+// marked load would pass the node's excess over the average; their blobs are
 // queued for repair. A dry run computes the same plan in a transaction it
 // rolls back.
 func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float64, dryRun bool) (RebalancePlan, error) {
@@ -61,9 +63,9 @@ func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float6
 		if u.State != NodeAlive {
 			continue
 		}
-		nd := RebalanceNode{ID: u.ID, Load: u.Shards}
+		nd := RebalanceNode{ID: u.ID, Load: u.Shards, pending: u.MisplacedShards}
 		if byBytes {
-			nd.Load = u.Bytes
+			nd.Load, nd.pending = u.Bytes, u.MisplacedBytes
 		}
 		total += nd.Load
 		plan.Nodes = append(plan.Nodes, nd)
@@ -79,7 +81,8 @@ func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float6
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		for i := range plan.Nodes {
 			nd := &plan.Nodes[i]
-			excess := int64(float64(nd.Load) - plan.Average)
+			// Shards already misplaced are on their way out.
+			excess := int64(float64(nd.Load-nd.pending) - plan.Average)
 			if float64(nd.Load) <= plan.Limit || excess < 1 {
 				continue
 			}
@@ -100,8 +103,9 @@ func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float6
 }
 
 // markMisplaced marks healthy shards on node $1 misplaced, in blob order,
-// until their cost ($3: bytes as NodeUsage counts them, else 1 each)
-// reaches $2, queues their blobs with reason $4, and returns how many
+// as long as their total cost ($3: bytes as NodeUsage counts them, else 1
+// each) stays within $2, skipping blobs with a shard already not ok;
+// it queues their blobs with reason $4, and returns how many
 // shards it marked and their cost.
 const markMisplaced = `
 	WITH c AS (
@@ -109,12 +113,15 @@ const markMisplaced = `
 			CASE WHEN $3 THEN b.size / (SELECT count(*) FROM shards x WHERE x.blob_id = s.blob_id) ELSE 1 END AS cost
 		FROM shards s JOIN blobs b ON b.id = s.blob_id
 		WHERE s.node_id = $1 AND s.state = 'ok'
-			AND NOT EXISTS (SELECT 1 FROM deletion_queue d WHERE d.blob_id = s.blob_id)),
+			AND NOT EXISTS (SELECT 1 FROM deletion_queue d WHERE d.blob_id = s.blob_id)
+			-- One move per blob at a time: repair can always find a node
+			-- for it that holds none of the blob's other shards.
+			AND NOT EXISTS (SELECT 1 FROM shards o WHERE o.blob_id = s.blob_id AND o.state <> 'ok')),
 	r AS (
-		SELECT blob_id, idx, cost, sum(cost) OVER (ORDER BY blob_id, idx) - cost AS before FROM c),
+		SELECT blob_id, idx, cost, sum(cost) OVER (ORDER BY blob_id, idx) AS upto FROM c),
 	m AS (
 		UPDATE shards s SET state = 'misplaced' FROM r
-		WHERE r.before < $2 AND s.blob_id = r.blob_id AND s.idx = r.idx AND s.node_id = $1
+		WHERE r.upto <= $2 AND s.blob_id = r.blob_id AND s.idx = r.idx AND s.node_id = $1
 		RETURNING s.blob_id, r.cost),
 	q AS (
 		INSERT INTO repair_queue (blob_id, reason) SELECT DISTINCT blob_id, $4 FROM m
