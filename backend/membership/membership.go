@@ -20,7 +20,10 @@ import (
 type Monitor struct {
 	Meta   metadata.Store
 	Client *node.Client
-	Seeds  []string // addresses to poll even before they are registered
+	// Seeds are addresses to register: each is polled until it has
+	// answered once, then only as a registered node, so that removing a
+	// node (floe admin node remove) is not undone by the next poll.
+	Seeds []string
 	// Interval is the time between polls; default 2s, or SuspectAfter/4
 	// if that is shorter, so a healthy node is never seen as silent.
 	Interval time.Duration
@@ -31,6 +34,9 @@ type Monitor struct {
 	// dead and its blobs are queued for repair; default DefaultDeadAfter.
 	DeadAfter time.Duration
 	Log       zerolog.Logger
+
+	mu     sync.Mutex
+	seeded map[string]bool // seeds that have registered
 }
 
 // Defaults of Monitor's state machine.
@@ -46,9 +52,13 @@ const (
 // machine.
 func (m *Monitor) PollOnce(ctx context.Context) error {
 	addrs := map[string]bool{}
+	m.mu.Lock()
 	for _, a := range m.Seeds {
-		addrs[a] = true
+		if !m.seeded[a] {
+			addrs[a] = true
+		}
 	}
+	m.mu.Unlock()
 	known, err := m.Meta.ListNodes(ctx)
 	if err != nil {
 		return err
@@ -75,7 +85,14 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 			})
 			if err != nil {
 				m.Log.Warn().Err(err).Str("node", addr).Msg("could not record heartbeat")
+				return
 			}
+			m.mu.Lock()
+			if m.seeded == nil {
+				m.seeded = map[string]bool{}
+			}
+			m.seeded[addr] = true
+			m.mu.Unlock()
 		}()
 	}
 	wg.Wait()

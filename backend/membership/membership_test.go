@@ -227,3 +227,29 @@ func TestNodeLifecycleWithRealNodes(t *testing.T) {
 		t.Errorf("shard 0 on the returned node: %+v, %v; want readable again", task.Shards, err)
 	}
 }
+
+// A seed registers once; a node removed afterwards stays removed.
+func TestRemovedSeedStaysRemoved(t *testing.T) {
+	ctx := context.Background()
+	c := nodetest.Start(t, 1)
+	meta, err := metadata.Open(ctx, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	mon := &membership.Monitor{Meta: meta, Client: node.NewClient(c.Secret, nil), Seeds: []string{c.Nodes[0].Addr},
+		Log: zerolog.New(zerolog.NewTestWriter(t))}
+	if err := mon.PollOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	id := idOf(t, meta, c.Nodes[0].Addr)
+	if _, err := meta.DeleteNode(ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.PollOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := states(t, meta); len(s) != 0 {
+		t.Errorf("nodes after removal and a poll: %v", s)
+	}
+}
