@@ -202,3 +202,38 @@ func TestSetNodeState(t *testing.T) {
 		t.Error("unknown state accepted")
 	}
 }
+
+// Readers learn node health from the placement: no address for dead or
+// unregistered nodes, a Suspect flag for suspect ones.
+func TestPlacementReflectsNodeHealth(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	setNode(t, s, "n0", NodeDead, time.Hour, time.Hour)
+	setNode(t, s, "n1", NodeSuspect, time.Hour, time.Hour)
+	// n2 is not registered.
+	mustCreateBucket(t, s, "bkt")
+	obj := newObject(t, "bkt", "k", 10)
+	mustPut(t, s, obj)
+	got, err := s.GetObject(ctx, "bkt", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got.Parts[0].Blob.Placement
+	if p[0].Addr != "" || p[0].Suspect || p[1].Addr != "n1:1" || !p[1].Suspect || p[2].Addr != "" || p[2].Suspect {
+		t.Errorf("placement %+v: want n0 (dead) without address, n1 suspect with its address, n2 without", p)
+	}
+	if err := s.SetNodeState(ctx, "n0", NodeAlive); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetNodeState(ctx, "n1", NodeDraining); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.GetObject(ctx, "bkt", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = got.Parts[0].Blob.Placement
+	if p[0].Addr != "n0:1" || p[1].Addr != "n1:1" || p[1].Suspect {
+		t.Errorf("placement %+v: want alive n0 and draining n1 with addresses, not suspect", p)
+	}
+}
