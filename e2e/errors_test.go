@@ -18,12 +18,9 @@ import (
 // gets its S3 error: status, <Code> and a <RequestId>, with the gateway
 // still serving afterwards.
 func TestErrorResponses(t *testing.T) {
-	cl := startCluster(t)
+	cl := startErrsCluster(t)
 	c := cl.client
 	ctx := ctxT(t)
-	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("errs")})
-	must(t, err, "create bucket")
-	putBytes(t, c, "errs", "obj", []byte("0123456789"))
 	upload := func() string {
 		cu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("errs"), Key: aws.String("mp")})
 		must(t, err, "create upload")
@@ -64,6 +61,10 @@ func TestErrorResponses(t *testing.T) {
 		{"no such upload, complete", "POST", "/errs/mp?uploadId=bogus", nil, completeXML(`"x"`), 404, "NoSuchUpload"},
 		{"no such upload, abort", "DELETE", "/errs/mp?uploadId=bogus", nil, nil, 404, "NoSuchUpload"},
 		{"no such upload, part", "PUT", "/errs/mp?partNumber=1&uploadId=bogus", nil, []byte("x"), 404, "NoSuchUpload"},
+		{"no such upload, list parts", "GET", "/errs/mp?uploadId=bogus", nil, nil, 404, "NoSuchUpload"},
+		{"list parts, other key", "GET", "/errs/other?uploadId=" + small, nil, nil, 404, "NoSuchUpload"},
+		{"list parts, bad max-parts", "GET", "/errs/mp?max-parts=-1&uploadId=" + small, nil, nil, 400, "InvalidArgument"},
+		{"list parts, bad marker", "GET", "/errs/mp?part-number-marker=x&uploadId=" + small, nil, nil, 400, "InvalidArgument"},
 		{"invalid part", "POST", "/errs/mp?uploadId=" + small, nil, completeXML(`"0123456789abcdef0123456789abcdef"`), 400, "InvalidPart"},
 		{"entity too small", "POST", "/errs/mp?uploadId=" + small, nil, completeXML(smallETags...), 400, "EntityTooSmall"},
 		{"invalid range", "GET", "/errs/obj", http.Header{"Range": {"bytes=100-200"}}, nil, 416, "InvalidRange"},
@@ -127,10 +128,24 @@ func checkError(t *testing.T, res rawResult, status int, code string) {
 	}
 }
 
+// startErrsCluster starts a cluster holding bucket errs and in it the
+// object stillServes reads back.
+func startErrsCluster(t *testing.T) *cluster {
+	t.Helper()
+	cl := startCluster(t)
+	_, err := cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("errs")})
+	must(t, err, "create bucket")
+	putBytes(t, cl.client, "errs", "obj", []byte(errsObj))
+	return cl
+}
+
+// errsObj is the content of errs/obj.
+const errsObj = "0123456789"
+
 // stillServes checks the gateway answers a plain request.
 func stillServes(t *testing.T, cl *cluster) {
 	t.Helper()
-	if res := cl.send(t, "GET", "/errs/obj", nil, nil); res.status != 200 || string(res.body) != "0123456789" {
+	if res := cl.send(t, "GET", "/errs/obj", nil, nil); res.status != 200 || string(res.body) != errsObj {
 		t.Fatalf("after the bad request: GET answered %d %.200s", res.status, res.body)
 	}
 }
@@ -140,12 +155,7 @@ func stillServes(t *testing.T, cl *cluster) {
 // ignorable, a 2xx) within the client's deadline, and the gateway serves
 // afterwards.
 func TestMalformedRequests(t *testing.T) {
-	cl := startCluster(t)
-	c := cl.client
-	ctx := ctxT(t)
-	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("errs")})
-	must(t, err, "create bucket")
-	putBytes(t, c, "errs", "obj", []byte("0123456789"))
+	cl := startErrsCluster(t)
 	chunkedHdr := func(decoded string) http.Header {
 		return http.Header{"Content-Encoding": {"aws-chunked"}, "X-Amz-Decoded-Content-Length": {decoded}}
 	}

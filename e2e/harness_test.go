@@ -201,7 +201,7 @@ func (c *cluster) stopGateway() {
 
 // newClient returns aws-sdk-go-v2 with its default settings (checksums,
 // aws-chunked uploads), pointed at endpoint with path-style addressing.
-func newClient(t testing.TB, endpoint, accessKey, secretKey string) *s3.Client {
+func newClient(t testing.TB, endpoint, accessKey, secretKey string, opts ...func(*s3.Options)) *s3.Client {
 	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
@@ -216,11 +216,11 @@ func newClient(t testing.TB, endpoint, accessKey, secretKey string) *s3.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+	return s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.UsePathStyle = true
 		o.DisableLogOutputChecksumValidationSkipped = true
-	})
+	}}, opts...)...)
 }
 
 // shardFiles counts the shard files on all nodes.

@@ -11,7 +11,8 @@ import (
 // An upload of MaxPartNumber parts goes through the real store path:
 // every part is put on its own, the upload is completed with all of them,
 // and the object reads back with its parts in order. The timings of
-// ListUploadParts, CompleteUpload and GetObject are logged (go test -v).
+// ListUploadParts, ListUploadPartsPage, CompleteUpload and GetObject are
+// logged (go test -v).
 func TestUploadOfMaxParts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("puts 10,000 parts")
@@ -54,6 +55,19 @@ func TestUploadOfMaxParts(t *testing.T) {
 	t.Logf("ListUploadParts of %d parts: %v", len(listed), time.Since(start))
 	if len(listed) != len(parts) {
 		t.Fatalf("ListUploadParts = %d parts, want %d", len(listed), len(parts))
+	}
+	// A ListParts page reads only its own parts, the first page as well
+	// as the last.
+	for _, after := range []int{0, MaxPartNumber - 1000} {
+		start = time.Now()
+		page, truncated, err := s.ListUploadPartsPage(ctx, "b", "k", "big", after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("ListUploadPartsPage of 1000 parts after %d: %v", after, time.Since(start))
+		if len(page) != 1000 || page[0].Number != after+1 || truncated != (after == 0) {
+			t.Fatalf("ListUploadPartsPage after %d = %d parts from %d, truncated %v", after, len(page), page[0].Number, truncated)
+		}
 	}
 
 	obj := objectOf(parts...)

@@ -88,13 +88,7 @@ func discardWrite(ctx context.Context, tx pgx.Tx, c partColumns, nonces [][]byte
 		return err
 	}
 	// A blob already queued is fine here: it is going away either way.
-	for range 2 {
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
-	}
-	var queued int
-	if err := br.QueryRow().Scan(&queued); err != nil {
+	if err := readInsertBlobs(br, true); err != nil {
 		return err
 	}
 	if _, err := br.Exec(); err != nil {

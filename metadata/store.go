@@ -258,6 +258,12 @@ type Store interface {
 	// ListUploadParts returns an upload's parts in number order with their
 	// manifests and placement, or ErrNoSuchUpload.
 	ListUploadParts(ctx context.Context, bucket, key, uploadID string) ([]UploadPart, error)
+	// ListUploadPartsPage returns one page of an upload's parts: up to
+	// limit of those numbered above after, in number order, and whether
+	// more follow; ErrNoSuchUpload as for ListUploadParts. The parts come
+	// without their blobs (Blob is zero), and only the page is read, so a
+	// page costs the same however many parts the upload has.
+	ListUploadPartsPage(ctx context.Context, bucket, key, uploadID string, after, limit int) (parts []UploadPart, truncated bool, err error)
 	// CompleteUpload turns an upload into object obj, whose parts must be
 	// parts of the upload with the same numbers and blobs (else
 	// ErrInvalidPart) and whose Bucket and Key must be the upload's (else

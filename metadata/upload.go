@@ -149,7 +149,7 @@ func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID stri
 				return fmt.Errorf("%w: the intent is gone or claimed by garbage collection", ErrIntentExpired)
 			}
 		}
-		if err := readInsertBlobs(br); err != nil {
+		if err := readInsertBlobs(br, false); err != nil {
 			return err
 		}
 		var inObject int
@@ -176,6 +176,40 @@ func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID stri
 	return nil
 }
 
+// ListUploadPartsPage implements Store. One query reads the upload and, by
+// keyset on upload_parts' primary key (upload_id, part_number), the page's
+// parts plus one to tell whether more follow.
+func (s *Postgres) ListUploadPartsPage(ctx context.Context, bucket, key, uploadID string, after, limit int) ([]UploadPart, bool, error) {
+	fail := func(err error) error {
+		return fmt.Errorf("metadata: list parts of upload %s of %s/%s after %d: %w", uploadID, bucket, key, after, err)
+	}
+	// No part is numbered outside 1 to MaxPartNumber, so clamping changes
+	// no page and keeps the arguments within int and LIMIT within reason.
+	after = min(max(after, 0), MaxPartNumber)
+	limit = min(max(limit, 0), MaxPartNumber)
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+uploadPartColumns+`
+		FROM multipart_uploads u
+		LEFT JOIN LATERAL (
+			SELECT part_number, size, etag, created_at, checksum FROM upload_parts
+			WHERE upload_id = u.upload_id AND part_number > $4
+			ORDER BY part_number
+			LIMIT $5) p ON true
+		WHERE u.upload_id = $1 AND u.bucket = $2 AND u.key = $3
+		ORDER BY p.part_number`, uploadID, bucket, key, after, limit+1)
+	if err != nil {
+		return nil, false, fail(err)
+	}
+	parts, err := scanUploadParts(rows, nil, nil)
+	if err != nil {
+		return nil, false, fail(err)
+	}
+	if len(parts) > limit {
+		return parts[:limit], true, nil
+	}
+	return parts, false, nil
+}
+
 // ListUploadParts implements Store. One query reads the upload, its parts,
 // their manifests and shard placement, in one snapshot.
 func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID string) ([]UploadPart, error) {
@@ -183,8 +217,7 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 		return fmt.Errorf("metadata: list parts of upload %s of %s/%s: %w", uploadID, bucket, key, err)
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT p.part_number, p.size, p.etag, p.created_at, COALESCE(p.checksum, ''),
-			b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs, sh.suspects
+		SELECT `+uploadPartColumns+`, b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs, sh.suspects
 		FROM multipart_uploads u
 		LEFT JOIN upload_parts p ON p.upload_id = u.upload_id
 		LEFT JOIN blobs b ON b.id = p.blob_id
@@ -194,6 +227,29 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 	if err != nil {
 		return nil, fail(err)
 	}
+	var br blobRow
+	parts, err := scanUploadParts(rows, []any{&br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs, &br.suspects}, func(p *UploadPart) error {
+		var err error
+		if p.Blob, err = br.decode(); err != nil {
+			return fmt.Errorf("part %d: %w", p.Number, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fail(err)
+	}
+	return parts, nil
+}
+
+// uploadPartColumns are the columns of part p that scanUploadParts reads.
+const uploadPartColumns = `p.part_number, p.size, p.etag, p.created_at, COALESCE(p.checksum, '')`
+
+// scanUploadParts reads and closes the rows of a query of an upload left
+// joined to its parts p: uploadPartColumns, then columns scanned into
+// extra, which fill (unless nil) turns into more of each part. The part
+// columns are NULL in the one row of an upload without (listed) parts; no
+// row at all is ErrNoSuchUpload.
+func scanUploadParts(rows pgx.Rows, extra []any, fill func(*UploadPart) error) ([]UploadPart, error) {
 	defer rows.Close()
 	var (
 		parts []UploadPart
@@ -207,26 +263,26 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 			etag         *string
 			lastModified *time.Time
 			sum          string
-			br           blobRow
 		)
-		if err := rows.Scan(&number, &size, &etag, &lastModified, &sum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs, &br.suspects); err != nil {
-			return nil, fail(err)
+		if err := rows.Scan(append([]any{&number, &size, &etag, &lastModified, &sum}, extra...)...); err != nil {
+			return nil, err
 		}
 		if number == nil {
 			continue // an upload without parts
 		}
-		blob, err := br.decode()
-		if err != nil {
-			return nil, fail(fmt.Errorf("part %d: %w", *number, err))
+		p := UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified, Checksum: sum}
+		if fill != nil {
+			if err := fill(&p); err != nil {
+				return nil, err
+			}
 		}
-		parts = append(parts, UploadPart{Number: int(*number), Size: *size, ETag: *etag, LastModified: *lastModified,
-			Blob: blob, Checksum: sum})
+		parts = append(parts, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fail(err)
+		return nil, err
 	}
 	if !found {
-		return nil, fail(ErrNoSuchUpload)
+		return nil, ErrNoSuchUpload
 	}
 	return parts, nil
 }
@@ -357,8 +413,8 @@ func (c *partColumns) queueInsertBlobs(b *pgx.Batch) {
 }
 
 // readInsertBlobs reads the results of queueInsertBlobs, failing if a blob
-// is queued for deletion.
-func readInsertBlobs(br pgx.BatchResults) error {
+// is queued for deletion unless queuedOK.
+func readInsertBlobs(br pgx.BatchResults, queuedOK bool) error {
 	for range 2 {
 		if _, err := br.Exec(); err != nil {
 			return err
@@ -368,7 +424,7 @@ func readInsertBlobs(br pgx.BatchResults) error {
 	if err := br.QueryRow().Scan(&queued); err != nil {
 		return err
 	}
-	if queued > 0 {
+	if queued > 0 && !queuedOK {
 		return fmt.Errorf("%d of the blobs are queued for deletion", queued)
 	}
 	return nil
@@ -436,7 +492,7 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 	if int(tag.RowsAffected()) != len(nonces) {
 		return false, fmt.Errorf("%w: %d of %d intents are gone or claimed by garbage collection", ErrIntentExpired, len(nonces)-int(tag.RowsAffected()), len(nonces))
 	}
-	if err := readInsertBlobs(br); err != nil {
+	if err := readInsertBlobs(br, false); err != nil {
 		return false, err
 	}
 	var replaced bool

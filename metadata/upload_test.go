@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"sync"
 	"testing"
@@ -255,6 +256,10 @@ func TestNoSuchUpload(t *testing.T) {
 					_, err := s.ListUploadParts(ctx, tt.bucket, tt.key, tt.id)
 					return err
 				}(),
+				"ListUploadPartsPage": func() error {
+					_, _, err := s.ListUploadPartsPage(ctx, tt.bucket, tt.key, tt.id, 0, 10)
+					return err
+				}(),
 				"CompleteUpload": func() error {
 					o := objectOf(p)
 					o.Bucket, o.Key = tt.bucket, tt.key
@@ -276,6 +281,104 @@ func TestNoSuchUpload(t *testing.T) {
 	}
 	if _, err := s.GetUpload(ctx, "b", "k", "live"); err != nil {
 		t.Fatalf("live upload: %v", err)
+	}
+}
+
+// ListUploadPartsPage pages by part number: a page starts after the
+// marker, whether or not a part has the marker's number, holds up to limit
+// parts with their checksums but not their blobs, and is truncated only if
+// a part follows it.
+func TestListUploadPartsPage(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	mustCreateBucket(t, s, "b")
+	for _, id := range []string{"up", "empty"} {
+		if err := s.CreateUpload(ctx, Upload{ID: id, Bucket: "b", Key: "k"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Parts 3, 6, ..., 300: the numbers in between are gaps.
+	const n = 100
+	for i := 1; i <= n; i++ {
+		p := newPart(t, 3*i, int64(i))
+		p.Checksum = fmt.Sprintf("sum%d", 3*i)
+		mustPutPart(t, s, "up", p)
+	}
+	all, err := s.ListUploadParts(ctx, "b", "k", "up")
+	if err != nil || len(all) != n {
+		t.Fatalf("ListUploadParts = %d parts, %v; want %d", len(all), err, n)
+	}
+	// numbers returns the part numbers first, first+3, ..., last.
+	numbers := func(first, last int) []int {
+		var ns []int
+		for k := first; k <= last; k += 3 {
+			ns = append(ns, k)
+		}
+		return ns
+	}
+	tests := []struct {
+		name         string
+		id           string
+		after, limit int
+		want         []int
+		truncated    bool
+	}{
+		{"first page", "up", 0, 10, numbers(3, 30), true},
+		{"after a gap", "up", 1, 1, []int{3}, true},
+		{"after a part", "up", 3, 2, []int{6, 9}, true},
+		{"short last page", "up", 290, 10, []int{291, 294, 297, 300}, false},
+		{"exactly the rest", "up", 294, 2, []int{297, 300}, false},
+		{"after the last part", "up", 300, 10, nil, false},
+		{"after MaxPartNumber", "up", math.MaxInt, 10, nil, false},
+		{"negative marker", "up", -5, 2, []int{3, 6}, true},
+		{"limit 0 with parts left", "up", 0, 0, nil, true},
+		{"limit 0 at the end", "up", 300, 0, nil, false},
+		{"every part", "up", 0, 1000, numbers(3, 300), false},
+		{"huge limit", "up", 150, math.MaxInt, numbers(153, 300), false},
+		{"upload without parts", "empty", 0, 10, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parts, truncated, err := s.ListUploadPartsPage(ctx, "b", "k", tt.id, tt.after, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for _, p := range parts {
+				got = append(got, p.Number)
+			}
+			if !reflect.DeepEqual(got, tt.want) || truncated != tt.truncated {
+				t.Fatalf("page = %v, truncated %v; want %v, %v", got, truncated, tt.want, tt.truncated)
+			}
+		})
+	}
+
+	// Paging through with each page's last number as the next marker
+	// yields every part once, as ListUploadParts has it, minus the blob.
+	var paged []UploadPart
+	for after, pages := 0, 0; ; pages++ {
+		if pages > n {
+			t.Fatal("paging does not end")
+		}
+		page, truncated, err := s.ListUploadPartsPage(ctx, "b", "k", "up", after, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, page...)
+		if !truncated {
+			break
+		}
+		after = page[len(page)-1].Number
+	}
+	if len(paged) != len(all) {
+		t.Fatalf("paging gave %d parts, want %d", len(paged), len(all))
+	}
+	for i, p := range paged {
+		want := all[i]
+		want.Blob = Blob{}
+		if !reflect.DeepEqual(p, want) {
+			t.Fatalf("part %d = %+v, want %+v", i, p, want)
+		}
 	}
 }
 

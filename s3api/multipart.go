@@ -179,14 +179,13 @@ func (s *Server) abortMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	return nil
 }
 
-// listParts serves GET ?uploadId.
+// listParts serves GET ?uploadId. It reads only the page's parts, so a page
+// costs the same however many parts the upload has.
 func (s *Server) listParts(w http.ResponseWriter, r *http.Request, req *request) error {
 	q := r.URL.Query()
 	id := q.Get("uploadId")
-	parts, err := s.cfg.Meta.ListUploadParts(r.Context(), req.bucket, req.key, id)
-	if err != nil {
-		return err
-	}
+	// The upload first: a missing one is NoSuchUpload even when the
+	// paging arguments are bad too.
 	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
 	if err != nil {
 		return err
@@ -204,17 +203,14 @@ func (s *Server) listParts(w http.ResponseWriter, r *http.Request, req *request)
 			return s3err.Errorf(s3err.InvalidArgument, "part-number-marker %q", v)
 		}
 	}
+	parts, truncated, err := s.cfg.Meta.ListUploadPartsPage(r.Context(), req.bucket, req.key, id, marker, maxN)
+	if err != nil {
+		return err
+	}
 	res := s3xml.ListPartsResult{Bucket: req.bucket, Key: req.key, UploadID: id, PartNumberMarker: marker,
-		MaxParts: maxN, Owner: owner(), Initiator: &s3xml.Initiator{ID: "floe", DisplayName: "floe"},
+		MaxParts: maxN, IsTruncated: truncated, Owner: owner(), Initiator: &s3xml.Initiator{ID: "floe", DisplayName: "floe"},
 		ChecksumAlgorithm: up.Checksum.Algorithm, ChecksumType: up.Checksum.Type}
 	for _, p := range parts {
-		if p.Number <= marker {
-			continue
-		}
-		if len(res.Parts) == maxN {
-			res.IsTruncated = true
-			break
-		}
 		res.Parts = append(res.Parts, s3xml.Part{PartNumber: p.Number, LastModified: s3xml.Time(p.LastModified), ETag: s3xml.ETag(p.ETag), Size: p.Size,
 			Checksums: xmlChecksums(partAlgorithm(up), p.Checksum)})
 		res.NextPartNumberMarker = p.Number

@@ -6,13 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/gc"
-	"github.com/floe-s3/floe/backend/node"
-	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata"
-	"github.com/floe-s3/floe/metadata/pgtest"
 	"github.com/rs/zerolog"
 )
 
@@ -21,22 +17,8 @@ import (
 // with UploadExpiry 0 nothing expires.
 func TestCollectorExpiresStaleUploads(t *testing.T) {
 	ctx := context.Background()
-	c := nodetest.Start(t, 6)
-	meta, err := metadata.Open(ctx, pgtest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
-	client := node.NewClient(c.Secret, nil)
-	for _, nd := range c.Nodes {
-		if err := meta.UpsertNode(ctx, metadata.NodeInfo{ID: nd.ID, Addr: nd.Addr, State: metadata.NodeAlive}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := meta.CreateBucket(ctx, "bkt"); err != nil {
-		t.Fatal(err)
-	}
-	store := blob.NewStore(client, blob.Options{}, zerolog.Nop())
+	e := newEnv(t)
+	c, meta, client, store := e.c, e.meta, e.client, e.store
 	// putPart writes a blob and makes it part 1 of upload id.
 	putPart := func(id string, seed uint64) {
 		plan, err := store.Plan(c.PlacementNodes())

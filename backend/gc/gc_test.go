@@ -26,18 +26,25 @@ func shardFiles(t *testing.T, c *nodetest.Cluster) int {
 	return n
 }
 
-// A blob written to the nodes whose object was never committed (the gateway
-// crashed between the two) is found through its write intent and its shards
-// are deleted; a committed blob, and then a replaced one, are handled too.
-func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
+// env is what a collector test runs against: six storage nodes registered
+// alive in a fresh metadata store that holds bucket "bkt", a node client and
+// a blob store writing to those nodes.
+type env struct {
+	c      *nodetest.Cluster
+	meta   *metadata.Postgres
+	client *node.Client
+	store  *blob.Store
+}
+
+func newEnv(t *testing.T) env {
+	t.Helper()
 	ctx := context.Background()
 	c := nodetest.Start(t, 6)
 	meta, err := metadata.Open(ctx, pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer meta.Close()
-	client := node.NewClient(c.Secret, nil)
+	t.Cleanup(meta.Close)
 	for _, nd := range c.Nodes {
 		if err := meta.UpsertNode(ctx, metadata.NodeInfo{ID: nd.ID, Addr: nd.Addr, State: metadata.NodeAlive}); err != nil {
 			t.Fatal(err)
@@ -46,7 +53,17 @@ func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
 	if err := meta.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	store := blob.NewStore(client, blob.Options{}, zerolog.Nop())
+	client := node.NewClient(c.Secret, nil)
+	return env{c: c, meta: meta, client: client, store: blob.NewStore(client, blob.Options{}, zerolog.Nop())}
+}
+
+// A blob written to the nodes whose object was never committed (the gateway
+// crashed between the two) is found through its write intent and its shards
+// are deleted; a committed blob, and then a replaced one, are handled too.
+func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	c, meta, client, store := e.c, e.meta, e.client, e.store
 	write := func(seed uint64) (*blob.Result, []byte) {
 		plan, err := store.Plan(c.PlacementNodes())
 		if err != nil {

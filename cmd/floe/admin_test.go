@@ -98,14 +98,7 @@ func TestAdminKey(t *testing.T) {
 
 func TestAdminUsage(t *testing.T) {
 	db := map[string]string{"DATABASE_URL": "postgres://nowhere.invalid/db"}
-	tests := []struct {
-		name       string
-		vars       map[string]string
-		args       []string
-		code       int
-		wantStdout string
-		wantStderr string
-	}{
+	runCLICases(t, []cliCase{
 		{"help admin", nil, []string{"help", "admin"}, 0, "admin key delete", ""},
 		{"admin -h", nil, []string{"admin", "-h"}, 0, "admin key create", ""},
 		{"admin key -h", nil, []string{"admin", "key", "-h"}, 0, "admin key list", ""},
@@ -122,19 +115,5 @@ func TestAdminUsage(t *testing.T) {
 		{"delete without ID", db, []string{"admin", "key", "delete"}, 2, "", "exactly one"},
 		{"delete two IDs", db, []string{"admin", "key", "delete", "A", "B"}, 2, "", "exactly one"},
 		{"delete bad flag", db, []string{"admin", "key", "delete", "A", "--bogus"}, 2, "", "-bogus"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runFloe(t, tt.vars, tt.args...)
-			if code != tt.code {
-				t.Errorf("exit status %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, tt.wantStdout) {
-				t.Errorf("stdout %q does not contain %q", stdout, tt.wantStdout)
-			}
-			if !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("stderr %q does not contain %q", stderr, tt.wantStderr)
-			}
-		})
-	}
+	})
 }

@@ -267,35 +267,15 @@ func TestDev(t *testing.T) {
 
 func TestDevFlags(t *testing.T) {
 	dir := t.TempDir()
-	tests := []struct {
-		name       string
-		args       []string
-		code       int
-		wantStdout string
-		wantStderr string
-	}{
-		{"help", []string{"help", "dev"}, 0, "-database-url", ""},
-		{"-h", []string{"dev", "-h"}, 0, "Usage: floe dev", ""},
-		{"bad flag", []string{"dev", "--bogus"}, 2, "", "-bogus"},
-		{"positional", []string{"dev", "extra"}, 2, "", `unexpected argument "extra"`},
-		{"empty data", []string{"dev", "--data", ""}, 2, "", "--data"},
-		{"empty listen", []string{"dev", "--data", dir, "--listen", ""}, 2, "", "--listen"},
-		{"bad level", []string{"dev", "--data", dir, "--log-level", "loud"}, 2, "", `"loud"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runFloe(t, nil, tt.args...)
-			if code != tt.code {
-				t.Errorf("exit status %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, tt.wantStdout) {
-				t.Errorf("stdout %q does not contain %q", stdout, tt.wantStdout)
-			}
-			if !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("stderr %q does not contain %q", stderr, tt.wantStderr)
-			}
-		})
-	}
+	runCLICases(t, []cliCase{
+		{"help", nil, []string{"help", "dev"}, 0, "-database-url", ""},
+		{"-h", nil, []string{"dev", "-h"}, 0, "Usage: floe dev", ""},
+		{"bad flag", nil, []string{"dev", "--bogus"}, 2, "", "-bogus"},
+		{"positional", nil, []string{"dev", "extra"}, 2, "", `unexpected argument "extra"`},
+		{"empty data", nil, []string{"dev", "--data", ""}, 2, "", "--data"},
+		{"empty listen", nil, []string{"dev", "--data", dir, "--listen", ""}, 2, "", "--listen"},
+		{"bad level", nil, []string{"dev", "--data", dir, "--log-level", "loud"}, 2, "", `"loud"`},
+	})
 }
 
 func TestDevKey(t *testing.T) {

@@ -18,6 +18,36 @@ func runFloe(t *testing.T, vars map[string]string, args ...string) (code int, st
 	return code, out.String(), errOut.String()
 }
 
+// cliCase is one floe invocation and what it should produce.
+type cliCase struct {
+	name       string
+	vars       map[string]string
+	args       []string
+	code       int
+	wantStdout string // substring; "" checks nothing
+	wantStderr string // substring; "" checks nothing
+}
+
+// runCLICases runs each case as a subtest and checks its exit status and
+// output.
+func runCLICases(t *testing.T, tests []cliCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runFloe(t, tt.vars, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit status %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.wantStdout) {
+				t.Errorf("stdout %q does not contain %q", stdout, tt.wantStdout)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.wantStderr)
+			}
+		})
+	}
+}
+
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
@@ -25,14 +55,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret := map[string]string{secretEnv: "0123456789abcdef0123456789abcdef"}
-	tests := []struct {
-		name       string
-		vars       map[string]string
-		args       []string
-		code       int
-		wantStdout string // substring; "" checks nothing
-		wantStderr string
-	}{
+	runCLICases(t, []cliCase{
 		{"no command", nil, nil, 2, "", "Commands:"},
 		{"help", nil, []string{"help"}, 0, "node ", ""},
 		{"--help", nil, []string{"--help"}, 0, "Commands:", ""},
@@ -51,21 +74,7 @@ func TestRun(t *testing.T) {
 		{"node no secret", nil, []string{"node", "--data", dir}, 2, "", "FLOE_CLUSTER_SECRET"},
 		{"node empty secret file", nil, []string{"node", "--data", dir, "--secret-file", empty}, 2, "", "is empty"},
 		{"node missing secret file", secret, []string{"node", "--data", dir, "--secret-file", filepath.Join(dir, "nope")}, 1, "", "reading cluster secret"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runFloe(t, tt.vars, tt.args...)
-			if code != tt.code {
-				t.Errorf("exit status %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, tt.wantStdout) {
-				t.Errorf("stdout %q does not contain %q", stdout, tt.wantStdout)
-			}
-			if !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("stderr %q does not contain %q", stderr, tt.wantStderr)
-			}
-		})
-	}
+	})
 }
 
 func TestClusterSecret(t *testing.T) {

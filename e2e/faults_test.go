@@ -1,0 +1,299 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/floe-s3/floe/metadata/pgtest"
+)
+
+// Fault-injection tests: real processes are killed or stopped while
+// clients work. Each ends by reading back every object a client was told
+// was stored and comparing its SHA-256: an acknowledged write must never be
+// lost, and no read may return wrong bytes.
+
+// load runs concurrent PUTs (each to a new key, 1 KiB to 3 MiB) and GETs
+// of keys already acknowledged, recording what the gateway acknowledged.
+type load struct {
+	c      *s3.Client
+	bucket string
+
+	mu     sync.Mutex
+	acked  map[string][32]byte // key → SHA-256 of what a 200 PUT stored
+	tried  map[string][32]byte // every key a PUT was attempted for
+	keys   []string            // acked keys, for GETs
+	putErr []error
+	getErr []error
+	gets   atomic.Int64
+}
+
+func newLoad(c *s3.Client, bucket string) *load {
+	return &load{c: c, bucket: bucket, acked: map[string][32]byte{}, tried: map[string][32]byte{}}
+}
+
+// run works with the given number of workers until ctx is done.
+func (l *load) run(ctx context.Context, workers int) {
+	var wg sync.WaitGroup
+	var seq atomic.Int64
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for ctx.Err() == nil {
+				if rng.IntN(3) > 0 || len(l.ackedKeys()) == 0 {
+					l.put(ctx, seq.Add(1), rng)
+				} else {
+					keys := l.ackedKeys()
+					l.get(ctx, keys[rng.IntN(len(keys))])
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (l *load) ackedKeys() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.keys
+}
+
+func (l *load) put(ctx context.Context, n int64, rng *rand.Rand) {
+	key := fmt.Sprintf("load/%06d", n)
+	data := randBytes(uint64(n), 1<<10+rng.IntN(3<<20))
+	sum := sha256.Sum256(data)
+	l.mu.Lock()
+	l.tried[key] = sum
+	l.mu.Unlock()
+	// A detached context: the test's end must not turn into a cut-off PUT
+	// that looks like a server failure.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	_, err := l.c.PutObject(pctx, &s3.PutObjectInput{Bucket: aws.String(l.bucket), Key: aws.String(key), Body: bytes.NewReader(data)})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.putErr = append(l.putErr, fmt.Errorf("put %s: %w", key, err))
+		return
+	}
+	l.acked[key] = sum
+	l.keys = append(l.keys[:len(l.keys):len(l.keys)], key)
+}
+
+func (l *load) get(ctx context.Context, key string) {
+	l.gets.Add(1)
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	sum, err := getSum(gctx, l.c, l.bucket, key)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err == nil && sum != l.acked[key] {
+		err = errors.New("wrong bytes")
+	}
+	if err != nil {
+		l.getErr = append(l.getErr, fmt.Errorf("get %s: %w", key, err))
+	}
+}
+
+// getSum reads an object and returns its SHA-256.
+func getSum(ctx context.Context, c *s3.Client, bucket, key string) ([32]byte, error) {
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return [32]byte{}, err
+	}
+	defer out.Body.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, out.Body); err != nil {
+		return [32]byte{}, err
+	}
+	return [32]byte(h.Sum(nil)), nil
+}
+
+// checkFailuresAre5xx fails t if a failed request got anything but a 5xx
+// or a broken connection: a client error would mean the server blamed the
+// client for its own trouble.
+func checkFailuresAre5xx(t *testing.T, what string, errs []error) {
+	t.Helper()
+	for _, err := range errs {
+		if st := httpStatus(err); st != 0 && st < 500 {
+			t.Errorf("%s failed with HTTP %d, want 5xx or a broken connection: %v", what, st, err)
+		}
+	}
+}
+
+// verify reads back every acknowledged object, and every attempted one:
+// an acknowledged key must hold exactly its bytes; a key whose PUT failed
+// must hold nothing or exactly its bytes (a commit whose response was
+// lost), never something else.
+func (l *load) verify(t *testing.T) {
+	t.Helper()
+	ctx := ctxT(t)
+	for key, want := range l.tried {
+		got, err := getSum(ctx, l.c, l.bucket, key)
+		_, acked := l.acked[key]
+		switch {
+		case err == nil && got != want:
+			t.Errorf("%s reads back other bytes than were PUT (acknowledged: %v)", key, acked)
+		case err != nil && acked:
+			t.Errorf("acknowledged %s is lost: %v", key, err)
+		case err != nil && errCode(err) != "NoSuchKey":
+			t.Errorf("unacknowledged %s: %v, want NoSuchKey or its bytes", key, err)
+		}
+	}
+	t.Logf("%d PUTs tried, %d acknowledged, %d failed; %d GETs, %d failed",
+		len(l.tried), len(l.acked), len(l.putErr), l.gets.Load(), len(l.getErr))
+}
+
+// TestKillNodesDuringLoad kill -9s M (2) of the six nodes while clients
+// PUT and GET concurrently: writes keep their quorum (K=4) and reads read
+// around the dead nodes, so no request may fail, and everything
+// acknowledged reads back.
+func TestKillNodesDuringLoad(t *testing.T) {
+	cl := startCluster(t)
+	_, err := cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("load")})
+	must(t, err, "create bucket")
+	l := newLoad(cl.client, "load")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.run(ctx, 6); close(done) }()
+	time.Sleep(2 * time.Second)
+	cl.nodes.Nodes[2].Kill(t)
+	cl.nodes.Nodes[5].Kill(t)
+	time.Sleep(4 * time.Second)
+	cancel()
+	<-done
+	for _, err := range l.putErr {
+		t.Errorf("PUT failed with M nodes down: %v", err)
+	}
+	for _, err := range l.getErr {
+		t.Errorf("GET failed with M nodes down: %v", err)
+	}
+	if len(l.acked) < 10 || l.gets.Load() < 5 {
+		t.Fatalf("only %d PUTs acknowledged and %d GETs: the load did not run", len(l.acked), l.gets.Load())
+	}
+	l.verify(t)
+}
+
+// TestPostgresStopDuringLoad stops PostgreSQL while clients work: requests
+// fail with 5xx (never a success that was not stored), the gateway
+// reconnects by itself once PostgreSQL is back, and everything
+// acknowledged reads back.
+func TestPostgresStopDuringLoad(t *testing.T) {
+	cl := startCluster(t)
+	_, err := cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("load")})
+	must(t, err, "create bucket")
+	// Clients that do not retry, so each failure shows.
+	c := newClient(t, cl.endpoint, cl.accessKey, cl.secretKey, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	l := newLoad(c, "load")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.run(ctx, 4); close(done) }()
+	time.Sleep(2 * time.Second)
+	pgtest.Stop(t)
+	stopped := time.Now()
+	time.Sleep(3 * time.Second)
+	pgtest.Start(t)
+	t.Logf("PostgreSQL was down for %v", time.Since(stopped).Round(time.Millisecond))
+	// The gateway must serve again without a restart.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := c.HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String("load")})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway still failing 30 s after PostgreSQL came back: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // load against the recovered gateway
+	cancel()
+	<-done
+	if len(l.putErr) == 0 {
+		t.Errorf("no PUT failed while PostgreSQL was down: the outage was not exercised")
+	}
+	checkFailuresAre5xx(t, "PUT", l.putErr)
+	checkFailuresAre5xx(t, "GET", l.getErr)
+	l.verify(t)
+}
+
+// TestGatewayKilledDuringMultipartUpload kill -9s the gateway while a part
+// streams in; after a restart the upload continues from the parts already
+// stored, completes, and the object is whole.
+func TestGatewayKilledDuringMultipartUpload(t *testing.T) {
+	cl := startCluster(t)
+	ctx := ctxT(t)
+	c := cl.client
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("mpu")})
+	must(t, err, "create bucket")
+	const partSize = 5 << 20
+	data := randBytes(77, 3*partSize+12345)
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("mpu"), Key: aws.String("big")})
+	must(t, err, "create upload")
+	part := func(c *s3.Client, n int32, body io.Reader, size int64) (*s3.UploadPartOutput, error) {
+		return c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("mpu"), Key: aws.String("big"), UploadId: up.UploadId,
+			PartNumber: aws.Int32(n), Body: body, ContentLength: aws.Int64(size)})
+	}
+	p1, err := part(c, 1, bytes.NewReader(data[:partSize]), partSize)
+	must(t, err, "part 1")
+
+	// Part 2 streams in as a raw UNSIGNED-PAYLOAD request (the SDK would
+	// read the whole body first to sign it over HTTP); the gateway dies in
+	// the middle of it.
+	pr, pw := io.Pipe()
+	failed := make(chan error, 1)
+	go func() {
+		res, err := cl.trySend("PUT", "/mpu/big?partNumber=2&uploadId="+aws.ToString(up.UploadId), nil, pr, partSize, "UNSIGNED-PAYLOAD")
+		if err == nil {
+			failed <- fmt.Errorf("part 2 answered %d although the gateway was killed during it", res.status)
+			return
+		}
+		failed <- nil
+	}()
+	if _, err := pw.Write(data[partSize : partSize+partSize/2]); err != nil {
+		t.Fatal(err)
+	}
+	cl.gateway.Process.Kill()
+	_ = cl.gateway.Wait()
+	cl.gateway = nil
+	pw.CloseWithError(errors.New("gateway gone"))
+	if err := <-failed; err != nil {
+		t.Fatal(err)
+	}
+
+	cl.startGateway(t)
+	c = cl.client
+	p2, err := part(c, 2, bytes.NewReader(data[partSize:2*partSize]), partSize)
+	must(t, err, "part 2 after restart")
+	p3, err := part(c, 3, bytes.NewReader(data[2*partSize:]), int64(len(data)-2*partSize))
+	must(t, err, "part 3")
+	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("mpu"), Key: aws.String("big"),
+		UploadId: up.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{
+			{PartNumber: aws.Int32(1), ETag: p1.ETag}, {PartNumber: aws.Int32(2), ETag: p2.ETag}, {PartNumber: aws.Int32(3), ETag: p3.ETag},
+		}}})
+	must(t, err, "complete")
+	got, err := getSum(ctx, c, "mpu", "big")
+	must(t, err, "read back")
+	if got != sha256.Sum256(data) {
+		t.Fatal("the completed object differs from what was uploaded")
+	}
+	// The upload manager, too, against the restarted gateway.
+	_, err = manager.NewUploader(c, func(u *manager.Uploader) { u.PartSize = partSize }).Upload(ctx,
+		&s3.PutObjectInput{Bucket: aws.String("mpu"), Key: aws.String("again"), Body: bytes.NewReader(data)})
+	must(t, err, "upload manager after restart")
+	if got, err := getSum(ctx, c, "mpu", "again"); err != nil || got != sha256.Sum256(data) {
+		t.Fatalf("second object: %v", err)
+	}
+}
