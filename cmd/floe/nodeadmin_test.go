@@ -302,30 +302,17 @@ func TestAdminRebalance(t *testing.T) {
 
 func TestAdminNodeUsage(t *testing.T) {
 	db := map[string]string{"DATABASE_URL": "postgres://nowhere.invalid/db"}
-	tests := []struct {
-		name       string
-		args       []string
-		code       int
-		wantStdout string
-		wantStderr string
-	}{
-		{"admin -h lists node commands", []string{"admin", "-h"}, 0, "admin node remove [--force]", ""},
-		{"node -h", []string{"admin", "node", "-h"}, 0, "admin rebalance", ""},
-		{"node alone", []string{"admin", "node"}, 2, "", "missing command"},
-		{"node bogus", []string{"admin", "node", "reboot"}, 2, "", `"admin node reboot"`},
-		{"drain without ID", []string{"admin", "node", "drain"}, 2, "", "exactly one node ID"},
-		{"remove two IDs", []string{"admin", "node", "remove", "a", "b"}, 2, "", "exactly one node ID"},
-		{"add without address", []string{"admin", "node", "add"}, 2, "", "exactly one node address"},
-		{"remove -h", []string{"admin", "node", "remove", "-h"}, 0, "-force", ""},
-		{"rebalance by what", []string{"admin", "rebalance", "--by", "weight"}, 2, "", "--by"},
-		{"rebalance negative", []string{"admin", "rebalance", "--threshold", "-1"}, 2, "", "--threshold"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runFloe(t, db, tt.args...)
-			if code != tt.code || !strings.Contains(stdout, tt.wantStdout) || !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("status %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", code, tt.code, stdout, tt.wantStdout, stderr, tt.wantStderr)
-			}
-		})
-	}
+	runCLICases(t, []cliCase{
+		{"admin -h lists node commands", nil, []string{"admin", "-h"}, 0, "admin node remove [--force]", ""},
+		{"node -h", nil, []string{"admin", "node", "-h"}, 0, "admin rebalance", ""},
+		{"node alone", nil, []string{"admin", "node"}, 2, "", "missing command"},
+		{"node bogus", nil, []string{"admin", "node", "reboot"}, 2, "", `"admin node reboot"`},
+		{"drain without ID", db, []string{"admin", "node", "drain"}, 2, "", "exactly one node ID"},
+		{"remove two IDs", db, []string{"admin", "node", "remove", "a", "b"}, 2, "", "exactly one node ID"},
+		{"add without address", db, []string{"admin", "node", "add"}, 2, "", "exactly one node address"},
+		{"remove -h", nil, []string{"admin", "node", "remove", "-h"}, 0, "-force", ""},
+		{"list without database", nil, []string{"admin", "node", "list"}, 2, "", "DATABASE_URL"},
+		{"rebalance by what", db, []string{"admin", "rebalance", "--by", "weight"}, 2, "", "--by"},
+		{"rebalance negative", db, []string{"admin", "rebalance", "--threshold", "-1"}, 2, "", "--threshold"},
+	})
 }
