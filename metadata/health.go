@@ -146,6 +146,17 @@ func restartScrub(ctx context.Context, tx pgx.Tx, nodeID string) error {
 	return nil
 }
 
+// RecordHeartbeat implements Store.
+func (s *Postgres) RecordHeartbeat(ctx context.Context, n NodeInfo) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE nodes SET addr = $2, last_heartbeat = now(), capacity_bytes = $3, free_bytes = $4
+		WHERE id = $1`, n.ID, n.Addr, n.CapacityBytes, n.FreeBytes)
+	if err != nil {
+		return false, fmt.Errorf("metadata: heartbeat of node %s: %w", n.ID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // SetNodeState implements Store.
 func (s *Postgres) SetNodeState(ctx context.Context, id, state string) error {
 	switch state {

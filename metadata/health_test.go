@@ -129,10 +129,21 @@ func TestHeartbeatsKeepOperatorStates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// RecordHeartbeat refreshes registered nodes only.
+	setNode(t, s, "n3", NodeDraining, time.Hour, time.Hour)
+	if ok, err := s.RecordHeartbeat(ctx, NodeInfo{ID: "n3", Addr: "n3:2", FreeBytes: 5}); err != nil || !ok {
+		t.Fatalf("RecordHeartbeat n3: %v, %v", ok, err)
+	}
+	if ok, err := s.RecordHeartbeat(ctx, NodeInfo{ID: "gone", Addr: "gone:2"}); err != nil || ok {
+		t.Fatalf("RecordHeartbeat of an unregistered node: %v, %v; want false", ok, err)
+	}
 	if _, err := s.UpdateNodeStates(ctx, 10*time.Second, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"n1": NodeDraining, "n2": NodeAlive}
+	if n := count(t, s, `SELECT count(*) FROM nodes WHERE id = 'n3' AND free_bytes = 5 AND last_heartbeat > now() - interval '1 minute'`); n != 1 {
+		t.Error("RecordHeartbeat did not refresh n3")
+	}
+	want := map[string]string{"n1": NodeDraining, "n2": NodeAlive, "n3": NodeDraining}
 	nodes, err := s.ListNodes(ctx)
 	if err != nil {
 		t.Fatal(err)

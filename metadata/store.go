@@ -356,6 +356,10 @@ type Store interface {
 	// turn alive again (a dead one's scrub pass restarts). Draining nodes
 	// are left alone. It returns the transitions it made.
 	UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter time.Duration) ([]NodeTransition, error)
+	// RecordHeartbeat refreshes a registered node's heartbeat, address and
+	// capacity, leaving its state alone; false if no node has n.ID (it was
+	// removed), in which case nothing is registered.
+	RecordHeartbeat(ctx context.Context, n NodeInfo) (bool, error)
 	// SetNodeState sets a node's state (a Node* constant), recording when
 	// it changed; ErrNoSuchNode if it is not registered.
 	SetNodeState(ctx context.Context, id, state string) error

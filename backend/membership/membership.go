@@ -63,8 +63,10 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	knownID := map[string]bool{}
 	for _, n := range known {
 		addrs[n.Addr] = true
+		knownID[n.ID] = true
 	}
 	var wg sync.WaitGroup
 	for addr := range addrs {
@@ -78,11 +80,20 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 				m.Log.Debug().Err(err).Str("node", addr).Msg("node did not answer its health check")
 				return
 			}
+			info := metadata.NodeInfo{ID: h.NodeID, Addr: addr, CapacityBytes: h.CapacityBytes, FreeBytes: h.FreeBytes}
+			if knownID[h.NodeID] {
+				// Only refresh: a node removed since ListNodes stays removed.
+				ok, err := m.Meta.RecordHeartbeat(ctx, info)
+				if err != nil {
+					m.Log.Warn().Err(err).Str("node", addr).Msg("could not record heartbeat")
+				} else if !ok {
+					m.Log.Info().Str("node", addr).Str("id", h.NodeID).Msg("node was removed during the poll; not registering it again")
+				}
+				return
+			}
+			// A seed, or a new identity at a known address: register it.
 			// No State: a new node registers alive, a known one keeps its state.
-			err = m.Meta.UpsertNode(ctx, metadata.NodeInfo{
-				ID: h.NodeID, Addr: addr,
-				CapacityBytes: h.CapacityBytes, FreeBytes: h.FreeBytes,
-			})
+			err = m.Meta.UpsertNode(ctx, info)
 			if err != nil {
 				m.Log.Warn().Err(err).Str("node", addr).Msg("could not record heartbeat")
 				return
