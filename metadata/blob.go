@@ -8,11 +8,14 @@ import (
 )
 
 // shardsOfBlob is a lateral subquery giving blob b's shards in index order
-// as three arrays: idx, node_ids and addrs (empty for unknown nodes).
+// as arrays: idx, node_ids, addrs (empty for unknown and dead nodes, so
+// readers skip them at once instead of waiting on them) and suspects
+// (whether the node is suspect, for readers to ask it last).
 const shardsOfBlob = `
 	SELECT array_agg(s.idx ORDER BY s.idx) AS idx,
 		array_agg(s.node_id ORDER BY s.idx) AS node_ids,
-		array_agg(COALESCE(n.addr, '') ORDER BY s.idx) AS addrs
+		array_agg(CASE WHEN n.state = 'dead' THEN '' ELSE COALESCE(n.addr, '') END ORDER BY s.idx) AS addrs,
+		array_agg(COALESCE(n.state = 'suspect', false) ORDER BY s.idx) AS suspects
 	FROM shards s LEFT JOIN nodes n ON n.id = s.node_id
 	WHERE s.blob_id = b.id`
 
@@ -24,6 +27,7 @@ type blobRow struct {
 	idx      []int32
 	nodeIDs  []string
 	addrs    []string
+	suspects []bool // nil when the query did not select them
 }
 
 // decode checks the row and turns it into a Blob: the manifest must hash
@@ -43,7 +47,7 @@ func (r *blobRow) decode() (Blob, error) {
 	}
 	b.Manifest = m
 	n := m.Params.K + m.Params.M
-	if len(r.idx) != n || len(r.nodeIDs) != n || len(r.addrs) != n {
+	if len(r.idx) != n || len(r.nodeIDs) != n || len(r.addrs) != n || (r.suspects != nil && len(r.suspects) != n) {
 		return Blob{}, fmt.Errorf("blob %s: %d shard rows for %d shards", b.ID, len(r.idx), n)
 	}
 	b.Placement = make([]placement.Node, n)
@@ -52,6 +56,9 @@ func (r *blobRow) decode() (Blob, error) {
 			return Blob{}, fmt.Errorf("blob %s: shard %d missing", b.ID, i)
 		}
 		b.Placement[i] = placement.Node{ID: r.nodeIDs[i], Addr: r.addrs[i]}
+		if r.suspects != nil {
+			b.Placement[i].Suspect = r.suspects[i]
+		}
 	}
 	return b, nil
 }

@@ -62,7 +62,7 @@ func (s *Postgres) GetObject(ctx context.Context, bucket, key string) (Object, e
 			COALESCE(o.cache_control, ''), COALESCE(o.expires, ''),
 			COALESCE(o.user_meta, '{}'), COALESCE(o.last_modified, 'epoch'),
 			COALESCE(o.checksum_algorithm, ''), COALESCE(o.checksum, ''), COALESCE(o.checksum_type, ''),
-			p.part_number, p.size, COALESCE(p.checksum, ''), b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
+			p.part_number, p.size, COALESCE(p.checksum, ''), b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs, sh.suspects
 		FROM buckets bk
 		LEFT JOIN objects o ON o.bucket = bk.name AND o.key = $2
 		LEFT JOIN object_parts p ON p.bucket = o.bucket AND p.key = o.key
@@ -88,7 +88,7 @@ func (s *Postgres) GetObject(ctx context.Context, bucket, key string) (Object, e
 		err := rows.Scan(&found, &obj.Size, &obj.ETag, &obj.ContentType, &obj.ContentEncoding,
 			&obj.ContentDisposition, &obj.ContentLanguage, &obj.CacheControl, &obj.Expires,
 			&userMeta, &obj.LastModified, &obj.Checksum.Algorithm, &obj.Checksum.Value, &obj.Checksum.Type,
-			&number, &size, &partSum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs)
+			&number, &size, &partSum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs, &br.suspects)
 		if err != nil {
 			return Object{}, fmt.Errorf("metadata: get %s/%s: %w", bucket, key, err)
 		}

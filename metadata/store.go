@@ -377,6 +377,34 @@ type Store interface {
 	// deletion or repair.
 	OrphanDeletable(ctx context.Context, id integrity.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error)
 
+	// UpdateNodeStates runs the heartbeat state machine on the database's
+	// clock: alive nodes without a heartbeat for suspectAfter turn suspect,
+	// suspect ones still silent after deadAfter more turn dead (their blobs
+	// are queued for repair), suspect and dead ones with a fresh heartbeat
+	// turn alive again (a dead one's scrub pass restarts). Draining nodes
+	// are left alone. It returns the transitions it made.
+	UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter time.Duration) ([]NodeTransition, error)
+	// RecordHeartbeat refreshes a registered node's heartbeat, address and
+	// capacity, leaving its state alone; false if no node has n.ID (it was
+	// removed), in which case nothing is registered.
+	RecordHeartbeat(ctx context.Context, n NodeInfo) (bool, error)
+	// SetNodeState sets a node's state (a Node* constant), recording when
+	// it changed; ErrNoSuchNode if it is not registered.
+	SetNodeState(ctx context.Context, id, state string) error
+	// DeleteNode unregisters a node. It refuses with ErrNodeInUse while
+	// shard rows name the node, unless force; with force it refuses with
+	// ErrNodeNeeded if a blob would keep fewer than K readable shards
+	// elsewhere, else marks the node's shards missing, queues their blobs
+	// for repair and returns how many shards it marked.
+	DeleteNode(ctx context.Context, id string, force bool) (int, error)
+	// NodeUsage returns every registered node with its shard count and the
+	// bytes those shards stand for, in ID order.
+	NodeUsage(ctx context.Context) ([]NodeUsage, error)
+	// Rebalance marks shards misplaced on alive nodes loaded more than
+	// tolerance above the average (shards, or bytes if byBytes), so that
+	// repair moves them; dryRun only computes the plan.
+	Rebalance(ctx context.Context, byBytes bool, tolerance float64, dryRun bool) (RebalancePlan, error)
+
 	// Close releases the store's connections.
 	Close()
 }

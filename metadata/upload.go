@@ -217,7 +217,7 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 		return fmt.Errorf("metadata: list parts of upload %s of %s/%s: %w", uploadID, bucket, key, err)
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT `+uploadPartColumns+`, b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs
+		SELECT `+uploadPartColumns+`, b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs, sh.suspects
 		FROM multipart_uploads u
 		LEFT JOIN upload_parts p ON p.upload_id = u.upload_id
 		LEFT JOIN blobs b ON b.id = p.blob_id
@@ -228,7 +228,7 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 		return nil, fail(err)
 	}
 	var br blobRow
-	parts, err := scanUploadParts(rows, []any{&br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs}, func(p *UploadPart) error {
+	parts, err := scanUploadParts(rows, []any{&br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs, &br.suspects}, func(p *UploadPart) error {
 		var err error
 		if p.Blob, err = br.decode(); err != nil {
 			return fmt.Errorf("part %d: %w", p.Number, err)

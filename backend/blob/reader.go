@@ -70,6 +70,14 @@ func (s *Store) NewReader(ctx context.Context, m *integrity.Manifest, place []pl
 		hashes: make([][]integrity.Hash, c.Shards()),
 		dead:   make([]error, c.Shards()),
 	}
+	for i, nd := range place {
+		// The metadata store gives no address for nodes that are dead or
+		// gone: their shards are missing from the start, so no stripe
+		// waits on them.
+		if nd.Addr == "" {
+			r.dead[i] = fmt.Errorf("shard %d: node %q is dead or unregistered", i, nd.ID)
+		}
+	}
 	r.queue = make(chan chan segmentResult, s.opts.ReadAhead)
 	if n == 0 {
 		close(r.queue)
@@ -240,7 +248,16 @@ func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([][]byte, func
 		pieces[i] = make([][]byte, nShards)
 		state[i] = make([]pieceState, nShards)
 	}
+	// Shards known unusable before this segment (no address, or failed
+	// earlier in this read) explain a stripe that cannot be served.
 	var failures []ShardFailure
+	r.mu.Lock()
+	for i, err := range r.dead {
+		if err != nil {
+			failures = append(failures, ShardFailure{Index: i, Node: r.place[i], Err: err})
+		}
+	}
+	r.mu.Unlock()
 	inflight := make(map[int]*fetch)
 	// One buffered slot per shard: a shard has at most one fetch in flight,
 	// so abandoned fetches never block on send.
@@ -387,15 +404,19 @@ func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([][]byte, func
 
 // pickShard chooses the next shard to ask for stripe index needy of the
 // segment: data shards first (no decoding), then parity, skipping shards
-// that are dead, busy, or already known for that stripe.
+// that are dead, busy, or already known for that stripe. Shards on suspect
+// nodes come after all others: decoding is cheaper than waiting out a node
+// that may not answer.
 func (r *reader) pickShard(state [][]pieceState, inflight map[int]*fetch, needy int) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := 0; i < r.codec.Shards(); i++ {
-		if r.dead[i] != nil || inflight[i] != nil || state[needy][i] != unknown {
-			continue
+	for _, suspect := range []bool{false, true} {
+		for i := 0; i < r.codec.Shards(); i++ {
+			if r.place[i].Suspect != suspect || r.dead[i] != nil || inflight[i] != nil || state[needy][i] != unknown {
+				continue
+			}
+			return i
 		}
-		return i
 	}
 	return -1
 }

@@ -20,6 +20,10 @@ import (
 type Node struct {
 	ID   string // stable identity; scores derive from it, not from Addr
 	Addr string // host:port of the node's HTTP API
+	// Suspect marks a node that missed its recent heartbeats, as the
+	// metadata store reports a blob's placement: readers ask it only when
+	// the other nodes cannot serve a stripe. Placement ignores it.
+	Suspect bool
 }
 
 // ErrNotEnoughNodes is returned when fewer distinct nodes are usable than

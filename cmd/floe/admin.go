@@ -15,8 +15,8 @@ import (
 
 var adminCommand = &command{
 	name:    "admin",
-	summary: "manage a cluster: S3 access keys",
-	usage:   "admin key create|list|delete [flags]",
+	summary: "manage a cluster: S3 access keys, storage nodes, rebalancing",
+	usage:   "admin key create|list|delete | node list|add|drain|undrain|remove | rebalance [flags]",
 	run:     runAdmin,
 }
 
@@ -48,8 +48,14 @@ func runAdmin(ctx context.Context, c *command, env *environ, args []string) erro
 	if len(args) == 0 || isHelpArg(args[0]) {
 		return adminUsage(c, env, len(args) > 0)
 	}
-	if args[0] != "key" {
-		return usageErrorf("unknown admin command %q (want: key)", args[0])
+	switch args[0] {
+	case "key":
+	case "node":
+		return runNodeAdmin(ctx, c, env, args[1:])
+	case "rebalance":
+		return runRebalance(ctx, rebalanceCommand, env, args[1:])
+	default:
+		return usageErrorf("unknown admin command %q (want: key, node or rebalance)", args[0])
 	}
 	if len(args) == 1 || isHelpArg(args[1]) {
 		return adminUsage(c, env, len(args) > 1)
@@ -71,10 +77,10 @@ func adminUsage(c *command, env *environ, asked bool) error {
 		return usageErrorf("missing command: floe %s", c.usage)
 	}
 	fmt.Fprintf(env.stdout, "Usage: floe %s\n\n%s.\n\nCommands:\n\n", c.usage, upperFirst(c.summary))
-	for _, kc := range keyCommands {
+	for _, kc := range append(append(keyCommands[:len(keyCommands):len(keyCommands)], nodeCommands...), rebalanceCommand) {
 		fmt.Fprintf(env.stdout, "\tfloe %s\n\t\t%s\n", kc.usage, kc.summary)
 	}
-	fmt.Fprintf(env.stdout, "\nRun 'floe admin key <command> -h' for a command's flags.\n")
+	fmt.Fprintf(env.stdout, "\nRun 'floe admin key|node <command> -h' or 'floe admin rebalance -h' for a command's flags.\n")
 	return errHelp
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/floe-s3/floe/s3api/gateway"
@@ -15,7 +16,7 @@ import (
 var serverCommand = &command{
 	name:    "server",
 	summary: "run the S3 gateway",
-	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D]",
+	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D] [--suspect-after D] [--dead-after D]",
 	run:     runServer,
 }
 
@@ -59,12 +60,17 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	scrubRate := fs.Int64("scrub-rate", scrub.DefaultRate, "shard `bytes` per second the background scrubber verifies; 0 disables it")
 	orphanGrace := fs.Duration("orphan-grace", scrub.DefaultOrphanGrace, "`age` after which the scrubber deletes a shard file nothing references")
 	scrubEvery := fs.Duration("scrub-interval", scrub.DefaultPassInterval, "least `time` between two scrub passes over a node")
+	suspectAfter := fs.Duration("suspect-after", membership.DefaultSuspectAfter, "`time` without a heartbeat after which a node is suspect: no new shards, read last")
+	deadAfter := fs.Duration("dead-after", membership.DefaultDeadAfter, "`time` a node stays suspect before it is declared dead and its shards are repaired elsewhere")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
 	if *scrubRate < 0 || *orphanGrace <= 0 || *scrubEvery <= 0 {
 		return usageErrorf("--scrub-rate %d, --orphan-grace %v, --scrub-interval %v: want a rate >= 0, a positive grace and interval",
 			*scrubRate, *orphanGrace, *scrubEvery)
+	}
+	if *suspectAfter <= 0 || *deadAfter <= 0 {
+		return usageErrorf("--suspect-after and --dead-after must be positive")
 	}
 	if *dbURL == "" {
 		return usageErrorf("no database: set DATABASE_URL or pass --database-url")
@@ -102,6 +108,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
 		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL, UploadExpiry: *expiry,
 		ScrubRate: *scrubRate, OrphanGrace: *orphanGrace, ScrubInterval: *scrubEvery,
+		SuspectAfter: *suspectAfter, DeadAfter: *deadAfter,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

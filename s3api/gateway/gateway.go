@@ -54,6 +54,11 @@ type Config struct {
 	ScrubRate     int64
 	OrphanGrace   time.Duration
 	ScrubInterval time.Duration
+	// SuspectAfter and DeadAfter drive the node state machine (see
+	// membership.Monitor); zero means the membership defaults. New shards
+	// go only to alive nodes heard from within SuspectAfter.
+	SuspectAfter time.Duration
+	DeadAfter    time.Duration
 	// Ready, if set, receives the endpoint URL once the gateway serves.
 	Ready chan<- string
 }
@@ -69,7 +74,12 @@ func Run(ctx context.Context, cfg Config) error {
 	client := node.NewClient(cfg.Secret, nil)
 	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params}, log)
 
-	mon := &membership.Monitor{Meta: meta, Client: client, Seeds: cfg.Nodes, Log: log}
+	suspectAfter := cfg.SuspectAfter
+	if suspectAfter <= 0 {
+		suspectAfter = membership.DefaultSuspectAfter
+	}
+	mon := &membership.Monitor{Meta: meta, Client: client, Seeds: cfg.Nodes, Log: log,
+		SuspectAfter: suspectAfter, DeadAfter: cfg.DeadAfter}
 	if err := mon.PollOnce(ctx); err != nil {
 		return fmt.Errorf("gateway: first node poll: %w", err)
 	}
@@ -83,7 +93,8 @@ func Run(ctx context.Context, cfg Config) error {
 	// Every request is authenticated: there is no anonymous mode.
 	auth := s3api.NewSigV4(meta, region, cfg.KeyCacheTTL)
 	srv := &http.Server{
-		Handler:           s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Logger: log}),
+		Handler: s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Logger: log,
+			NodeMaxAge: suspectAfter}),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          nil,

@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/floe-s3/floe/backend/nodetest"
+	"github.com/floe-s3/floe/metadata"
+)
+
+// waitNodeState polls `floe admin node list` until the node at addr shows
+// state, failing after limit.
+func (c *cluster) waitNodeState(t *testing.T, addr, state string, limit time.Duration) {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^\S+\s+` + regexp.QuoteMeta(addr) + `\s+` + state + `\s`)
+	deadline := time.Now().Add(limit)
+	for {
+		out := c.floe(t, "admin", "node", "list")
+		if re.MatchString(out) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s not %s after %v:\n%s", addr, state, limit, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// A gateway with short --suspect-after/--dead-after: a hung node turns
+// suspect, then dead (its blobs queued for repair), objects stay readable
+// throughout, and the node is alive again once it answers.
+func TestNodeHealthThroughGateway(t *testing.T) {
+	c := startCluster(t, "--suspect-after", "1s", "--dead-after", "2s")
+	if _, err := c.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("health")}); err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("floe health "), 300_000) // 3.6 MB: four stripes
+	putBytes(t, c.client, "health", "obj", data)
+
+	ctx := context.Background()
+	meta, err := metadata.Open(ctx, c.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	obj, err := meta.GetObject(ctx, "health", "obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hang the node of shard 0, the first one a read asks.
+	var hung *nodetest.Node
+	for _, nd := range c.nodes.Nodes {
+		if nd.Addr == obj.Parts[0].Blob.Placement[0].Addr {
+			hung = nd
+		}
+	}
+	hung.Stop(t)
+	stopped := true
+	defer func() {
+		if stopped {
+			hung.Cont(t)
+		}
+	}()
+	c.waitNodeState(t, hung.Addr, "suspect", 15*time.Second)
+	if got := getBytes(t, c.client, "health", "obj", ""); !bytes.Equal(got, data) {
+		t.Fatal("object read with a suspect node differs")
+	}
+	c.waitNodeState(t, hung.Addr, "dead", 15*time.Second)
+	start := time.Now()
+	if got := getBytes(t, c.client, "health", "obj", ""); !bytes.Equal(got, data) {
+		t.Fatal("object read with a dead node differs")
+	}
+	t.Logf("GET with the node of shard 0 dead: %v", time.Since(start))
+	if st, err := meta.RepairStatus(ctx); err != nil || st.Queued != 1 {
+		t.Errorf("repair queue: %+v, %v; want the object's blob", st, err)
+	}
+
+	hung.Cont(t)
+	stopped = false
+	c.waitNodeState(t, hung.Addr, "alive", 15*time.Second)
+	if got := getBytes(t, c.client, "health", "obj", ""); !bytes.Equal(got, data) {
+		t.Fatal("object read after the node returned differs")
+	}
+}
