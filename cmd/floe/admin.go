@@ -16,7 +16,7 @@ import (
 var adminCommand = &command{
 	name:    "admin",
 	summary: "manage a cluster: S3 access keys",
-	usage:   "admin key create|list|delete [flags]",
+	usage:   "admin key create|list|delete [flags] | admin repair status [flags]",
 	run:     runAdmin,
 }
 
@@ -48,8 +48,11 @@ func runAdmin(ctx context.Context, c *command, env *environ, args []string) erro
 	if len(args) == 0 || isHelpArg(args[0]) {
 		return adminUsage(c, env, len(args) > 0)
 	}
+	if args[0] == "repair" {
+		return runAdminRepair(ctx, env, args[1:])
+	}
 	if args[0] != "key" {
-		return usageErrorf("unknown admin command %q (want: key)", args[0])
+		return usageErrorf("unknown admin command %q (want: key or repair)", args[0])
 	}
 	if len(args) == 1 || isHelpArg(args[1]) {
 		return adminUsage(c, env, len(args) > 1)

@@ -18,6 +18,7 @@ import (
 	"github.com/floe-s3/floe/backend/gc"
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/rs/zerolog"
@@ -44,6 +45,11 @@ type Config struct {
 	// UploadExpiry is how long a multipart upload may stay unfinished
 	// before garbage collection aborts it; 0 keeps uploads forever.
 	UploadExpiry time.Duration
+	// RepairWorkers is how many blobs this gateway repairs at once
+	// (0: repair.DefaultWorkers; negative: no repair here), reading at
+	// most RepairRate bytes per second (0: repair.DefaultRate).
+	RepairWorkers int
+	RepairRate    int64
 	// Ready, if set, receives the endpoint URL once the gateway serves.
 	Ready chan<- string
 }
@@ -57,7 +63,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer meta.Close()
 	client := node.NewClient(cfg.Secret, nil)
-	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params}, log)
+	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params, OnBadShard: badShardHook(meta, log)}, log)
 
 	mon := &membership.Monitor{Meta: meta, Client: client, Seeds: cfg.Nodes, Log: log}
 	if err := mon.PollOnce(ctx); err != nil {
@@ -65,6 +71,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	col := &gc.Collector{Meta: meta, Client: client, Interval: cfg.GCInterval, IntentGrace: cfg.IntentGrace,
 		UploadExpiry: cfg.UploadExpiry, Log: log}
+	rep := &repair.Repairer{Meta: meta, Blobs: blobs, Client: client, Workers: cfg.RepairWorkers, Rate: cfg.RepairRate, Log: log}
 
 	region := cfg.Region
 	if region == "" {
@@ -96,9 +103,10 @@ func Run(ctx context.Context, cfg Config) error {
 
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); mon.Run(bg) }()
 	go func() { defer wg.Done(); col.Run(bg) }()
+	go func() { defer wg.Done(); rep.Run(bg) }()
 	defer func() { stopBG(); wg.Wait() }()
 
 	endpoint := scheme + "://" + ln.Addr().String()
