@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,83 @@ func TestRepairAfterNodeLoss(t *testing.T) {
 			t.Fatalf("%s: SHA-256 differs after repair and 3 node losses", key)
 		}
 	}
+}
+
+// TestDegradedWritesAndBadReadsAreRepaired: PUTs acknowledged while a node
+// is down, and a GET that meets a shard file gone from its node, queue
+// their blobs; the repairer restores every shard elsewhere.
+func TestDegradedWritesAndBadReadsAreRepaired(t *testing.T) {
+	c := startClusterN(t, 7, "--repair-workers", "2")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, err := c.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("rep")})
+	must(t, err, "create bucket")
+	get := func(key string, want [32]byte) {
+		out, err := c.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("rep"), Key: aws.String(key)})
+		must(t, err, "get %s", key)
+		b, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		must(t, err, "read %s", key)
+		if sha256.Sum256(b) != want {
+			t.Fatalf("%s: SHA-256 differs", key)
+		}
+	}
+	// Node 0 down, not yet known dead: the shards of the blobs placed on
+	// it fail, and the PUTs succeed without them.
+	down := c.nodes.Nodes[0]
+	down.Kill(t)
+	sums := map[string][32]byte{}
+	for i := range 6 {
+		key := fmt.Sprintf("degraded-%d", i)
+		rng := rand.New(rand.NewPCG(uint64(i), 9))
+		data := make([]byte, 2<<20+i)
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		_, err := c.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("rep"), Key: aws.String(key), Body: bytes.NewReader(data)})
+		must(t, err, "put %s", key)
+		sums[key] = sha256.Sum256(data)
+	}
+	// A shard file disappears from node 1; reads meet it.
+	files := c.nodes.Nodes[1].ShardFiles(t)
+	if len(files) == 0 {
+		t.Fatal("no shard on node 1")
+	}
+	must(t, os.Remove(files[0]), "remove shard file")
+	for key, want := range sums {
+		get(key, want)
+	}
+
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if out := c.floe(t, "admin", "repair", "status"); strings.Contains(out, "queued: 0\n") && c.badShards(t) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bad shards not repaired: %d left\n%s", c.badShards(t), c.floe(t, "admin", "repair", "status"))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if n := c.shardsOn(t, down.Addr); n != 0 {
+		t.Fatalf("%d shards still placed on the node that was down during the writes", n)
+	}
+	// Every blob has 6 good shards on the 6 running nodes: lose 2 more.
+	c.nodes.Nodes[2].Kill(t)
+	c.nodes.Nodes[3].Kill(t)
+	for key, want := range sums {
+		get(key, want)
+	}
+}
+
+// badShards counts shards not in state ok.
+func (c *cluster) badShards(t *testing.T) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := pgx.Connect(ctx, c.dsn)
+	must(t, err, "connect to postgres")
+	defer db.Close(ctx)
+	var n int
+	must(t, db.QueryRow(ctx, `SELECT count(*) FROM shards WHERE state <> 'ok'`).Scan(&n), "count bad shards")
+	return n
 }

@@ -34,6 +34,9 @@ type RebuildStats struct {
 	BytesWritten int64 // shard bytes sent to targets
 	Copied       int   // shards copied from their current node
 	Rebuilt      int   // shards reconstructed from other shards
+	// FailedTargets are the shards whose target node failed to take
+	// them; a retry should pick other nodes for them.
+	FailedTargets []int
 }
 
 // Rebuild writes the target shards of a blob to their new nodes. Each is
@@ -95,7 +98,7 @@ func (s *Store) Rebuild(ctx context.Context, req RebuildRequest) (st RebuildStat
 			skip = append(skip, i)
 		}
 	}
-	n, err := s.reconstruct(ctx, c, m, mb, req.Placement, skip, rebuild, req.Targets)
+	n, err := s.reconstruct(ctx, c, m, mb, req.Placement, skip, rebuild, req.Targets, &st.FailedTargets)
 	st.BytesRead += n
 	if err != nil {
 		return st, err
@@ -174,7 +177,7 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 // pieces of the shards in rebuild to their targets. It returns the bytes
 // read from nodes.
 func (s *Store) reconstruct(ctx context.Context, c codec.Codec, m *integrity.Manifest, mb []byte,
-	place []placement.Node, skip, rebuild []int, targets map[int]placement.Node) (int64, error) {
+	place []placement.Node, skip, rebuild []int, targets map[int]placement.Node, failed *[]int) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	id := m.ID()
@@ -235,6 +238,7 @@ func (s *Store) reconstruct(ctx context.Context, c codec.Codec, m *integrity.Man
 			}
 			if err := <-o.done; err != nil && cause == nil {
 				errs = append(errs, err)
+				*failed = append(*failed, o.i)
 			}
 			o.stop(nil)
 		}
@@ -259,6 +263,7 @@ func (s *Store) reconstruct(ctx context.Context, c codec.Codec, m *integrity.Man
 		}
 		for _, o := range outs {
 			if err := s.writePiece(o.pw, o.stop, pieces[o.i]); err != nil {
+				*failed = append(*failed, o.i)
 				return r.fetched.Load(), finish(fmt.Errorf("blob %s: rebuild shard %d: %w", id, o.i, err))
 			}
 		}

@@ -21,7 +21,22 @@ type targetPicker struct {
 	mu      sync.Mutex
 	fetched time.Time
 	nodes   []placement.Node
-	free    map[string]int64 // node ID → free bytes, less what was handed out
+	free    map[string]int64     // node ID → free bytes, less what was handed out
+	avoid   map[string]time.Time // node ID → until when not to pick it
+}
+
+// avoidFor is how long a node that failed to take a shard is passed over.
+const avoidFor = time.Minute
+
+// failed records that nd could not take a shard: a node that is down but
+// not yet known dead would otherwise be picked again and again.
+func (p *targetPicker) failed(nodeID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.avoid == nil {
+		p.avoid = make(map[string]time.Time)
+	}
+	p.avoid[nodeID] = time.Now().Add(avoidFor)
 }
 
 // refreshEvery is how long the node list is reused.
@@ -50,7 +65,7 @@ func (p *targetPicker) pick(ctx context.Context, n int, exclude map[string]bool,
 	}
 	var cand []placement.Node
 	for _, nd := range p.nodes {
-		if !exclude[nd.ID] {
+		if !exclude[nd.ID] && time.Now().After(p.avoid[nd.ID]) {
 			cand = append(cand, nd)
 		}
 	}

@@ -88,6 +88,9 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 	res, err := r.Blobs.Rebuild(ctx, blob.RebuildRequest{Manifest: m, Placement: b.Placement, Sources: sources, Targets: targets})
 	st.BytesRead, st.BytesWritten = res.BytesRead, res.BytesWritten
 	if err != nil {
+		for _, i := range res.FailedTargets {
+			r.targets.failed(targets[i].ID)
+		}
 		if errors.Is(err, blob.ErrNotEnoughShards) {
 			err = fmt.Errorf("%w: %w", ErrUnrecoverable, err)
 		}
