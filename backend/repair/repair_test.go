@@ -335,3 +335,31 @@ func TestTooFewShardsStayQueued(t *testing.T) {
 		t.Fatalf("placement changed: %v", got.Placement)
 	}
 }
+
+func TestMissingShardWrittenBackWhenNoNodeIsFree(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	for _, nd := range f.c.Nodes[6:] {
+		f.setNode(t, nd, metadata.NodeDraining) // no spare may take shards
+	}
+	b := f.blob(t, "obj0")
+	holder := f.node(t, b.Placement[3].ID)
+	if err := os.Remove(shardFile(holder, b, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.meta.SetShardState(ctx, b.ID, 3, holder.ID, metadata.ShardMissing, "test"); err != nil || !ok {
+		t.Fatalf("SetShardState: %v %v", ok, err)
+	}
+	st := runOnce(t, f.repairer(t))
+	if st.Blobs != 1 || st.Shards != 1 || st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	info, err := f.client.ShardInfo(ctx, holder.Addr, b.ID, 3, true)
+	if err != nil || !info.Verified {
+		t.Fatalf("shard 3 back on %s: %+v, %v", holder.Addr, info, err)
+	}
+	if q := f.queued(t); q.Queued != 0 {
+		t.Fatalf("queue %+v", q)
+	}
+	f.mustRead(t)
+}

@@ -64,8 +64,9 @@ func (p *targetPicker) pick(ctx context.Context, n int, exclude map[string]bool,
 		}
 	}
 	var cand []placement.Node
+	now := time.Now()
 	for _, nd := range p.nodes {
-		if !exclude[nd.ID] && time.Now().After(p.avoid[nd.ID]) {
+		if !exclude[nd.ID] && now.After(p.avoid[nd.ID]) {
 			cand = append(cand, nd)
 		}
 	}
@@ -95,4 +96,11 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// avoided reports whether a node recently failed to take a shard.
+func (p *targetPicker) avoided(nodeID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Now().Before(p.avoid[nodeID])
 }

@@ -62,16 +62,31 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 	if err != nil {
 		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
 	}
-	if len(nodes) == 0 {
+	targets := make(map[int]placement.Node, len(rewrite))
+	var placed, unplaced []int
+	for j, i := range rewrite {
+		switch sh := t.Shards[i]; {
+		case j < len(nodes):
+			targets[i] = nodes[j]
+		case sh.State == metadata.ShardMissing && sh.NodeState == metadata.NodeAlive && sh.Addr != "" && !r.targets.avoided(sh.NodeID):
+			// No other node is free, but this one is healthy and merely
+			// lacks the shard (a failed write, a lost file): write it
+			// back where it belongs.
+			targets[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
+		default:
+			unplaced = append(unplaced, i)
+			continue
+		}
+		placed = append(placed, i)
+	}
+	if len(placed) == 0 {
 		return st, fmt.Errorf("%w: blob %s, %d shards to rewrite", ErrNoTarget, b.ID, len(rewrite))
 	}
-	short := len(rewrite) - len(nodes)
-	rewrite = rewrite[:len(nodes)]
-	targets := make(map[int]placement.Node, len(nodes))
+	short := len(unplaced)
+	rewrite = placed
 	reads := int64(0)
 	rebuilds := false
-	for j, i := range rewrite {
-		targets[i] = nodes[j]
+	for _, i := range rewrite {
 		if t.Shards[i].Readable() {
 			reads += shardLen
 		} else {
@@ -111,7 +126,7 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 	// The old copies that can still be reached are now orphans.
 	old := make(map[int]placement.Node)
 	for _, i := range rewrite {
-		if sh := t.Shards[i]; sh.Addr != "" && sh.NodeState != metadata.NodeDead {
+		if sh := t.Shards[i]; sh.Addr != "" && sh.NodeState != metadata.NodeDead && sh.NodeID != targets[i].ID {
 			old[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
 		}
 	}
