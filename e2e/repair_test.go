@@ -142,12 +142,19 @@ func TestDegradedWritesAndBadReadsAreRepaired(t *testing.T) {
 		must(t, err, "put %s", key)
 		sums[key] = sha256.Sum256(data)
 	}
-	// A shard file disappears from node 1; reads meet it.
-	files := c.nodes.Nodes[1].ShardFiles(t)
-	if len(files) == 0 {
-		t.Fatal("no shard on node 1")
+	// A data shard's file disappears from node 1; reads meet it (a lost
+	// parity shard is the scrubber's to find: reads prefer data shards).
+	lost := ""
+	for _, f := range c.nodes.Nodes[1].ShardFiles(t) {
+		if idx := f[strings.LastIndexByte(f, '.')+1:]; idx < "4" {
+			lost = f
+			break
+		}
 	}
-	must(t, os.Remove(files[0]), "remove shard file")
+	if lost == "" {
+		t.Fatal("no data shard on node 1")
+	}
+	must(t, os.Remove(lost), "remove shard file")
 	for key, want := range sums {
 		get(key, want)
 	}
