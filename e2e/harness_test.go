@@ -49,7 +49,13 @@ type cluster struct {
 // creating a fresh access key pair with `floe admin key create`.
 func startCluster(t testing.TB, extraArgs ...string) *cluster {
 	t.Helper()
-	c := &cluster{nodes: nodetest.Start(t, 6), dsn: pgtest.DSN(t)}
+	return startClusterN(t, 6, extraArgs...)
+}
+
+// startClusterN is startCluster with n storage nodes.
+func startClusterN(t testing.TB, n int, extraArgs ...string) *cluster {
+	t.Helper()
+	c := &cluster{nodes: nodetest.Start(t, n), dsn: pgtest.DSN(t)}
 	c.accessKey, c.secretKey = randomKeyPair(t)
 	c.floe(t, "admin", "key", "create", "--description", "e2e cluster key",
 		"--access-key", c.accessKey, "--secret-key", c.secretKey)

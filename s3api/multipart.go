@@ -77,7 +77,7 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
-	part, nonce, err := s.writeBlobAlways(context.WithoutCancel(r.Context()), body.r)
+	part, nonce, failed, err := s.writeBlobAlways(context.WithoutCancel(r.Context()), body.r)
 	req.bytes = *body.n
 	if err != nil {
 		return err
@@ -91,6 +91,7 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
+	s.markFailed(ctx, part, failed)
 	w.Header().Set("ETag", etag)
 	if body.checksum != nil {
 		w.Header().Set(body.checksum.Algorithm().Header(), body.checksum.Sum())

@@ -64,7 +64,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	// it when the client half-closes after a complete body, which must not
 	// abort the write. A client that really leaves mid-body still ends it,
 	// through the body's read error.
-	part, nonce, err := s.writeBlob(context.WithoutCancel(r.Context()), body.r)
+	part, nonce, failed, err := s.writeBlob(context.WithoutCancel(r.Context()), body.r)
 	req.bytes = *body.n
 	if err != nil {
 		return err
@@ -77,6 +77,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err := s.commit(r.Context(), obj, nonce, cond); err != nil {
 		return err
 	}
+	s.markFailed(r.Context(), part, failed)
 	w.Header().Set("ETag", obj.ETag)
 	setChecksumHeaders(w.Header(), obj.Checksum)
 	w.WriteHeader(http.StatusOK)
@@ -86,30 +87,30 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 // writeBlob stores everything r yields as one new blob, recording a write
 // intent first so a write that never gets committed is collected. An empty
 // payload needs no blob: it returns a nil part.
-func (s *Server) writeBlob(ctx context.Context, r io.Reader) (*metadata.Part, []byte, error) {
+func (s *Server) writeBlob(ctx context.Context, r io.Reader) (*metadata.Part, []byte, []blob.ShardFailure, error) {
 	// Peek one byte: empty objects (directory markers and the like) are
 	// common and need no shards on six nodes.
 	var first [1]byte
 	n, err := io.ReadFull(r, first[:])
 	if err == io.EOF {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	return s.writeBlobAlways(ctx, io.MultiReader(bytes.NewReader(first[:n]), r))
 }
 
 // writeBlobAlways is writeBlob without the shortcut for empty payloads:
 // every multipart part has a blob, even an empty last one.
-func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Part, []byte, error) {
+func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Part, []byte, []blob.ShardFailure, error) {
 	nodes, err := s.cfg.Meta.LiveNodes(ctx, s.cfg.NodeMaxAge)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	plan, err := s.cfg.Blobs.Plan(nodes)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ids := make([]string, len(plan.Placement))
 	for i, nd := range plan.Placement {
@@ -117,7 +118,7 @@ func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Pa
 	}
 	nonce := plan.Nonce[:]
 	if err := s.cfg.Meta.RecordIntent(ctx, nonce, ids); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	res, err := s.cfg.Blobs.Write(ctx, plan, r)
 	if err != nil {
@@ -127,16 +128,16 @@ func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Pa
 		if derr := s.cfg.Meta.DeleteIntent(dctx, nonce); derr != nil {
 			s.log.Warn().Err(derr).Msg("could not drop the intent of a failed write; GC will")
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	if err := s.cfg.Meta.SetIntentBlob(cctx, nonce, res.ID); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	return &metadata.Part{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{
 		ID: res.ID, Manifest: res.Manifest, Placement: res.Placement,
-	}}, nonce, nil
+	}}, nonce, res.Failed, nil
 }
 
 // commit points obj's key at its blobs in one transaction, if cond holds
@@ -418,7 +419,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
-	part, nonce, err := s.writeBlob(r.Context(), sum)
+	part, nonce, failed, err := s.writeBlob(r.Context(), sum)
 	if err != nil {
 		return err
 	}
@@ -434,6 +435,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if err := s.commit(r.Context(), dst, nonce, cond); err != nil {
 		return err
 	}
+	s.markFailed(r.Context(), part, failed)
 	got, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)
 	if err != nil {
 		return err

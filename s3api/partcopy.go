@@ -66,7 +66,7 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
-	part, nonce, err := s.writeBlobAlways(r.Context(), io.TeeReader(rd, io.MultiWriter(h, sum)))
+	part, nonce, failed, err := s.writeBlobAlways(r.Context(), io.TeeReader(rd, io.MultiWriter(h, sum)))
 	if err != nil {
 		return err
 	}
@@ -83,6 +83,7 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
+	s.markFailed(ctx, part, failed)
 	return s3xml.Write(w, http.StatusOK, s3xml.CopyPartResult{ETag: s3xml.ETag(etag), LastModified: s3xml.Time(modified),
 		Checksums: xmlChecksums(alg, partSum)})
 }

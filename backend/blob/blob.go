@@ -23,6 +23,7 @@ import (
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/backend/placement"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/semaphore"
 )
@@ -65,6 +66,11 @@ type Options struct {
 	HedgeDelay time.Duration
 	// FetchTimeout bounds one shard request of a read (default 60s).
 	FetchTimeout time.Duration
+	// OnBadShard, if set, is told about a shard a read found corrupt
+	// (err matches node.ErrCorrupt) or its node no longer has (err
+	// matches node.ErrNotFound), so it can be queued for repair. It runs
+	// in its own goroutine, at most once per shard and read.
+	OnBadShard func(id integrity.ID, index int, nd placement.Node, err error)
 }
 
 func (o Options) withDefaults() Options {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/floe-s3/floe/backend/codec"
@@ -29,6 +30,9 @@ func (e *NotEnoughShardsError) Error() string {
 		e.Blob, e.Stripe, e.Good, e.Need, e.Failures)
 }
 
+// errSkipped marks shards a rebuild was told not to read.
+var errSkipped = errors.New("blob: shard not a rebuild source")
+
 // ErrNotEnoughShards matches every *NotEnoughShardsError.
 var ErrNotEnoughShards = errors.New("blob: not enough good shards")
 
@@ -40,6 +44,16 @@ func (e *NotEnoughShardsError) Is(target error) bool { return target == ErrNotEn
 // verified against m before they are returned; m itself must come from a
 // trusted source (the metadata store) or be checked against the blob's ID.
 func (s *Store) NewReader(ctx context.Context, m *integrity.Manifest, place []placement.Node, off, n int64) (io.ReadCloser, error) {
+	r, err := s.newReader(ctx, m, place, off, n, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// newReader is NewReader that never asks the shards in skip (their nodes
+// are known to be gone or their pieces bad).
+func (s *Store) newReader(ctx context.Context, m *integrity.Manifest, place []placement.Node, off, n int64, skip []int) (*reader, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("blob: read: %w", err)
 	}
@@ -78,6 +92,11 @@ func (s *Store) NewReader(ctx context.Context, m *integrity.Manifest, place []pl
 			r.dead[i] = fmt.Errorf("shard %d: node %q is dead or unregistered", i, nd.ID)
 		}
 	}
+	for _, i := range skip {
+		if i >= 0 && i < len(r.dead) {
+			r.dead[i] = errSkipped
+		}
+	}
 	r.queue = make(chan chan segmentResult, s.opts.ReadAhead)
 	if n == 0 {
 		close(r.queue)
@@ -105,9 +124,12 @@ type reader struct {
 	release func()   // frees the current segment's blocks
 	err     error
 
-	mu     sync.Mutex
-	hashes [][]integrity.Hash // verified block hashes per shard, nil until fetched
-	dead   []error            // shards that failed as a whole during this read
+	fetched atomic.Int64 // bytes of blocks received from nodes
+
+	mu       sync.Mutex
+	hashes   [][]integrity.Hash // verified block hashes per shard, nil until fetched
+	dead     []error            // shards that failed as a whole during this read
+	reported map[int]bool       // shards passed to OnBadShard
 }
 
 // segmentResult is one segment's bytes, trimmed to the requested range, as
@@ -356,6 +378,7 @@ func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([][]byte, func
 				failures = append(failures, ShardFailure{Index: f.shard, Node: r.place[f.shard], Err: ev.err})
 				r.store.log.Warn().Str("blob", r.id.String()).Int("shard", f.shard).
 					Str("node", r.place[f.shard].Addr).Err(ev.err).Msg("reading around shard")
+				r.reportBad(f.shard, ev.err)
 			}
 			switch {
 			case ev.dead:
@@ -472,6 +495,27 @@ func (r *reader) fetch(ctx context.Context, f *fetch) fetchResult {
 			return res
 		}
 		res.blocks[s-f.from] = b
+		r.fetched.Add(int64(len(b)))
 	}
 	return res
+}
+
+// reportBad tells Options.OnBadShard about a shard the node reported
+// missing or whose bytes failed verification, once per shard and read,
+// without waiting for the hook.
+func (r *reader) reportBad(shard int, err error) {
+	hook := r.store.opts.OnBadShard
+	if hook == nil || !(errors.Is(err, node.ErrCorrupt) || errors.Is(err, node.ErrNotFound)) {
+		return
+	}
+	r.mu.Lock()
+	if r.reported == nil {
+		r.reported = make(map[int]bool)
+	}
+	seen := r.reported[shard]
+	r.reported[shard] = true
+	r.mu.Unlock()
+	if !seen {
+		go hook(r.id, shard, r.place[shard], err)
+	}
 }

@@ -15,8 +15,8 @@ import (
 
 var adminCommand = &command{
 	name:    "admin",
-	summary: "manage a cluster: S3 access keys, storage nodes, rebalancing",
-	usage:   "admin key create|list|delete | node list|add|drain|undrain|remove | rebalance [flags]",
+	summary: "manage a cluster: S3 access keys, storage nodes, rebalancing, repair",
+	usage:   "admin key create|list|delete | node list|add|drain|undrain|remove | rebalance | repair status [flags]",
 	run:     runAdmin,
 }
 
@@ -52,10 +52,12 @@ func runAdmin(ctx context.Context, c *command, env *environ, args []string) erro
 	case "key":
 	case "node":
 		return runNodeAdmin(ctx, c, env, args[1:])
+	case "repair":
+		return runAdminRepair(ctx, env, args[1:])
 	case "rebalance":
 		return runRebalance(ctx, rebalanceCommand, env, args[1:])
 	default:
-		return usageErrorf("unknown admin command %q (want: key, node or rebalance)", args[0])
+		return usageErrorf("unknown admin command %q (want: key, node, rebalance or repair)", args[0])
 	}
 	if len(args) == 1 || isHelpArg(args[1]) {
 		return adminUsage(c, env, len(args) > 1)

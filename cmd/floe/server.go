@@ -8,6 +8,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/membership"
+	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/floe-s3/floe/s3api/gateway"
@@ -56,6 +57,8 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	level := fs.String("log-level", "info", "log `level`: trace, debug, info, warn, error or disabled")
 	gcEvery := fs.Duration("gc-interval", 5*time.Second, "`interval` between garbage collection rounds")
 	grace := fs.Duration("intent-grace", time.Hour, "`age` after which an uncommitted write is collected")
+	repairWorkers := fs.Int("repair-workers", repair.DefaultWorkers, "blobs repaired at once; 0 disables repair on this gateway")
+	repairRate := fs.Int64("repair-rate", repair.DefaultRate, "`bytes` per second repair may read from nodes")
 	expiry := fs.Duration("upload-expiry", DefaultUploadExpiry, "`age` after which an unfinished multipart upload is aborted and its parts deleted; 0 keeps them forever")
 	scrubRate := fs.Int64("scrub-rate", scrub.DefaultRate, "shard `bytes` per second the background scrubber verifies; 0 disables it")
 	orphanGrace := fs.Duration("orphan-grace", scrub.DefaultOrphanGrace, "`age` after which the scrubber deletes a shard file nothing references")
@@ -77,6 +80,12 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	}
 	if *expiry < 0 {
 		return usageErrorf("--upload-expiry %v: want a positive age, or 0 to keep uploads forever", *expiry)
+	}
+	if *repairWorkers < 0 || *repairRate <= 0 {
+		return usageErrorf("--repair-workers must be >= 0 and --repair-rate > 0")
+	}
+	if *repairWorkers == 0 {
+		*repairWorkers = -1 // gateway.Config: negative disables
 	}
 	if (*cert == "") != (*key == "") {
 		return usageErrorf("--tls-cert and --tls-key go together")
@@ -109,6 +118,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL, UploadExpiry: *expiry,
 		ScrubRate: *scrubRate, OrphanGrace: *orphanGrace, ScrubInterval: *scrubEvery,
 		SuspectAfter: *suspectAfter, DeadAfter: *deadAfter,
+		RepairWorkers: *repairWorkers, RepairRate: *repairRate,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/floe-s3/floe/backend/gc"
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api"
@@ -59,6 +60,11 @@ type Config struct {
 	// go only to alive nodes heard from within SuspectAfter.
 	SuspectAfter time.Duration
 	DeadAfter    time.Duration
+	// RepairWorkers is how many blobs this gateway repairs at once
+	// (0: repair.DefaultWorkers; negative: no repair here), reading at
+	// most RepairRate bytes per second (0: repair.DefaultRate).
+	RepairWorkers int
+	RepairRate    int64
 	// Ready, if set, receives the endpoint URL once the gateway serves.
 	Ready chan<- string
 }
@@ -72,7 +78,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer meta.Close()
 	client := node.NewClient(cfg.Secret, nil)
-	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params}, log)
+	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params, OnBadShard: badShardHook(meta, log)}, log)
 
 	suspectAfter := cfg.SuspectAfter
 	if suspectAfter <= 0 {
@@ -85,6 +91,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	col := &gc.Collector{Meta: meta, Client: client, Interval: cfg.GCInterval, IntentGrace: cfg.IntentGrace,
 		UploadExpiry: cfg.UploadExpiry, Log: log}
+	rep := &repair.Repairer{Meta: meta, Blobs: blobs, Client: client, Workers: cfg.RepairWorkers, Rate: cfg.RepairRate,
+		NodeMaxAge: suspectAfter, Log: log}
 
 	region := cfg.Region
 	if region == "" {
@@ -117,7 +125,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); mon.Run(bg) }()
 	go func() { defer wg.Done(); col.Run(bg) }()
 	if cfg.ScrubRate > 0 {
@@ -125,6 +133,7 @@ func Run(ctx context.Context, cfg Config) error {
 			PassInterval: cfg.ScrubInterval, Log: log}
 		wg.Go(func() { scr.Run(bg) })
 	}
+	go func() { defer wg.Done(); rep.Run(bg) }()
 	defer func() { stopBG(); wg.Wait() }()
 
 	endpoint := scheme + "://" + ln.Addr().String()

@@ -1,0 +1,176 @@
+package blob_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/backend/nodetest"
+	"github.com/floe-s3/floe/backend/placement"
+)
+
+// rebuildSetup writes a blob on the first 6 of 8 nodes, leaving 2 spares.
+func rebuildSetup(t *testing.T, seed uint64) (*nodetest.Cluster, *blob.Store, *blob.Result, []byte) {
+	c := nodetest.Start(t, 8)
+	s := newStore(t, c, blob.Options{})
+	data := randBytes(seed, 5*stripe+123)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := s.Put(ctx, bytes.NewReader(data), c.PlacementNodes()[:6])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s, res, data
+}
+
+func TestRebuild(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		lost   []int
+		killed bool // kill -9 the holders; otherwise delete the shard files
+	}{
+		{"one shard, node killed", []int{1}, true},
+		{"M shards, files deleted", []int{0, 4}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s, res, data := rebuildSetup(t, 11)
+			for _, i := range tc.lost {
+				nd := shardHolder(t, c, res, i)
+				if tc.killed {
+					nd.Kill(t)
+				} else if err := os.Remove(shardPath(nd, res, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			spares := c.PlacementNodes()[6:]
+			targets := map[int]placement.Node{}
+			for j, i := range tc.lost {
+				targets[i] = spares[j]
+			}
+			var sources []int
+			for i := range 6 {
+				if !slices.Contains(tc.lost, i) {
+					sources = append(sources, i)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			st, err := s.Rebuild(ctx, blob.RebuildRequest{Manifest: res.Manifest, Placement: res.Placement, Sources: sources, Targets: targets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			shardLen := res.Manifest.Size / 4
+			if st.Rebuilt != len(tc.lost) || st.Copied != 0 {
+				t.Fatalf("stats %+v, want %d rebuilt", st, len(tc.lost))
+			}
+			// K shards' worth of bytes read, whatever the number rebuilt.
+			if st.BytesRead < 4*shardLen || st.BytesRead > 6*shardLen+1024 {
+				t.Fatalf("read %d bytes to rebuild shards of %d bytes", st.BytesRead, shardLen)
+			}
+			client := node.NewClient(c.Secret, nil)
+			newPlace := slices.Clone(res.Placement)
+			for i, nd := range targets {
+				info, err := client.ShardInfo(ctx, nd.Addr, res.ID, i, true)
+				if err != nil || !info.Verified || info.Root != res.Manifest.ShardRoots[i] {
+					t.Fatalf("rebuilt shard %d on %s: %+v, %v", i, nd.Addr, info, err)
+				}
+				newPlace[i] = nd
+			}
+			// Take down M nodes that still hold original shards, so the
+			// rebuilt ones are needed to read.
+			down := 0
+			for i := range 6 {
+				if down == 2 || slices.Contains(tc.lost, i) {
+					continue
+				}
+				shardHolder(t, c, res, i).Kill(t)
+				down++
+			}
+			moved := *res
+			moved.Placement = newPlace
+			mustRead(t, s, &moved, data, 0, -1)
+		})
+	}
+}
+
+func TestRebuildCopiesReadableShard(t *testing.T) {
+	c, s, res, data := rebuildSetup(t, 12)
+	spare := c.PlacementNodes()[6]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := s.Rebuild(ctx, blob.RebuildRequest{Manifest: res.Manifest, Placement: res.Placement,
+		Sources: []int{0, 1, 2, 3, 4, 5}, Targets: map[int]placement.Node{3: spare}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := node.NewClient(c.Secret, nil).ShardInfo(ctx, spare.Addr, res.ID, 3, true)
+	if err != nil || !info.Verified {
+		t.Fatalf("copied shard: %+v, %v", info, err)
+	}
+	if st.Copied != 1 || st.Rebuilt != 0 || st.BytesRead != info.Size || st.BytesWritten != info.Size {
+		t.Fatalf("stats %+v, want one copy of %d bytes", st, info.Size)
+	}
+	shardHolder(t, c, res, 3).Kill(t)
+	shardHolder(t, c, res, 0).Kill(t)
+	shardHolder(t, c, res, 1).Kill(t)
+	moved := *res
+	moved.Placement = slices.Clone(res.Placement)
+	moved.Placement[3] = spare
+	mustRead(t, s, &moved, data, 0, -1)
+}
+
+func TestRebuildTooFewSources(t *testing.T) {
+	c, s, res, _ := rebuildSetup(t, 13)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	spare := c.PlacementNodes()[6]
+	_, err := s.Rebuild(ctx, blob.RebuildRequest{Manifest: res.Manifest, Placement: res.Placement,
+		Sources: []int{0, 1, 2}, Targets: map[int]placement.Node{5: spare}})
+	if !errors.Is(err, blob.ErrNotEnoughShards) {
+		t.Fatalf("rebuild from 3 shards: %v, want ErrNotEnoughShards", err)
+	}
+	if _, err := node.NewClient(c.Secret, nil).StatShard(ctx, spare.Addr, res.ID, 5); !errors.Is(err, node.ErrNotFound) {
+		t.Fatalf("failed rebuild left a shard on the target: %v", err)
+	}
+}
+
+func TestReadReportsBadShard(t *testing.T) {
+	type report struct {
+		index int
+		err   error
+	}
+	var mu sync.Mutex
+	var got []report
+	seen := make(chan struct{}, 1)
+	c := nodetest.Start(t, 6)
+	s := newStore(t, c, blob.Options{OnBadShard: func(id integrity.ID, index int, nd placement.Node, err error) {
+		mu.Lock()
+		got = append(got, report{index, err})
+		mu.Unlock()
+		seen <- struct{}{}
+	}})
+	data := randBytes(14, 2*stripe)
+	res := put(t, s, c, data)
+	if err := os.Remove(shardPath(shardHolder(t, c, res, 2), res, 2)); err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, s, res, data, 0, -1)
+	select {
+	case <-seen:
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnBadShard not called")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0].index != 2 || !errors.Is(got[0].err, node.ErrNotFound) {
+		t.Fatalf("reports %+v, want shard 2 not found", got)
+	}
+}

@@ -1,0 +1,175 @@
+package repair
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata"
+)
+
+// Repair restores one claimed blob: every shard that NeedsRewrite is
+// written to a new node and the moves are recorded. It does not touch the
+// queue entry on error; the caller records the failure. A blob with no
+// node free for some of its shards gets the others repaired, and the error
+// wraps ErrNoTarget.
+func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, error) {
+	r.init()
+	var st Stats
+	start := time.Now()
+	b := t.Blob
+	m := b.Manifest
+	c, err := codec.New(m.Params)
+	if err != nil {
+		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
+	}
+	var sources, rewrite []int
+	holders := map[string]bool{}
+	for _, sh := range t.Shards {
+		holders[sh.NodeID] = true
+		if sh.Readable() {
+			sources = append(sources, sh.Index)
+		}
+		if sh.NeedsRewrite() {
+			rewrite = append(rewrite, sh.Index)
+		}
+	}
+	if len(rewrite) == 0 {
+		// Queued, but healthy by now (say, a node came back).
+		return st, r.finish(ctx, t, nil)
+	}
+	if len(sources) < c.MinShards() {
+		return st, fmt.Errorf("%w: blob %s has %d readable shards, needs %d", ErrUnrecoverable, b.ID, len(sources), c.MinShards())
+	}
+	// Unreadable shards first: they are lost redundancy, while a draining
+	// or misplaced shard still serves reads.
+	var lost, movable []int
+	for _, i := range rewrite {
+		if t.Shards[i].Readable() {
+			movable = append(movable, i)
+		} else {
+			lost = append(lost, i)
+		}
+	}
+	rewrite = append(lost, movable...)
+	shardLen := codec.NewLayout(c, m.Size).ShardLen()
+	nodes, err := r.targets.pick(ctx, len(rewrite), holders, shardLen)
+	if err != nil {
+		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
+	}
+	targets := make(map[int]placement.Node, len(rewrite))
+	var placed, unplaced []int
+	for j, i := range rewrite {
+		switch sh := t.Shards[i]; {
+		case j < len(nodes):
+			targets[i] = nodes[j]
+		case sh.State == metadata.ShardMissing && sh.NodeState == metadata.NodeAlive && sh.Addr != "" && !r.targets.avoided(sh.NodeID):
+			// No other node is free, but this one is healthy and merely
+			// lacks the shard (a failed write, a lost file): write it
+			// back where it belongs.
+			targets[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
+		default:
+			unplaced = append(unplaced, i)
+			continue
+		}
+		placed = append(placed, i)
+	}
+	if len(placed) == 0 {
+		return st, fmt.Errorf("%w: blob %s, %d shards to rewrite", ErrNoTarget, b.ID, len(rewrite))
+	}
+	short := len(unplaced)
+	rewrite = placed
+	reads := int64(0)
+	rebuilds := false
+	for _, i := range rewrite {
+		if t.Shards[i].Readable() {
+			reads += shardLen
+		} else {
+			rebuilds = true
+		}
+	}
+	if rebuilds {
+		reads += int64(c.MinShards()) * shardLen
+	}
+	if err := r.limit.wait(ctx, reads); err != nil {
+		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
+	}
+
+	res, err := r.Blobs.Rebuild(ctx, blob.RebuildRequest{Manifest: m, Placement: b.Placement, Sources: sources, Targets: targets})
+	st.BytesRead, st.BytesWritten = res.BytesRead, res.BytesWritten
+	if err != nil {
+		for _, i := range res.FailedTargets {
+			r.targets.failed(targets[i].ID)
+		}
+		if errors.Is(err, blob.ErrNotEnoughShards) {
+			err = fmt.Errorf("%w: %w", ErrUnrecoverable, err)
+		}
+		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
+	}
+	moves := make([]metadata.ShardMove, 0, len(rewrite))
+	for _, i := range rewrite {
+		moves = append(moves, metadata.ShardMove{Index: i, From: t.Shards[i].NodeID, To: targets[i].ID})
+	}
+	if err := r.finish(ctx, t, moves); err != nil {
+		if errors.Is(err, metadata.ErrRepairConflict) {
+			// Someone else changed the blob: what we wrote is
+			// referenced by nothing.
+			r.deleteShards(ctx, b, targets, rewrite)
+		}
+		return st, err
+	}
+	// The old copies that can still be reached are now orphans.
+	old := make(map[int]placement.Node)
+	for _, i := range rewrite {
+		if sh := t.Shards[i]; sh.Addr != "" && sh.NodeState != metadata.NodeDead && sh.NodeID != targets[i].ID {
+			old[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
+		}
+	}
+	r.deleteShards(ctx, b, old, rewrite)
+	st.Blobs, st.Shards = 1, len(rewrite)
+	r.Log.Info().Str("blob", b.ID.String()).Int("shards", len(rewrite)).Int("copied", res.Copied).
+		Int("rebuilt", res.Rebuilt).Int64("bytes_read", res.BytesRead).Int64("bytes_written", res.BytesWritten).
+		Dur("took", time.Since(start)).Str("reason", t.Reason).Msg("blob repaired")
+	if short > 0 {
+		return st, fmt.Errorf("%w: blob %s, %d shards still to rewrite", ErrNoTarget, b.ID, short)
+	}
+	return st, nil
+}
+
+// finish records the moves and takes the blob off the queue.
+func (r *Repairer) finish(ctx context.Context, t metadata.RepairTask, moves []metadata.ShardMove) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := r.Meta.FinishRepair(ctx, t.Blob.ID, moves); err != nil {
+		return fmt.Errorf("repair blob %s: %w", t.Blob.ID, err)
+	}
+	return nil
+}
+
+// deleteShards deletes shard i of b from nodes[i] for each i in idx that
+// nodes names, best effort: what is left is found by the orphan collector.
+func (r *Repairer) deleteShards(ctx context.Context, b metadata.Blob, nodes map[int]placement.Node, idx []int) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, i := range idx {
+		nd, ok := nodes[i]
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Client.DeleteShard(ctx, nd.Addr, b.ID, i); err != nil {
+				r.Log.Warn().Str("blob", b.ID.String()).Int("shard", i).Str("node", nd.Addr).Err(err).
+					Msg("repair: shard copy not deleted; left for the orphan collector")
+			}
+		}()
+	}
+	wg.Wait()
+}
