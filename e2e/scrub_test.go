@@ -8,21 +8,27 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/node"
 	"github.com/jackc/pgx/v5"
 )
 
 // Bytes flipped in random shard files behind the nodes' backs are found by
 // the gateway's background scrubber, which records them in scrub_progress
-// and queues their blobs for repair, while every object keeps reading back
-// intact through degraded reads.
+// and queues their blobs for repair (with repair off, and no reads, so the
+// scrubber is what finds them); then, with repair on, every damaged shard
+// is rewritten, every shard of every blob verifies, and every object reads
+// back intact.
 func TestScrubFindsCorruptionOnDisk(t *testing.T) {
-	c := startCluster(t, "--scrub-rate", fmt.Sprint(64<<20), "--orphan-grace", "1h", "--scrub-interval", "500ms")
+	c := startCluster(t, "--scrub-rate", fmt.Sprint(64<<20), "--orphan-grace", "1h", "--scrub-interval", "500ms",
+		"--repair-workers", "0")
 	ctx := ctxT(t)
 	_, err := c.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("scrub")})
 	must(t, err, "create bucket")
@@ -71,7 +77,6 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 	var queued []string
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		readAll()
 		must(t, db.QueryRow(ctx, `SELECT COALESCE(sum(corrupt), 0) FROM scrub_progress`).Scan(&corrupt), "scrub progress")
 		rows, err := db.Query(ctx, `SELECT encode(blob_id, 'hex') FROM repair_queue WHERE reason = 'scrub'`)
 		must(t, err, "repair queue")
@@ -102,6 +107,47 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 	must(t, db.QueryRow(ctx, `SELECT count(*) FROM shards WHERE state = 'corrupt'`).Scan(&marked), "corrupt shards")
 	if corrupt != 4 || len(queued) != 4 || marked != 4 {
 		t.Errorf("scrub counted %d corrupt, queued %d blobs, marked %d shards; want 4 each", corrupt, len(queued), marked)
+	}
+	readAll()
+
+	// Repair on: a gateway with the default repair settings.
+	c.stopGateway()
+	i := slices.Index(c.args, "--repair-workers")
+	c.args = slices.Delete(c.args, i, i+2)
+	c.startGateway(t)
+	deadline = time.Now().Add(90 * time.Second)
+	for {
+		var left int
+		must(t, db.QueryRow(ctx, `SELECT (SELECT count(*) FROM repair_queue) + (SELECT count(*) FROM shards WHERE state <> 'ok')`).Scan(&left), "repair progress")
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 90s of repair, %d queue entries and unhealthy shards are left", left)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	rows, err := db.Query(ctx, `SELECT s.blob_id, s.idx, n.addr FROM shards s JOIN nodes n ON n.id = s.node_id`)
+	must(t, err, "shards")
+	type shard struct {
+		id   []byte
+		idx  int
+		addr string
+	}
+	shards, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (shard, error) {
+		var sh shard
+		err := r.Scan(&sh.id, &sh.idx, &sh.addr)
+		return sh, err
+	})
+	must(t, err, "shards")
+	client := node.NewClient(c.nodes.Secret, nil)
+	for _, sh := range shards {
+		if _, err := client.ShardInfo(ctx, sh.addr, integrity.ID(sh.id), sh.idx, true); err != nil {
+			t.Errorf("shard %x.%d on %s does not verify after repair: %v", sh.id, sh.idx, sh.addr, err)
+		}
+	}
+	if len(shards) != objects*6 {
+		t.Errorf("%d shard rows, want %d", len(shards), objects*6)
 	}
 	readAll()
 }
