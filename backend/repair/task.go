@@ -9,7 +9,6 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
 )
@@ -69,23 +68,12 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 		switch sh := t.Shards[i]; {
 		case j < len(nodes):
 			targets[i] = nodes[j]
-		case sh.State == metadata.ShardMissing && sh.NodeState == metadata.NodeAlive && sh.Addr != "" && !r.targets.avoided(sh.NodeID):
+		case (sh.State == metadata.ShardMissing || sh.State == metadata.ShardCorrupt) &&
+			sh.NodeState == metadata.NodeAlive && sh.Addr != "" && !r.targets.avoided(sh.NodeID):
 			// No other node is free, but this one is healthy and merely
-			// lacks the shard (a failed write, a lost file): write it
-			// back where it belongs.
-			targets[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
-		case sh.State == metadata.ShardCorrupt && sh.NodeState == metadata.NodeAlive && sh.Addr != "" && !r.targets.avoided(sh.NodeID):
-			// The same for a corrupt copy on a healthy node, once the bad
-			// file is gone: a node keeps a shard it already holds rather
-			// than take it again. The copy serves no reads either way.
-			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := r.Client.DeleteShard(dctx, sh.Addr, b.ID, i)
-			cancel()
-			if err != nil && !errors.Is(err, node.ErrNotFound) {
-				r.Log.Warn().Err(err).Str("blob", b.ID.String()).Int("shard", i).Msg("could not delete a corrupt shard to rewrite it")
-				unplaced = append(unplaced, i)
-				continue
-			}
+			// lacks a good copy (a failed write, a lost or damaged file):
+			// write it back where it belongs. A node replaces a damaged
+			// copy with a verified one (shardfile's install).
 			targets[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
 		default:
 			unplaced = append(unplaced, i)
