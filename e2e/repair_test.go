@@ -17,8 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// markDeadAndQueue does what node health detection will: marks the node at
-// addr dead and queues every blob with a shard on it for repair.
+// markDeadAndQueue does at once what node health detection does after
+// --suspect-after and --dead-after: marks the node at addr dead and queues
+// every blob with a shard on it for repair.
 func (c *cluster) markDeadAndQueue(t *testing.T, addr string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
