@@ -53,15 +53,29 @@ func (s *Postgres) ListNodes(ctx context.Context) ([]NodeInfo, error) {
 	return nodes, nil
 }
 
+// liveNode is the condition on a nodes row for taking new shards: alive,
+// heard from within $1 microseconds, and not out of space. A node reports
+// as free only the space it still accepts shards into, above its reserve;
+// a capacity of 0 means it has reported none (yet).
+const liveNode = `state = 'alive'
+	AND last_heartbeat > now() - $1::bigint * interval '1 microsecond'
+	AND (COALESCE(capacity_bytes, 0) = 0 OR free_bytes > 0)`
+
 // LiveNodes implements Store. Heartbeat ages are measured by the
 // database's clock, so gateways' clocks need not agree.
 func (s *Postgres) LiveNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, addr FROM nodes
-		WHERE state = 'alive' AND last_heartbeat > now() - $1::bigint * interval '1 microsecond'
-		ORDER BY id`, interval(maxAge))
+	return s.queryNodes(ctx, `SELECT id, addr FROM nodes WHERE `+liveNode+` ORDER BY id`, maxAge)
+}
+
+// DownNodes implements Store.
+func (s *Postgres) DownNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error) {
+	return s.queryNodes(ctx, `SELECT id, addr FROM nodes WHERE state <> 'draining' AND NOT (`+liveNode+`) ORDER BY id`, maxAge)
+}
+
+func (s *Postgres) queryNodes(ctx context.Context, query string, maxAge time.Duration) ([]placement.Node, error) {
+	rows, err := s.pool.Query(ctx, query, interval(maxAge))
 	if err != nil {
-		return nil, fmt.Errorf("metadata: live nodes: %w", err)
+		return nil, fmt.Errorf("metadata: query nodes: %w", err)
 	}
 	nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (placement.Node, error) {
 		var n placement.Node
@@ -69,7 +83,7 @@ func (s *Postgres) LiveNodes(ctx context.Context, maxAge time.Duration) ([]place
 		return n, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("metadata: live nodes: %w", err)
+		return nil, fmt.Errorf("metadata: query nodes: %w", err)
 	}
 	return nodes, nil
 }

@@ -21,6 +21,7 @@ func TestNodes(t *testing.T) {
 		{ID: "n3", Addr: "10.0.0.3:9001", State: NodeDraining},
 		{ID: "n4", Addr: "10.0.0.4:9001", State: NodeSuspect},
 		{ID: "old", Addr: "10.0.0.5:9001"},
+		{ID: "full", Addr: "10.0.0.6:9001", CapacityBytes: 100, FreeBytes: 0},
 	} {
 		if err := s.UpsertNode(ctx, n); err != nil {
 			t.Fatal(err)
@@ -48,6 +49,7 @@ func TestNodes(t *testing.T) {
 		}
 	}
 	want := []row{
+		{"full", "10.0.0.6:9001", NodeAlive, 100, 0},
 		{"n1", "10.0.0.1:9001", NodeAlive, 0, 0},
 		{"n2", "10.0.0.2:9001", NodeAlive, 100, 50},
 		{"n3", "10.0.0.33:9001", NodeDraining, 7, 6},
@@ -58,20 +60,35 @@ func TestNodes(t *testing.T) {
 		t.Fatalf("ListNodes =\n%v\nwant\n%v", got, want)
 	}
 
+	// Live and down split the nodes that are not draining.
+	var (
+		n1   = placement.Node{ID: "n1", Addr: "10.0.0.1:9001"}
+		n2   = placement.Node{ID: "n2", Addr: "10.0.0.2:9001"}
+		n4   = placement.Node{ID: "n4", Addr: "10.0.0.4:9001"}
+		old  = placement.Node{ID: "old", Addr: "10.0.0.5:9001"}
+		full = placement.Node{ID: "full", Addr: "10.0.0.6:9001"}
+	)
 	tests := []struct {
-		maxAge time.Duration
-		want   []placement.Node
+		maxAge     time.Duration
+		live, down []placement.Node
 	}{
-		{time.Minute, []placement.Node{{ID: "n1", Addr: "10.0.0.1:9001"}, {ID: "n2", Addr: "10.0.0.2:9001"}}},
-		{time.Hour, []placement.Node{{ID: "n1", Addr: "10.0.0.1:9001"}, {ID: "n2", Addr: "10.0.0.2:9001"}, {ID: "old", Addr: "10.0.0.5:9001"}}},
+		{time.Minute, []placement.Node{n1, n2}, []placement.Node{full, n4, old}},
+		{time.Hour, []placement.Node{n1, n2, old}, []placement.Node{full, n4}},
 	}
 	for _, tt := range tests {
 		live, err := s.LiveNodes(ctx, tt.maxAge)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(live, tt.want) {
-			t.Errorf("LiveNodes(%v) = %v, want %v", tt.maxAge, live, tt.want)
+		if !reflect.DeepEqual(live, tt.live) {
+			t.Errorf("LiveNodes(%v) = %v, want %v", tt.maxAge, live, tt.live)
+		}
+		down, err := s.DownNodes(ctx, tt.maxAge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(down, tt.down) {
+			t.Errorf("DownNodes(%v) = %v, want %v", tt.maxAge, down, tt.down)
 		}
 	}
 

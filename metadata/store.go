@@ -304,8 +304,13 @@ type Store interface {
 	// ListNodes returns every registered node in ID order.
 	ListNodes(ctx context.Context) ([]NodeInfo, error)
 	// LiveNodes returns the nodes that may take new shards: alive, with a
-	// heartbeat within maxAge.
+	// heartbeat within maxAge, and with free space above their reserve.
 	LiveNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error)
+	// DownNodes returns the registered nodes that are neither live nor
+	// draining: suspect, dead, full or not heard from within maxAge. A
+	// write on a cluster short of live nodes records the shards it cannot
+	// place on them as missing, for repair to write once they return.
+	DownNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error)
 
 	// CreateAccessKey stores a new access key pair (its CreatedAt is
 	// ignored); ErrAccessKeyExists if its ID is taken. The ID must pass
