@@ -67,8 +67,9 @@ const staleHeartbeat = `(last_heartbeat IS NULL OR last_heartbeat <= now() - $1:
 //	suspect, dead → alive  a heartbeat within suspectAfter
 //
 // Draining nodes are never changed. The transitions, the repair entries of
-// nodes turning dead and the scrub restart of dead nodes that returned are
-// one transaction; the candidate rows are locked, so several gateways may
+// nodes turning dead, the scrub restart of dead nodes that returned and,
+// when a node turns alive, the end of every repair's retry backoff are one
+// transaction; the candidate rows are locked, so several gateways may
 // run it at once and each transition happens, and is returned, once.
 func (s *Postgres) UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter time.Duration) ([]NodeTransition, error) {
 	var out []NodeTransition
@@ -104,6 +105,13 @@ func (s *Postgres) UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter
 			return err
 		}
 		for i, t := range out {
+			if t.To == NodeAlive {
+				// Repairs waiting out a backoff may have waited for this
+				// node (to hold a shard or to take one): retry them now.
+				if _, err := tx.Exec(ctx, `UPDATE repair_queue SET not_before = NULL WHERE not_before > now()`); err != nil {
+					return fmt.Errorf("retry repairs on the return of %s: %w", t.ID, err)
+				}
+			}
 			switch {
 			case t.To == NodeDead:
 				tag, err := tx.Exec(ctx, enqueueNodeBlobs, t.ID, ReasonNodeDead)

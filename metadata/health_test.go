@@ -55,7 +55,11 @@ func TestUpdateNodeStates(t *testing.T) {
 		mustPut(t, s, obj)
 		dying = append(dying, obj.Parts[0].Blob)
 	}
-	mustPut(t, s, newObject(t, "bkt", "elsewhere", 10))
+	// A blob whose repair is waiting out a backoff: nodes turning alive end it.
+	waiting := newObject(t, "bkt", "elsewhere", 10)
+	mustPut(t, s, waiting)
+	exec(t, s, `INSERT INTO repair_queue (blob_id, reason, attempts, not_before) VALUES ($1, 'test', 3, now() + interval '1 hour')`,
+		waiting.Parts[0].Blob.ID[:])
 	exec(t, s, `INSERT INTO scrub_progress (node_id, cursor, pass_started_at) VALUES ('t08', 'halfway', now())`)
 
 	got, err := s.UpdateNodeStates(ctx, suspectAfter, deadAfter)
@@ -99,8 +103,11 @@ func TestUpdateNodeStates(t *testing.T) {
 			t.Errorf("blob %s on the dead node: %d queue entries", b.ID, n)
 		}
 	}
-	if n := count(t, s, `SELECT count(*) FROM repair_queue`); n != 2 {
+	if n := count(t, s, `SELECT count(*) FROM repair_queue WHERE reason = $1`, ReasonNodeDead); n != 2 {
 		t.Errorf("%d blobs queued, want the dead node's 2", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM repair_queue WHERE not_before IS NOT NULL`); n != 0 {
+		t.Errorf("%d repairs still backing off after nodes returned", n)
 	}
 	if !byID["t08"].Returned() || byID["t06"].Returned() {
 		t.Errorf("Returned: dead→alive %v, suspect→alive %v", byID["t08"].Returned(), byID["t06"].Returned())

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api/checksum"
 	"github.com/floe-s3/floe/s3api/httprange"
@@ -104,11 +105,7 @@ func (s *Server) writeBlob(ctx context.Context, r io.Reader) (*metadata.Part, []
 // writeBlobAlways is writeBlob without the shortcut for empty payloads:
 // every multipart part has a blob, even an empty last one.
 func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Part, []byte, []blob.ShardFailure, error) {
-	nodes, err := s.cfg.Meta.LiveNodes(ctx, s.cfg.NodeMaxAge)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	plan, err := s.cfg.Blobs.Plan(nodes)
+	plan, err := s.planBlob(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -138,6 +135,23 @@ func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Pa
 	return &metadata.Part{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{
 		ID: res.ID, Manifest: res.Manifest, Placement: res.Placement,
 	}}, nonce, res.Failed, nil
+}
+
+// planBlob places a new blob on the live nodes, and when they are too few
+// for every shard, the rest on down nodes: those shards are recorded as
+// missing once the object is committed, and repaired later.
+func (s *Server) planBlob(ctx context.Context) (*blob.Plan, error) {
+	live, err := s.cfg.Meta.LiveNodes(ctx, s.cfg.NodeMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	var down []placement.Node
+	if p := s.cfg.Blobs.Options().Params; len(live) < p.K+p.M {
+		if down, err = s.cfg.Meta.DownNodes(ctx, s.cfg.NodeMaxAge); err != nil {
+			return nil, err
+		}
+	}
+	return s.cfg.Blobs.Plan(live, down)
 }
 
 // commit points obj's key at its blobs in one transaction, if cond holds

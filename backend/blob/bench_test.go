@@ -34,7 +34,7 @@ func BenchmarkPut64MiB(b *testing.B) {
 			s := newStore(b, c, blob.Options{Params: codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
 			b.SetBytes(int64(len(data)))
 			for range b.N {
-				if _, err := s.Put(context.Background(), bytes.NewReader(data), c.PlacementNodes()); err != nil {
+				if _, err := s.Put(context.Background(), bytes.NewReader(data), c.PlacementNodes(), nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -98,7 +98,7 @@ func BenchmarkStream1GiB(b *testing.B) {
 	for i := range b.N {
 		src := &prngReader{rng: rand.NewChaCha8([32]byte{byte(i)}), left: size}
 		h := sha256.New()
-		res, err := s.Put(context.Background(), io.TeeReader(src, h), c.PlacementNodes())
+		res, err := s.Put(context.Background(), io.TeeReader(src, h), c.PlacementNodes(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

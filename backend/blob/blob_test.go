@@ -37,7 +37,7 @@ func put(t testing.TB, s *blob.Store, c *nodetest.Cluster, data []byte) *blob.Re
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := s.Put(ctx, bytes.NewReader(data), c.PlacementNodes())
+	res, err := s.Put(ctx, bytes.NewReader(data), c.PlacementNodes(), nil)
 	if err != nil {
 		t.Fatalf("put %d bytes: %v", len(data), err)
 	}
@@ -245,7 +245,7 @@ func TestWriteWithMPlusOneNodesDownFails(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := s.Put(ctx, bytes.NewReader(randBytes(6, 3*stripe+1)), c.PlacementNodes())
+	res, err := s.Put(ctx, bytes.NewReader(randBytes(6, 3*stripe+1)), c.PlacementNodes(), nil)
 	if !errors.Is(err, blob.ErrWriteQuorum) || res != nil {
 		t.Fatalf("write with 3 of 6 nodes down: got %v, %v; want ErrWriteQuorum", res, err)
 	}
@@ -281,7 +281,7 @@ func TestCancelledWriteLeavesNothing(t *testing.T) {
 	defer cancel()
 	// The input fails after 5 stripes, like a client hanging up mid-upload.
 	r := io.MultiReader(bytes.NewReader(randBytes(8, 5*stripe)), iotestErrReader{errors.New("client went away")})
-	if _, err := s.Put(ctx, r, c.PlacementNodes()); err == nil || !strings.Contains(err.Error(), "client went away") {
+	if _, err := s.Put(ctx, r, c.PlacementNodes(), nil); err == nil || !strings.Contains(err.Error(), "client went away") {
 		t.Fatalf("put from a failing reader: %v", err)
 	}
 	for _, nd := range c.Nodes {
@@ -350,12 +350,58 @@ func TestPlacementUsesDistinctNodes(t *testing.T) {
 	mustRead(t, s, res, data, 0, -1)
 }
 
-func TestTooFewNodesForPlacement(t *testing.T) {
-	c := nodetest.Start(t, 5)
-	s := newStore(t, c, blob.Options{})
-	_, err := s.Put(context.Background(), bytes.NewReader([]byte("x")), c.PlacementNodes())
-	if !errors.Is(err, placement.ErrNotEnoughNodes) {
-		t.Fatalf("4+2 write over 5 nodes: got %v, want ErrNotEnoughNodes", err)
+// TestWriteShortOfLiveNodes covers Plan's rule for clusters with fewer
+// live nodes than shards: the missing shards go to down nodes as failed
+// from the start, as long as K+1 (and the quorum) live nodes remain.
+func TestWriteShortOfLiveNodes(t *testing.T) {
+	c := nodetest.Start(t, 6)
+	nodes := c.PlacementNodes()
+	tests := []struct {
+		name       string
+		live, down int
+		quorum     int
+		wantFailed []int // shard indexes written without; nil with wantErr
+		wantErr    bool
+	}{
+		{name: "all live", live: 6, wantFailed: []int{}},
+		{name: "one down", live: 5, down: 1, wantFailed: []int{5}},
+		{name: "two down", live: 4, down: 2, wantErr: true},
+		{name: "one missing, none down", live: 5, wantErr: true},
+		{name: "quorum above live", live: 5, down: 1, quorum: 6, wantErr: true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t, c, blob.Options{WriteQuorum: tt.quorum})
+			live, down := nodes[:tt.live], nodes[tt.live:tt.live+tt.down]
+			data := randBytes(uint64(40+i), 3<<20+17)
+			res, err := s.Put(context.Background(), bytes.NewReader(data), live, down)
+			if tt.wantErr {
+				if !errors.Is(err, placement.ErrNotEnoughNodes) {
+					t.Fatalf("got %v, want ErrNotEnoughNodes", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			failed := []int{}
+			for _, f := range res.Failed {
+				failed = append(failed, f.Index)
+			}
+			if !slices.Equal(failed, tt.wantFailed) {
+				t.Fatalf("failed shards %v, want %v", failed, tt.wantFailed)
+			}
+			for _, idx := range tt.wantFailed {
+				nd := res.Placement[idx]
+				if nd.Addr != "" || !slices.ContainsFunc(down, func(d placement.Node) bool { return d.ID == nd.ID }) {
+					t.Fatalf("shard %d placed on %+v, want a down node without address", idx, nd)
+				}
+				if _, err := os.Stat(shardPath(shardHolder(t, c, res, idx), res, idx)); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("the down node has the shard it was never sent: %v", err)
+				}
+			}
+			mustRead(t, s, res, data, 0, -1)
+		})
 	}
 }
 
@@ -420,7 +466,7 @@ func TestWriteMemoryBudget(t *testing.T) {
 				if i%3 == 2 {
 					r = io.MultiReader(bytes.NewReader(datas[i][:2*stripe]), iotestErrReader{errors.New("client went away")})
 				}
-				results[i], errs[i] = s.Put(ctx, r, c.PlacementNodes())
+				results[i], errs[i] = s.Put(ctx, r, c.PlacementNodes(), nil)
 			}()
 		}
 		for range 8 {

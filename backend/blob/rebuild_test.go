@@ -24,7 +24,7 @@ func rebuildSetup(t *testing.T, seed uint64) (*nodetest.Cluster, *blob.Store, *b
 	data := randBytes(seed, 5*stripe+123)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := s.Put(ctx, bytes.NewReader(data), c.PlacementNodes()[:6])
+	res, err := s.Put(ctx, bytes.NewReader(data), c.PlacementNodes()[:6], nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,9 @@ var ErrWriteQuorum = errors.New("blob: write quorum not reached")
 // errStalled marks a shard whose node accepted no data for StallTimeout.
 var errStalled = errors.New("node stalled: no progress within stall timeout")
 
+// errNodeDown fails a shard planned on a node that was down at the start.
+var errNodeDown = errors.New("node was down when the write started")
+
 // errAborted is how an abandoned write ends its shard streams; the nodes
 // discard what they received.
 var errAborted = errors.New("blob: write aborted")
@@ -75,8 +78,15 @@ type Plan struct {
 	Placement []placement.Node // Placement[i] receives shard i
 }
 
-// Plan picks a nonce and the nodes for a new blob from the usable node set.
-func (s *Store) Plan(nodes []placement.Node) (*Plan, error) {
+// Plan picks a nonce and the nodes for a new blob. live are the nodes that
+// take new shards; down are registered nodes that cannot now (suspect,
+// dead, full). When live nodes are too few for every shard, the last
+// shards (parity first, so healthy reads need no decoding) are assigned
+// to down nodes with no address: the write does not try them, reports them
+// in Result.Failed, and repair writes them once a node is available. A
+// write still needs max(WriteQuorum, K+1) live nodes, so no blob starts
+// without redundancy.
+func (s *Store) Plan(live, down []placement.Node) (*Plan, error) {
 	p := s.opts.Params
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("blob: plan: %w", err)
@@ -85,18 +95,45 @@ func (s *Store) Plan(nodes []placement.Node) (*Plan, error) {
 	if _, err := rand.Read(pl.Nonce[:]); err != nil {
 		return nil, fmt.Errorf("blob: plan: nonce: %w", err)
 	}
-	place, err := placement.Place(pl.Nonce[:], nodes, p.K+p.M)
+	n := p.K + p.M
+	if len(live) >= n {
+		place, err := placement.Place(pl.Nonce[:], live, n)
+		if err != nil {
+			return nil, fmt.Errorf("blob: plan: %w", err)
+		}
+		pl.Placement = place
+		return pl, nil
+	}
+	if need := s.minLive(); len(live) < need {
+		return nil, fmt.Errorf("blob: plan: %w: %d live nodes, a write needs %d (and %d for full redundancy)",
+			placement.ErrNotEnoughNodes, len(live), need, n)
+	}
+	place, err := placement.Place(pl.Nonce[:], live, len(live))
 	if err != nil {
 		return nil, fmt.Errorf("blob: plan: %w", err)
+	}
+	rest, err := placement.Place(pl.Nonce[:], down, n-len(live))
+	if err != nil {
+		return nil, fmt.Errorf("blob: plan: %d live nodes, and down ones for the other shards: %w", len(live), err)
+	}
+	for _, nd := range rest {
+		place = append(place, placement.Node{ID: nd.ID})
 	}
 	pl.Placement = place
 	return pl, nil
 }
 
-// Put writes the bytes of r as a new blob on nodes chosen from the given
-// usable node set; it is Plan followed by Write.
-func (s *Store) Put(ctx context.Context, r io.Reader, nodes []placement.Node) (*Result, error) {
-	pl, err := s.Plan(nodes)
+// minLive is how many live nodes a write needs: its quorum, and at least
+// one more than K so an acknowledged blob survives a node failure.
+func (s *Store) minLive() int {
+	p := s.opts.Params
+	return min(max(s.opts.WriteQuorum, p.K+1), p.K+p.M)
+}
+
+// Put writes the bytes of r as a new blob on nodes chosen from live and
+// down as Plan does; it is Plan followed by Write.
+func (s *Store) Put(ctx context.Context, r io.Reader, live, down []placement.Node) (*Result, error) {
+	pl, err := s.Plan(live, down)
 	if err != nil {
 		return nil, err
 	}
@@ -355,6 +392,12 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 	addr := w.place[i].Addr
 
 	go func() {
+		if addr == "" {
+			// Planned on a node that was down: nothing to connect to.
+			pr.CloseWithError(errNodeDown)
+			put <- errNodeDown
+			return
+		}
 		id, err := w.store.t.PutShard(ctx, addr, i, blockSize, pr, func() []byte {
 			if w.aborted.Load() {
 				return nil

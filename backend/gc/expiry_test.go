@@ -21,7 +21,7 @@ func TestCollectorExpiresStaleUploads(t *testing.T) {
 	c, meta, client, store := e.c, e.meta, e.client, e.store
 	// putPart writes a blob and makes it part 1 of upload id.
 	putPart := func(id string, seed uint64) {
-		plan, err := store.Plan(c.PlacementNodes())
+		plan, err := store.Plan(c.PlacementNodes(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -91,7 +91,9 @@ func (c *Collector) RunOnce(ctx context.Context) (Stats, error) {
 		}
 		addr := map[string]string{}
 		for _, n := range nodes {
-			addr[n.ID] = n.Addr
+			if n.State != metadata.NodeDead {
+				addr[n.ID] = n.Addr
+			}
 		}
 		for _, in := range intents {
 			if in.BlobID != nil {
@@ -147,12 +149,16 @@ func (c *Collector) deleteShards(ctx context.Context, id integrity.ID, place []p
 }
 
 // deleteRefs deletes every shard of blob id; a shard already gone counts
-// as deleted. A node without a known address fails the round for this blob.
+// as deleted. A node without an address (dead, or removed from the
+// cluster) is skipped rather than waited for, possibly for ever: should it
+// come back, the scrubber deletes the shard as an orphan, since no blob
+// refers to it any more.
 func (c *Collector) deleteRefs(ctx context.Context, id integrity.ID, place []nodeRef) error {
 	var errs []error
 	for i, n := range place {
 		if n.Addr == "" {
-			errs = append(errs, fmt.Errorf("shard %d: node %q has no address", i, n.ID))
+			c.Log.Debug().Str("blob", id.String()).Int("shard", i).Str("node", n.ID).
+				Msg("gc: shard on a dead or removed node left for the orphan scrubber")
 			continue
 		}
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)

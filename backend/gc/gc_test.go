@@ -65,7 +65,7 @@ func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
 	e := newEnv(t)
 	c, meta, client, store := e.c, e.meta, e.client, e.store
 	write := func(seed uint64) (*blob.Result, []byte) {
-		plan, err := store.Plan(c.PlacementNodes())
+		plan, err := store.Plan(c.PlacementNodes(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,5 +131,55 @@ func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(r); err != nil || !bytes.Equal(buf.Bytes(), blobtest.RandBytes(3, 3<<20)) {
 		t.Fatalf("the surviving object does not read back: %v", err)
+	}
+}
+
+// Shards on a dead node, or on one removed from the cluster, do not hold up
+// a deletion: the blob's other shards go and its rows are dropped; what is
+// left on those nodes is the orphan scrubber's.
+func TestCollectorSkipsDeadAndRemovedNodes(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	c, meta := e.c, e.meta
+	put := func(seed uint64) *blob.Result {
+		res, err := e.store.Put(ctx, bytes.NewReader(blobtest.RandBytes(seed, 1<<20)), c.PlacementNodes(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = meta.PutObject(ctx, metadata.Object{Bucket: "bkt", Key: "k", Size: res.Manifest.Size, ETag: `"x"`,
+			Parts: []metadata.Part{{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{ID: res.ID, Manifest: res.Manifest, Placement: res.Placement}}}},
+			nil, metadata.Precondition{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	put(1)
+	put(2) // queues the first blob for deletion
+	dead, removed := c.Nodes[0], c.Nodes[1]
+	dead.Kill(t)
+	if err := meta.SetNodeState(ctx, dead.ID, metadata.NodeDead); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := meta.DeleteNode(ctx, removed.ID, true); err != nil {
+		t.Fatal(err)
+	}
+
+	col := &gc.Collector{Meta: meta, Client: e.client, Log: zerolog.Nop()}
+	st, err := col.RunOnce(ctx)
+	if err != nil || st.Blobs != 1 || st.Failed != 0 {
+		t.Fatalf("round: %+v, %v", st, err)
+	}
+	for _, nd := range c.Nodes {
+		want := 1 // the live blob's shard
+		if nd == dead || nd == removed {
+			want = 2 // and the deleted blob's, for the scrubber
+		}
+		if got := len(nd.ShardFiles(t)); got != want {
+			t.Errorf("node %s: %d shard files, want %d", nd.ID, got, want)
+		}
+	}
+	if st, err := col.RunOnce(ctx); err != nil || st != (gc.Stats{}) {
+		t.Fatalf("second round: %+v, %v", st, err)
 	}
 }

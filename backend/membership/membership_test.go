@@ -122,7 +122,7 @@ func TestNodeLifecycleWithRealNodes(t *testing.T) {
 	for i := range 3 {
 		key := fmt.Sprintf("obj%d", i)
 		data[key] = blobtest.RandBytes(uint64(i), 2*codec.DefaultStripeSize+100)
-		res, err := store.Put(ctx, bytes.NewReader(data[key]), live)
+		res, err := store.Put(ctx, bytes.NewReader(data[key]), live, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -59,7 +59,7 @@ func BenchmarkRepairNode(b *testing.B) {
 	count := int(max(nodeBytes/(blobSize/4), 1))
 	wstart := time.Now()
 	for i := range count {
-		res, err := blobs.Put(ctx, bytes.NewReader(data), c.PlacementNodes()[:6])
+		res, err := blobs.Put(ctx, bytes.NewReader(data), c.PlacementNodes()[:6], nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -63,7 +63,7 @@ func newFixture(t *testing.T, objects int) *fixture {
 	for i := range objects {
 		key := fmt.Sprintf("obj%d", i)
 		data := blobtest.RandBytes(uint64(100+i), 3*stripe+77)
-		res, err := f.blobs.Put(ctx, bytes.NewReader(data), f.c.PlacementNodes()[:6])
+		res, err := f.blobs.Put(ctx, bytes.NewReader(data), f.c.PlacementNodes()[:6], nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -72,7 +72,7 @@ type written struct {
 // binds the blob to it), as the gateway does.
 func (e *env) write(seed uint64, intent bool) written {
 	t := e.t
-	plan, err := e.store.Plan(e.c.PlacementNodes())
+	plan, err := e.store.Plan(e.c.PlacementNodes(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5"
+)
+
+// missingShardsOn counts the shards the metadata records as missing on the
+// node at addr.
+func (c *cluster) missingShardsOn(t *testing.T, addr string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := pgx.Connect(ctx, c.dsn)
+	must(t, err, "connect to postgres")
+	defer db.Close(ctx)
+	var n int
+	must(t, db.QueryRow(ctx, `SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id
+		WHERE n.addr = $1 AND s.state = 'missing'`, addr).Scan(&n), "count missing shards")
+	return n
+}
+
+// TestWritesWithANodeDownOnSixNodes: a 4+2 cluster of exactly six nodes
+// keeps taking writes while one node is down, each blob placing its last
+// shard on the down node as missing; with two down, writes are refused
+// (503) rather than stored without redundancy. When the node returns,
+// repair writes its shards and the cluster survives two other nodes dying.
+func TestWritesWithANodeDownOnSixNodes(t *testing.T) {
+	c := startCluster(t, "--suspect-after", "1s", "--dead-after", "1h", "--repair-workers", "2")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	_, err := c.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("six")})
+	must(t, err, "create bucket")
+
+	victim := c.nodes.Nodes[5]
+	victim.Kill(t)
+	c.waitNodeState(t, victim.Addr, "suspect", 30*time.Second)
+
+	sums := map[string][32]byte{}
+	rng := rand.New(rand.NewPCG(6, 1))
+	for i := range 8 {
+		key := fmt.Sprintf("obj-%d", i)
+		data := make([]byte, 1+rng.IntN(3<<20))
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		putBytes(t, c.client, "six", key, data)
+		sums[key] = sha256.Sum256(data)
+	}
+	if n := c.missingShardsOn(t, victim.Addr); n != len(sums) {
+		t.Fatalf("%d shards recorded missing on the down node, want one per object (%d)", n, len(sums))
+	}
+	if files := victim.ShardFiles(t); len(files) != 0 {
+		t.Fatalf("the down node has shard files: %v", files)
+	}
+	checkAll := func(what string) {
+		t.Helper()
+		for key, want := range sums {
+			if got := sha256.Sum256(getBytes(t, c.client, "six", key, "")); got != want {
+				t.Fatalf("%s: %s: SHA-256 differs", what, key)
+			}
+		}
+	}
+	checkAll("one node down")
+
+	// A second node down leaves four: a write would have no redundancy.
+	second := c.nodes.Nodes[4]
+	second.Kill(t)
+	c.waitNodeState(t, second.Addr, "suspect", 30*time.Second)
+	noRetry := func(o *s3.Options) { o.RetryMaxAttempts = 1 }
+	_, err = c.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("six"), Key: aws.String("refused"),
+		Body: bytes.NewReader(make([]byte, 1<<20))}, noRetry)
+	if code := httpStatus(err); code != http.StatusServiceUnavailable {
+		t.Fatalf("PUT with 4 of 6 nodes up: status %d (%v), want 503", code, err)
+	}
+	checkAll("two nodes down")
+
+	second.Restart(t)
+	c.waitNodeState(t, second.Addr, "alive", 30*time.Second)
+	victim.Restart(t)
+	c.waitNodeState(t, victim.Addr, "alive", 30*time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
+	for c.badShards(t) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d shards not repaired after the node returned\n%s", c.badShards(t), c.floe(t, "admin", "repair", "status"))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if files := victim.ShardFiles(t); len(files) != len(sums) {
+		t.Fatalf("the returned node holds %d shard files, want %d", len(files), len(sums))
+	}
+	// Full redundancy again: any two nodes may go.
+	c.nodes.Nodes[0].Kill(t)
+	c.nodes.Nodes[1].Kill(t)
+	checkAll("after repair, two other nodes down")
+}
