@@ -104,3 +104,73 @@ func TestWritesWithANodeDownOnSixNodes(t *testing.T) {
 	c.nodes.Nodes[1].Kill(t)
 	checkAll("after repair, two other nodes down")
 }
+
+// TestReturnedNodeIsReconciled: a node declared dead has its shards
+// rebuilt elsewhere, and objects deleted meanwhile are collected without
+// it. When it comes back, everything it still holds is stale — copies
+// repair replaced, shards of deleted blobs — and the scrubber deletes it
+// all, while every object stays whole.
+func TestReturnedNodeIsReconciled(t *testing.T) {
+	c := startClusterN(t, 7, "--suspect-after", "1s", "--dead-after", "2s", "--repair-workers", "2",
+		"--scrub-rate", fmt.Sprint(64<<20), "--orphan-grace", "1s", "--scrub-interval", "500ms", "--gc-interval", "500ms")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	_, err := c.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("back")})
+	must(t, err, "create bucket")
+	sums := map[string][32]byte{}
+	rng := rand.New(rand.NewPCG(7, 2))
+	for i := range 12 {
+		key := fmt.Sprintf("obj-%02d", i)
+		data := make([]byte, 1+rng.IntN(3<<20))
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		putBytes(t, c.client, "back", key, data)
+		sums[key] = sha256.Sum256(data)
+	}
+	victim := c.nodes.Nodes[0]
+	held := len(victim.ShardFiles(t))
+	if held == 0 {
+		t.Fatal("the victim holds no shards")
+	}
+	victim.Kill(t)
+	c.waitNodeState(t, victim.Addr, "dead", 30*time.Second)
+	waitFor(t, "repair of the dead node's shards", func() bool {
+		return c.shardsOn(t, victim.Addr) == 0 && c.badShards(t) == 0
+	})
+	for i := range 4 {
+		key := fmt.Sprintf("obj-%02d", i)
+		_, err := c.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("back"), Key: aws.String(key)})
+		must(t, err, "delete %s", key)
+		delete(sums, key)
+	}
+	waitFor(t, "deletions collected while the node is dead", func() bool { return c.queuedDeletions(t) == 0 })
+	if got := len(victim.ShardFiles(t)); got != held {
+		t.Fatalf("the dead node's files changed: %d, had %d", got, held)
+	}
+
+	victim.Restart(t)
+	c.waitNodeState(t, victim.Addr, "alive", 30*time.Second)
+	waitFor(t, "the returned node's stale shards deleted", func() bool { return len(victim.ShardFiles(t)) == 0 })
+	for key, want := range sums {
+		if got := sha256.Sum256(getBytes(t, c.client, "back", key, "")); got != want {
+			t.Fatalf("%s: SHA-256 differs", key)
+		}
+	}
+	if n := c.badShards(t); n != 0 {
+		t.Fatalf("%d shards not ok after the node returned", n)
+	}
+}
+
+// queuedDeletions counts blobs waiting for garbage collection.
+func (c *cluster) queuedDeletions(t *testing.T) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := pgx.Connect(ctx, c.dsn)
+	must(t, err, "connect to postgres")
+	defer db.Close(ctx)
+	var n int
+	must(t, db.QueryRow(ctx, `SELECT count(*) FROM deletion_queue`).Scan(&n), "count queued deletions")
+	return n
+}

@@ -143,11 +143,14 @@ const enqueueNodeBlobs = `
 
 // restartScrub starts a new scrub pass over a node (empty cursor): shards it
 // held while dead may be stale or gone, and the scrubber reconciles them.
-// A scrubber's lease is left alone.
+// The lease is dropped too: it is most likely held by a scrubber that
+// failed to reach the dead node and would keep it for the rest of the
+// lease. A scrubber still walking loses its claim at its next save, as
+// the cursor changed under it.
 func restartScrub(ctx context.Context, tx pgx.Tx, nodeID string) error {
 	_, err := tx.Exec(ctx, `
 		INSERT INTO scrub_progress (node_id) VALUES ($1)
-		ON CONFLICT (node_id) DO UPDATE SET cursor = '', pass_started_at = NULL`, nodeID)
+		ON CONFLICT (node_id) DO UPDATE SET cursor = '', pass_started_at = NULL, claimed_until = NULL`, nodeID)
 	if err != nil {
 		return fmt.Errorf("restart the scrub of node %s: %w", nodeID, err)
 	}

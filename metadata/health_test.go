@@ -60,7 +60,8 @@ func TestUpdateNodeStates(t *testing.T) {
 	mustPut(t, s, waiting)
 	exec(t, s, `INSERT INTO repair_queue (blob_id, reason, attempts, not_before) VALUES ($1, 'test', 3, now() + interval '1 hour')`,
 		waiting.Parts[0].Blob.ID[:])
-	exec(t, s, `INSERT INTO scrub_progress (node_id, cursor, pass_started_at) VALUES ('t08', 'halfway', now())`)
+	exec(t, s, `INSERT INTO scrub_progress (node_id, cursor, pass_started_at, claimed_until)
+		VALUES ('t08', 'halfway', now(), now() + interval '2 minutes')`)
 
 	got, err := s.UpdateNodeStates(ctx, suspectAfter, deadAfter)
 	if err != nil {
@@ -112,7 +113,7 @@ func TestUpdateNodeStates(t *testing.T) {
 	if !byID["t08"].Returned() || byID["t06"].Returned() {
 		t.Errorf("Returned: dead→alive %v, suspect→alive %v", byID["t08"].Returned(), byID["t06"].Returned())
 	}
-	if n := count(t, s, `SELECT count(*) FROM scrub_progress WHERE node_id = 't08' AND cursor = '' AND pass_started_at IS NULL`); n != 1 {
+	if n := count(t, s, `SELECT count(*) FROM scrub_progress WHERE node_id = 't08' AND cursor = '' AND pass_started_at IS NULL AND claimed_until IS NULL`); n != 1 {
 		t.Errorf("returned node's scrub pass not restarted")
 	}
 	if n := count(t, s, `SELECT count(*) FROM scrub_progress`); n != 1 {
