@@ -26,8 +26,14 @@ type RebalanceNode struct {
 // RebalancePlan is what Rebalance did, or would do on a dry run.
 type RebalancePlan struct {
 	ByBytes bool
-	Average float64         // load per alive node
-	Limit   float64         // loads above it shed their excess over Average
+	Average float64 // load per alive node
+	Limit   float64 // loads above it shed their excess over Average
+	// Floor is Average less the tolerance. If some node is below it
+	// (Filling), every node above Average sheds its excess, not only
+	// those above Limit: a node added to ten equal ones leaves each old
+	// node only 10% above the new average.
+	Floor   float64
+	Filling bool
 	Nodes   []RebalanceNode // alive nodes, most loaded first
 }
 
@@ -43,7 +49,8 @@ func (p RebalancePlan) Marked() int {
 // Rebalance implements Store. Only alive nodes take part: dead and draining
 // nodes shed everything through repair anyway, and suspect ones may be on
 // their way out. On a node whose load (shard count, or bytes if byBytes)
-// exceeds the average by more than tolerance (0.1 = 10%), counting shards
+// exceeds the average by more than tolerance (0.1 = 10%) — or by anything,
+// if some node is more than tolerance below it —, counting shards
 // already misplaced as gone, healthy shards
 // of blobs not being deleted are marked misplaced, in blob order, until the
 // marked load would pass the node's excess over the average; their blobs are
@@ -77,6 +84,10 @@ func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float6
 	sort.SliceStable(plan.Nodes, func(i, j int) bool { return plan.Nodes[i].Load > plan.Nodes[j].Load })
 	plan.Average = float64(total) / float64(len(plan.Nodes))
 	plan.Limit = plan.Average * (1 + tolerance)
+	plan.Floor = plan.Average * (1 - tolerance)
+	for _, nd := range plan.Nodes {
+		plan.Filling = plan.Filling || float64(nd.Load) < plan.Floor
+	}
 
 	// Receivers: the nodes a moved shard should land on. A shard is worth
 	// moving only if its blob has none on some receiver; otherwise repair
@@ -94,7 +105,7 @@ func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float6
 			nd := &plan.Nodes[i]
 			// Shards already misplaced are on their way out.
 			excess := int64(float64(nd.Load-nd.pending) - plan.Average)
-			if float64(nd.Load) <= plan.Limit || excess < 1 {
+			if (float64(nd.Load) <= plan.Limit && !plan.Filling) || excess < 1 {
 				continue
 			}
 			err := tx.QueryRow(ctx, markMisplaced, nd.ID, excess, byBytes, ReasonRebalance, receivers).Scan(&nd.Marked, &nd.MarkedLoad)

@@ -83,3 +83,61 @@ func TestRebalanceMarksOnlyShardsThatCanReachAnUnderloadedNode(t *testing.T) {
 		})
 	}
 }
+
+// A node added to eleven equal ones leaves each only 9% above the new
+// average, under a 10% threshold: the empty node is more than 10% below
+// it, so every node above the average sheds its excess anyway.
+func TestRebalanceFillsANodeFarBelowTheAverage(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	const old = 11
+	for i := range old + 1 {
+		if err := s.UpsertNode(ctx, NodeInfo{ID: fmt.Sprintf("n%02d", i), Addr: "a:1", State: NodeAlive}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustCreateBucket(t, s, "bkt")
+	// 44 blobs of 3 shards on consecutive old nodes: 12 shards each.
+	for i := range 4 * old {
+		b := newBlob(t, 3000)
+		for j := range b.Placement {
+			b.Placement[j].ID = fmt.Sprintf("n%02d", (i+j)%old)
+		}
+		mustPut(t, s, Object{Bucket: "bkt", Key: fmt.Sprint("k", i), Size: 3000, ETag: `"e"`,
+			Parts: []Part{{Number: 1, Size: 3000, Blob: b}}})
+	}
+	tests := []struct {
+		name      string
+		tolerance float64
+		filling   bool
+		marked    int
+	}{
+		// Average 11, limit 12.1, floor 9.9: n11 (0) is below it.
+		{"10%", 0.1, true, old},
+		// Floor 0: nothing is below it, and 12 is under the limit 22.
+		{"100%", 1, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := s.Rebalance(ctx, false, tt.tolerance, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan.Average != 11 || plan.Filling != tt.filling || plan.Marked() != tt.marked {
+				t.Fatalf("average %v, filling %v, %d marked; want 11, %v, %d: %+v",
+					plan.Average, plan.Filling, plan.Marked(), tt.filling, tt.marked, plan.Nodes)
+			}
+		})
+	}
+	plan, err := s.Rebalance(ctx, false, 0.1, false)
+	if err != nil || plan.Marked() != old {
+		t.Fatalf("rebalance: %d marked, %v", plan.Marked(), err)
+	}
+	if n := count(t, s, `SELECT count(DISTINCT node_id) FROM shards WHERE state = 'misplaced'`); n != old {
+		t.Errorf("misplaced shards on %d nodes, want one on each of the %d old ones", n, old)
+	}
+	// Run again: the marked shards count as gone; nothing more to do.
+	if plan, err := s.Rebalance(ctx, false, 0.1, false); err != nil || plan.Marked() != 0 {
+		t.Errorf("second rebalance: %d marked, %v; want 0", plan.Marked(), err)
+	}
+}

@@ -292,6 +292,10 @@ func printPlan(w io.Writer, p metadata.RebalancePlan, dry bool) {
 	}
 	fmt.Fprintf(w, "Balancing %s over %d alive nodes: average %s, limit %s.\n",
 		unit, len(p.Nodes), format(int64(p.Average)), format(int64(p.Limit)))
+	if p.Filling {
+		fmt.Fprintf(w, "A node is below %s (the average less the threshold): every node above the average sheds its excess.\n",
+			format(int64(p.Floor)))
+	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tLOAD\tMISPLACED SHARDS\tTHEIR LOAD")
 	for _, n := range p.Nodes {
