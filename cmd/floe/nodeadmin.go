@@ -302,5 +302,5 @@ func printPlan(w io.Writer, p metadata.RebalancePlan, dry bool) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n.ID, format(n.Load), n.Marked, format(n.MarkedLoad))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%s %d shards misplaced; repair moves them to the least loaded nodes.\n", verb, p.Marked())
+	fmt.Fprintf(w, "%s %d shards misplaced; repair moves them to nodes holding nothing of their blob.\n", verb, p.Marked())
 }
