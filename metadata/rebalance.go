@@ -26,8 +26,14 @@ type RebalanceNode struct {
 // RebalancePlan is what Rebalance did, or would do on a dry run.
 type RebalancePlan struct {
 	ByBytes bool
-	Average float64         // load per alive node
-	Limit   float64         // loads above it shed their excess over Average
+	Average float64 // load per alive node
+	Limit   float64 // loads above it shed their excess over Average
+	// Floor is Average less the tolerance. If some node is below it
+	// (Filling), every node above Average sheds its excess, not only
+	// those above Limit: a node added to ten equal ones leaves each old
+	// node only 10% above the new average.
+	Floor   float64
+	Filling bool
 	Nodes   []RebalanceNode // alive nodes, most loaded first
 }
 
@@ -43,11 +49,13 @@ func (p RebalancePlan) Marked() int {
 // Rebalance implements Store. Only alive nodes take part: dead and draining
 // nodes shed everything through repair anyway, and suspect ones may be on
 // their way out. On a node whose load (shard count, or bytes if byBytes)
-// exceeds the average by more than tolerance (0.1 = 10%), counting shards
+// exceeds the average by more than tolerance (0.1 = 10%) — or by anything,
+// if some node is more than tolerance below it —, counting shards
 // already misplaced as gone, healthy shards
 // of blobs not being deleted are marked misplaced, in blob order, until the
 // marked load would pass the node's excess over the average; their blobs are
-// queued for repair. A dry run computes the same plan in a transaction it
+// queued for repair. Only blobs with no shard on some node below the average
+// qualify: for the others repair could only pick another loaded node. A dry run computes the same plan in a transaction it
 // rolls back.
 func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float64, dryRun bool) (RebalancePlan, error) {
 	plan := RebalancePlan{ByBytes: byBytes}
@@ -76,6 +84,20 @@ func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float6
 	sort.SliceStable(plan.Nodes, func(i, j int) bool { return plan.Nodes[i].Load > plan.Nodes[j].Load })
 	plan.Average = float64(total) / float64(len(plan.Nodes))
 	plan.Limit = plan.Average * (1 + tolerance)
+	plan.Floor = plan.Average * (1 - tolerance)
+	for _, nd := range plan.Nodes {
+		plan.Filling = plan.Filling || float64(nd.Load) < plan.Floor
+	}
+
+	// Receivers: the nodes a moved shard should land on. A shard is worth
+	// moving only if its blob has none on some receiver; otherwise repair
+	// could only move it to another loaded node, which evens out nothing.
+	var receivers []string
+	for _, nd := range plan.Nodes {
+		if float64(nd.Load) < plan.Average {
+			receivers = append(receivers, nd.ID)
+		}
+	}
 
 	errRollback := errors.New("dry run")
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
@@ -83,10 +105,10 @@ func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float6
 			nd := &plan.Nodes[i]
 			// Shards already misplaced are on their way out.
 			excess := int64(float64(nd.Load-nd.pending) - plan.Average)
-			if float64(nd.Load) <= plan.Limit || excess < 1 {
+			if (float64(nd.Load) <= plan.Limit && !plan.Filling) || excess < 1 {
 				continue
 			}
-			err := tx.QueryRow(ctx, markMisplaced, nd.ID, excess, byBytes, ReasonRebalance).Scan(&nd.Marked, &nd.MarkedLoad)
+			err := tx.QueryRow(ctx, markMisplaced, nd.ID, excess, byBytes, ReasonRebalance, receivers).Scan(&nd.Marked, &nd.MarkedLoad)
 			if err != nil {
 				return fmt.Errorf("mark shards of %s: %w", nd.ID, err)
 			}
@@ -104,9 +126,9 @@ func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float6
 
 // markMisplaced marks healthy shards on node $1 misplaced, in blob order,
 // as long as their total cost ($3: bytes as NodeUsage counts them, else 1
-// each) stays within $2, skipping blobs with a shard already not ok;
-// it queues their blobs with reason $4, and returns how many
-// shards it marked and their cost.
+// each) stays within $2, skipping blobs with a shard already not ok and
+// blobs with a shard on every receiver node ($5); it queues their blobs
+// with reason $4, and returns how many shards it marked and their cost.
 const markMisplaced = `
 	WITH c AS (
 		SELECT s.blob_id, s.idx,
@@ -116,7 +138,11 @@ const markMisplaced = `
 			AND NOT EXISTS (SELECT 1 FROM deletion_queue d WHERE d.blob_id = s.blob_id)
 			-- One move per blob at a time: repair can always find a node
 			-- for it that holds none of the blob's other shards.
-			AND NOT EXISTS (SELECT 1 FROM shards o WHERE o.blob_id = s.blob_id AND o.state <> 'ok')),
+			AND NOT EXISTS (SELECT 1 FROM shards o WHERE o.blob_id = s.blob_id AND o.state <> 'ok')
+			-- Some receiver holds nothing of the blob: repair can move the
+			-- shard onto a node below the average.
+			AND EXISTS (SELECT 1 FROM unnest($5::text[]) AS u(id)
+				WHERE NOT EXISTS (SELECT 1 FROM shards o WHERE o.blob_id = s.blob_id AND o.node_id = u.id))),
 	r AS (
 		SELECT blob_id, idx, cost, sum(cost) OVER (ORDER BY blob_id, idx) AS upto FROM c),
 	m AS (

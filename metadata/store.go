@@ -406,7 +406,8 @@ type Store interface {
 	// bytes those shards stand for, in ID order.
 	NodeUsage(ctx context.Context) ([]NodeUsage, error)
 	// Rebalance marks shards misplaced on alive nodes loaded more than
-	// tolerance above the average (shards, or bytes if byBytes), so that
+	// tolerance above the average (shards, or bytes if byBytes), or above
+	// it at all if some node is more than tolerance below it, so that
 	// repair moves them; dryRun only computes the plan.
 	Rebalance(ctx context.Context, byBytes bool, tolerance float64, dryRun bool) (RebalancePlan, error)
 

@@ -28,6 +28,8 @@ import (
 type Cluster struct {
 	Nodes  []*Node
 	Secret []byte // the cluster secret, as the nodes received it
+
+	bin, root string
 }
 
 // startAttempts bounds how often Start tries a fresh port for a node that
@@ -52,34 +54,43 @@ func Start(t testing.TB, n int) *Cluster {
 		t.Fatalf("nodetest: generating secret: %v", err)
 	}
 	// Hex keeps the secret printable: it travels in an environment variable.
-	c := &Cluster{Secret: []byte(hex.EncodeToString(key[:]))}
+	c := &Cluster{Secret: []byte(hex.EncodeToString(key[:])), bin: bin, root: root}
 	t.Cleanup(func() { c.shutdown(t) })
-
-	for i := range n {
-		nd := &Node{
-			Dir:    filepath.Join(root, fmt.Sprintf("node%d", i)),
-			bin:    bin,
-			secret: c.Secret,
-		}
-		if err := os.MkdirAll(nd.Dir, 0o755); err != nil {
-			t.Fatalf("nodetest: %v", err)
-		}
-		c.Nodes = append(c.Nodes, nd)
-		var err error
-		for range startAttempts {
-			if nd.Addr, err = freePort(fmt.Sprintf("127.0.0.%d", 2+i)); err != nil {
-				t.Fatalf("nodetest: node %d: %v", i, err)
-			}
-			nd.ID = nd.Addr
-			if err = nd.start(); !errors.Is(err, errExited) {
-				break
-			}
-		}
-		if err != nil {
-			t.Fatalf("nodetest: node %d: %v\n%s", i, err, nd.logTail())
-		}
+	for range n {
+		c.Add(t)
 	}
 	return c
+}
+
+// Add starts one more node, as Start starts each of its nodes (the next
+// loopback address, the cluster's secret), appends it to Nodes and returns
+// it: a machine joining the cluster. It is killed when the test ends.
+func (c *Cluster) Add(t testing.TB) *Node {
+	t.Helper()
+	i := len(c.Nodes)
+	nd := &Node{
+		Dir:    filepath.Join(c.root, fmt.Sprintf("node%d", i)),
+		bin:    c.bin,
+		secret: c.Secret,
+	}
+	if err := os.MkdirAll(nd.Dir, 0o755); err != nil {
+		t.Fatalf("nodetest: %v", err)
+	}
+	c.Nodes = append(c.Nodes, nd)
+	var err error
+	for range startAttempts {
+		if nd.Addr, err = freePort(fmt.Sprintf("127.0.0.%d", 2+i)); err != nil {
+			t.Fatalf("nodetest: node %d: %v", i, err)
+		}
+		nd.ID = nd.Addr
+		if err = nd.start(); !errors.Is(err, errExited) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("nodetest: node %d: %v\n%s", i, err, nd.logTail())
+	}
+	return nd
 }
 
 // PlacementNodes returns the nodes as placement sees them.

@@ -171,3 +171,20 @@ func TestReportsCrash(t *testing.T) {
 		t.Errorf("logs = %q, want the node's log tail", r.logs)
 	}
 }
+
+func TestClusterAdd(t *testing.T) {
+	c := Start(t, 1)
+	nd := c.Add(t)
+	if len(c.Nodes) != 2 || c.Nodes[1] != nd {
+		t.Fatalf("after Add: %d nodes, the new one not last", len(c.Nodes))
+	}
+	if nd.Addr == c.Nodes[0].Addr || nd.Dir == c.Nodes[0].Dir {
+		t.Fatalf("added node shares an address or directory: %+v %+v", c.Nodes[0], nd)
+	}
+	if err := dial(nd.Addr); err != nil {
+		t.Fatalf("added node %s: %v", nd.ID, err)
+	}
+	if _, err := os.Stat(filepath.Join(nd.Dir, "node-id")); err != nil {
+		t.Errorf("added node has no node-id: %v", err)
+	}
+}

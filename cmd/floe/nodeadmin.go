@@ -292,11 +292,15 @@ func printPlan(w io.Writer, p metadata.RebalancePlan, dry bool) {
 	}
 	fmt.Fprintf(w, "Balancing %s over %d alive nodes: average %s, limit %s.\n",
 		unit, len(p.Nodes), format(int64(p.Average)), format(int64(p.Limit)))
+	if p.Filling {
+		fmt.Fprintf(w, "A node is below %s (the average less the threshold): every node above the average sheds its excess.\n",
+			format(int64(p.Floor)))
+	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tLOAD\tMISPLACED SHARDS\tTHEIR LOAD")
 	for _, n := range p.Nodes {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n.ID, format(n.Load), n.Marked, format(n.MarkedLoad))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%s %d shards misplaced; repair moves them to the least loaded nodes.\n", verb, p.Marked())
+	fmt.Fprintf(w, "%s %d shards misplaced; repair moves them to nodes holding nothing of their blob.\n", verb, p.Marked())
 }

@@ -275,7 +275,9 @@ func TestAdminRebalance(t *testing.T) {
 	}{
 		{"dry run", []string{"--dry-run"}, []string{"average 4, limit 4.", "Would mark (dry run) 3 shards misplaced", "n3 ", "n0 "}, 0},
 		{"bytes dry run", []string{"--dry-run", "--by", "bytes"}, []string{"Balancing bytes over 4 alive nodes", "Would mark (dry run) 3 shards"}, 0},
-		{"high threshold", []string{"--threshold", "50"}, []string{"Marked 0 shards misplaced"}, 0},
+		// n3 is empty: any threshold under 100% sees it as needing shards.
+		{"threshold 50", []string{"--dry-run", "--threshold", "50"}, []string{"limit 6.", "A node is below 2", "Would mark (dry run) 3 shards"}, 0},
+		{"high threshold", []string{"--threshold", "100"}, []string{"Marked 0 shards misplaced"}, 0},
 		{"for real", nil, []string{"Marked 3 shards misplaced"}, 3},
 		{"again: already marked", nil, []string{"Marked 0 shards"}, 3},
 	}
