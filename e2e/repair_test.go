@@ -17,25 +17,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// markDeadAndQueue does at once what node health detection does after
-// --suspect-after and --dead-after: marks the node at addr dead and queues
-// every blob with a shard on it for repair.
-func (c *cluster) markDeadAndQueue(t *testing.T, addr string) int64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to postgres")
-	defer db.Close(ctx)
-	_, err = db.Exec(ctx, `UPDATE nodes SET state = 'dead', state_changed_at = now() WHERE addr = $1`, addr)
-	must(t, err, "mark node dead")
-	tag, err := db.Exec(ctx, `INSERT INTO repair_queue (blob_id, reason)
-		SELECT DISTINCT s.blob_id, 'e2e: node dead' FROM shards s JOIN nodes n ON n.id = s.node_id
-		WHERE n.addr = $1 ON CONFLICT (blob_id) DO NOTHING`, addr)
-	must(t, err, "queue the node's blobs")
-	return tag.RowsAffected()
-}
-
 // shardsOn counts the shards the metadata places on the node at addr.
 func (c *cluster) shardsOn(t *testing.T, addr string) int {
 	t.Helper()
@@ -49,11 +30,11 @@ func (c *cluster) shardsOn(t *testing.T, addr string) int {
 	return n
 }
 
-// TestRepairAfterNodeLoss: with 7 nodes, a node killed -9 and declared
-// dead has its shards rebuilt elsewhere by the gateway's repairer, after
+// TestRepairAfterNodeLoss: with 7 nodes, a node killed -9 and found dead
+// by the gateway has its shards rebuilt elsewhere by the repairer, after
 // which the cluster survives M more node losses with every object intact.
 func TestRepairAfterNodeLoss(t *testing.T) {
-	c := startClusterN(t, 7, "--repair-workers", "2")
+	c := startClusterN(t, 7, "--repair-workers", "2", "--suspect-after", "1s", "--dead-after", "2s")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	_, err := c.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("rep")})
@@ -72,11 +53,12 @@ func TestRepairAfterNodeLoss(t *testing.T) {
 	}
 
 	victim := c.nodes.Nodes[0]
-	victim.Kill(t)
-	queued := c.markDeadAndQueue(t, victim.Addr)
-	if queued == 0 {
-		t.Fatal("the killed node held no shards")
+	held := c.shardsOn(t, victim.Addr)
+	if held == 0 {
+		t.Fatal("the victim holds no shards")
 	}
+	victim.Kill(t)
+	c.waitNodeState(t, victim.Addr, "dead", 30*time.Second)
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		out := c.floe(t, "admin", "repair", "status")
@@ -91,7 +73,7 @@ func TestRepairAfterNodeLoss(t *testing.T) {
 	if n := c.shardsOn(t, victim.Addr); n != 0 {
 		t.Fatalf("%d shards still placed on the dead node", n)
 	}
-	t.Logf("%d blobs repaired", queued)
+	t.Logf("%d shards repaired", held)
 
 	c.nodes.Nodes[1].Kill(t)
 	c.nodes.Nodes[2].Kill(t)
