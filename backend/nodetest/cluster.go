@@ -42,6 +42,22 @@ const startAttempts = 3
 // failed, the tail of each node's log is logged.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartWith(t, n, Options{})
+}
+
+// Options adjust single nodes of the cluster StartWith launches.
+type Options struct {
+	// DataDir, if set, returns node i's data directory (--data), or "" for
+	// the default, say a small file system the test mounted to fill up.
+	// The node's log stays in its default directory, off that disk.
+	DataDir func(i int) string
+	// Args, if set, returns extra `floe node` flags for node i.
+	Args func(i int) []string
+}
+
+// StartWith is Start with per-node options.
+func StartWith(t testing.TB, n int, opts Options) *Cluster {
+	t.Helper()
 	if n < 1 || n > 250 {
 		t.Fatalf("nodetest: Start(%d): want 1 to 250 nodes", n)
 	}
@@ -56,10 +72,23 @@ func Start(t testing.TB, n int) *Cluster {
 	t.Cleanup(func() { c.shutdown(t) })
 
 	for i := range n {
+		home := filepath.Join(root, fmt.Sprintf("node%d", i))
 		nd := &Node{
-			Dir:    filepath.Join(root, fmt.Sprintf("node%d", i)),
+			Dir:    home,
+			home:   home,
 			bin:    bin,
 			secret: c.Secret,
+		}
+		if opts.DataDir != nil {
+			if d := opts.DataDir(i); d != "" {
+				nd.Dir = d
+			}
+		}
+		if opts.Args != nil {
+			nd.args = opts.Args(i)
+		}
+		if err := os.MkdirAll(home, 0o755); err != nil {
+			t.Fatalf("nodetest: %v", err)
 		}
 		if err := os.MkdirAll(nd.Dir, 0o755); err != nil {
 			t.Fatalf("nodetest: %v", err)
