@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -151,6 +153,53 @@ func TestPutDiskFillsMidStream(t *testing.T) {
 		t.Fatalf("shard stored after the failures: %v", err)
 	}
 	n.waitNoTemp(t)
+}
+
+// TestPutDiskFullAtCommit: on a tmpfs with one page free and no reserve,
+// a small shard (still in the write buffer when the body ends) fails with
+// ENOSPC while being committed; the node answers 507 and leaves nothing,
+// and takes the shard once space is freed.
+func TestPutDiskFullAtCommit(t *testing.T) {
+	dir := mountTmpfs(t, 1<<20)
+	n := startNodeWith(t, Config{Dir: dir, Reserve: -1})
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := make([]byte, 4096)
+	for {
+		if _, err = f.Write(page); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling the disk: %v", err)
+	}
+	// One page free: the node's free-space check passes, the shard's
+	// bytes (more than a page) do not fit.
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(fi.Size() - 4096); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b := blobtest.Encode(t, small, 24, 40000)
+	if len(b.Shards[2]) <= 4096 {
+		t.Fatalf("shard of %d bytes fits in a page", len(b.Shards[2]))
+	}
+	_, err = n.client.PutShard(ctx(t), n.addr, 2, b.BlockSize, bytes.NewReader(b.Shards[2]), func() []byte { return b.Manifest.Marshal() })
+	var ne *Error
+	if !errors.Is(err, ErrFull) || !errors.As(err, &ne) || !strings.Contains(ne.Message, "commit") {
+		t.Fatalf("put on a full disk: %v; want ErrFull while committing", err)
+	}
+	assertNothingStored(t, n)
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	n.putShard(t, b, 2)
 }
 
 // assertNothingStored checks the node holds no shard and no temp file.
