@@ -50,7 +50,7 @@ func TestDiskFullNode(t *testing.T) {
 			}
 			return nil
 		},
-	}, "--suspect-after", "6s")
+	}, "--suspect-after", "6s") // heartbeats every 1.5s: the full node drops out fast, busy nodes stay alive
 	small := c.nodes.Nodes[smallIdx]
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
