@@ -55,7 +55,14 @@ func startCluster(t testing.TB, extraArgs ...string) *cluster {
 // startClusterN is startCluster with n storage nodes.
 func startClusterN(t testing.TB, n int, extraArgs ...string) *cluster {
 	t.Helper()
-	c := &cluster{nodes: nodetest.Start(t, n), dsn: pgtest.DSN(t)}
+	return startClusterWith(t, n, nodetest.Options{}, extraArgs...)
+}
+
+// startClusterWith is startClusterN with per-node options: a node's own
+// data directory, extra `floe node` flags.
+func startClusterWith(t testing.TB, n int, opts nodetest.Options, extraArgs ...string) *cluster {
+	t.Helper()
+	c := &cluster{nodes: nodetest.StartWith(t, n, opts), dsn: pgtest.DSN(t)}
 	c.accessKey, c.secretKey = randomKeyPair(t)
 	c.floe(t, "admin", "key", "create", "--description", "e2e cluster key",
 		"--access-key", c.accessKey, "--secret-key", c.secretKey)

@@ -42,9 +42,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// handleHealth serves GET /v1/health.
+// handleHealth serves GET /v1/health. Its free_bytes is the space the node
+// still accepts shards into: what is available above the reserve.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	capacity, free, err := s.store.Usage()
+	capacity, available, reserve, err := s.space()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -56,7 +57,8 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, healthResponse{
 		NodeID:          s.nodeID,
 		CapacityBytes:   capacity,
-		FreeBytes:       free,
+		FreeBytes:       usableBytes(available, reserve),
+		ReserveBytes:    reserve,
 		ShardCount:      s.store.Count(),
 		CorruptDetected: detected,
 		CorruptShards:   names,

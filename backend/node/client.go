@@ -23,14 +23,22 @@ import (
 
 // Errors a node reports, matched by *Error values through errors.Is.
 var (
-	ErrNotFound            = errors.New("node: shard not found")
-	ErrCorrupt             = errors.New("node: shard corrupt")
-	ErrUnauthorized        = errors.New("node: unauthorized")
-	ErrConflict            = errors.New("node: conflicting shard")
-	ErrBadDigest           = errors.New("node: shard does not match its manifest")
-	ErrInsufficientStorage = errors.New("node: insufficient storage")
-	ErrInvalidRange        = errors.New("node: invalid range")
+	ErrNotFound     = errors.New("node: shard not found")
+	ErrCorrupt      = errors.New("node: shard corrupt")
+	ErrUnauthorized = errors.New("node: unauthorized")
+	ErrConflict     = errors.New("node: conflicting shard")
+	ErrBadDigest    = errors.New("node: shard does not match its manifest")
+	// ErrFull means the node refused a shard for want of space: it is down
+	// to its free-space reserve, or its disk filled during the upload.
+	// Nothing of the shard was kept; another node should take it.
+	ErrFull         = errors.New("node: full (insufficient storage)")
+	ErrInvalidRange = errors.New("node: invalid range")
 )
+
+// ErrInsufficientStorage is the former name of ErrFull.
+//
+// Deprecated: use ErrFull.
+var ErrInsufficientStorage = ErrFull
 
 // codeErrors maps error codes to the sentinels they match.
 var codeErrors = map[string]error{
@@ -40,7 +48,7 @@ var codeErrors = map[string]error{
 	CodeRequestTimeTooSkewed: ErrUnauthorized,
 	CodeConflict:             ErrConflict,
 	CodeBadDigest:            ErrBadDigest,
-	CodeInsufficientStorage:  ErrInsufficientStorage,
+	CodeInsufficientStorage:  ErrFull,
 	CodeInvalidRange:         ErrInvalidRange,
 }
 
@@ -569,7 +577,8 @@ func (c *Client) ListShards(ctx context.Context, addr string, after string, limi
 type Health struct {
 	NodeID          string
 	CapacityBytes   int64
-	FreeBytes       int64
+	FreeBytes       int64 // space the node still accepts shards into: available above ReserveBytes
+	ReserveBytes    int64 // space the node keeps free
 	ShardCount      int64
 	CorruptDetected int64    // corruptions detected since the node started
 	CorruptShards   []string // recently found corrupt shards, "<id>.<index>"
@@ -585,6 +594,7 @@ func (c *Client) Health(ctx context.Context, addr string) (Health, error) {
 		NodeID:          hr.NodeID,
 		CapacityBytes:   hr.CapacityBytes,
 		FreeBytes:       hr.FreeBytes,
+		ReserveBytes:    hr.ReserveBytes,
 		ShardCount:      hr.ShardCount,
 		CorruptDetected: hr.CorruptDetected,
 		CorruptShards:   hr.CorruptShards,

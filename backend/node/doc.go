@@ -21,5 +21,9 @@
 //	GET    /v1/health
 //
 // Errors carry a JSON body {"code","message"} and the code again in the
-// X-Floe-Error header (HEAD responses have no body).
+// X-Floe-Error header (HEAD responses have no body). A node keeps
+// Config.Reserve bytes of its disk free: down to that, or when the disk
+// fills mid-upload, a POST fails with 507 InsufficientStorage (ErrFull to
+// the client) and nothing of the shard is kept; /v1/health reports as
+// free_bytes only the space above the reserve.
 package node

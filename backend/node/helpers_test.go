@@ -38,7 +38,15 @@ func startNode(t testing.TB) *testNode {
 
 func startNodeIn(t testing.TB, dir string) *testNode {
 	t.Helper()
-	srv, err := NewServer(Config{Dir: dir, Secret: testSecret, Logger: zerolog.New(zerolog.NewTestWriter(t))})
+	return startNodeWith(t, Config{Dir: dir})
+}
+
+// startNodeWith starts a node with cfg, filling in the secret and logger.
+func startNodeWith(t testing.TB, cfg Config) *testNode {
+	t.Helper()
+	dir := cfg.Dir
+	cfg.Secret, cfg.Logger = testSecret, zerolog.New(zerolog.NewTestWriter(t))
+	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

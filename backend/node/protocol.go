@@ -109,7 +109,8 @@ type listResponse struct {
 type healthResponse struct {
 	NodeID          string   `json:"node_id"`
 	CapacityBytes   int64    `json:"capacity_bytes"`
-	FreeBytes       int64    `json:"free_bytes"`
+	FreeBytes       int64    `json:"free_bytes"`    // available above the reserve
+	ReserveBytes    int64    `json:"reserve_bytes"` // kept free, never filled with shards
 	ShardCount      int64    `json:"shard_count"`
 	CorruptDetected int64    `json:"corrupt_detected"`
 	CorruptShards   []string `json:"corrupt_shards"`

@@ -24,7 +24,9 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 
 // handlePut serves POST /v1/shards?index=N: it streams the body into a new
 // shard file, then checks it against the manifest in the X-Floe-Manifest
-// trailer and makes it durable before answering.
+// trailer and makes it durable before answering. A node down to its
+// free-space reserve, or whose disk fills during the upload, answers 507
+// InsufficientStorage and keeps nothing of the shard.
 func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
 	idx, err := strconv.Atoi(r.URL.Query().Get("index"))
 	if err != nil || idx < 0 {
@@ -34,6 +36,11 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
 	blockSize, err := strconv.Atoi(r.Header.Get(HeaderBlockSize))
 	if err != nil || blockSize < 1 || blockSize > MaxBlockSize {
 		s.writeError(w, r, apiErr(CodeBadRequest, "bad %s %q: want 1..%d", HeaderBlockSize, r.Header.Get(HeaderBlockSize), MaxBlockSize))
+		return
+	}
+	// Refuse before storing a byte: the writer moves on to another node.
+	if err := s.checkRoom(); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	sw, err := s.store.Create(blockSize)

@@ -22,7 +22,13 @@ type Config struct {
 	Listen string // address Run listens on, e.g. ":7070"
 	Dir    string // data directory
 	Secret []byte // cluster secret; must not be empty
-	Logger zerolog.Logger
+	// Reserve is how many bytes of the data directory's file system the
+	// node keeps free: once no more than that is available it refuses new
+	// shards, and its health reports only the space above it as free.
+	// Zero selects DefaultReserve of the file system's capacity; a
+	// negative value keeps no reserve.
+	Reserve int64
+	Logger  zerolog.Logger
 }
 
 // Server is a storage node's HTTP handler. Create it with NewServer and
@@ -33,6 +39,7 @@ type Server struct {
 	log     zerolog.Logger
 	nodeID  string
 	corrupt corruptSet
+	reserve int64 // Config.Reserve
 	now     func() time.Time
 }
 
@@ -56,11 +63,12 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	return &Server{
-		store:  store,
-		secret: append([]byte(nil), cfg.Secret...),
-		log:    cfg.Logger.With().Str("node_id", id).Logger(),
-		nodeID: id,
-		now:    time.Now,
+		store:   store,
+		secret:  append([]byte(nil), cfg.Secret...),
+		log:     cfg.Logger.With().Str("node_id", id).Logger(),
+		nodeID:  id,
+		reserve: cfg.Reserve,
+		now:     time.Now,
 	}, nil
 }
 
@@ -246,7 +254,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info().Str("addr", ln.Addr().String()).Str("dir", cfg.Dir).Int64("shards", s.store.Count()).Msg("node listening")
+	ev := s.log.Info().Str("addr", ln.Addr().String()).Str("dir", cfg.Dir).Int64("shards", s.store.Count())
+	if capacity, available, reserve, err := s.space(); err == nil {
+		ev = ev.Int64("capacity_bytes", capacity).Int64("available_bytes", available).Int64("reserve_bytes", reserve)
+	}
+	ev.Msg("node listening")
 
 	select {
 	case err := <-errc:

@@ -665,7 +665,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestErrorMatching(t *testing.T) {
-	sentinels := []error{ErrNotFound, ErrCorrupt, ErrUnauthorized, ErrConflict, ErrBadDigest, ErrInsufficientStorage, ErrInvalidRange}
+	sentinels := []error{ErrNotFound, ErrCorrupt, ErrUnauthorized, ErrConflict, ErrBadDigest, ErrFull, ErrInvalidRange}
 	for _, tc := range []struct {
 		code string
 		want error
@@ -676,7 +676,7 @@ func TestErrorMatching(t *testing.T) {
 		{CodeRequestTimeTooSkewed, ErrUnauthorized},
 		{CodeConflict, ErrConflict},
 		{CodeBadDigest, ErrBadDigest},
-		{CodeInsufficientStorage, ErrInsufficientStorage},
+		{CodeInsufficientStorage, ErrFull},
 		{CodeInvalidRange, ErrInvalidRange},
 		{CodeBadRequest, nil},
 		{CodeInternal, nil},

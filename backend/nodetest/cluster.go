@@ -44,6 +44,22 @@ const startAttempts = 3
 // failed, the tail of each node's log is logged.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartWith(t, n, Options{})
+}
+
+// Options adjust single nodes of the cluster StartWith launches.
+type Options struct {
+	// DataDir, if set, returns node i's data directory (--data), or "" for
+	// the default, say a small file system the test mounted to fill up.
+	// The node's log stays in its default directory, off that disk.
+	DataDir func(i int) string
+	// Args, if set, returns extra `floe node` flags for node i.
+	Args func(i int) []string
+}
+
+// StartWith is Start with per-node options.
+func StartWith(t testing.TB, n int, opts Options) *Cluster {
+	t.Helper()
 	if n < 1 || n > 250 {
 		t.Fatalf("nodetest: Start(%d): want 1 to 250 nodes", n)
 	}
@@ -57,7 +73,7 @@ func Start(t testing.TB, n int) *Cluster {
 	c := &Cluster{Secret: []byte(hex.EncodeToString(key[:])), bin: bin, root: root}
 	t.Cleanup(func() { c.shutdown(t) })
 	for range n {
-		c.Add(t)
+		c.add(t, opts)
 	}
 	return c
 }
@@ -67,14 +83,32 @@ func Start(t testing.TB, n int) *Cluster {
 // it: a machine joining the cluster. It is killed when the test ends.
 func (c *Cluster) Add(t testing.TB) *Node {
 	t.Helper()
+	return c.add(t, Options{})
+}
+
+// add starts node len(c.Nodes) with opts applied to it.
+func (c *Cluster) add(t testing.TB, opts Options) *Node {
+	t.Helper()
 	i := len(c.Nodes)
+	home := filepath.Join(c.root, fmt.Sprintf("node%d", i))
 	nd := &Node{
-		Dir:    filepath.Join(c.root, fmt.Sprintf("node%d", i)),
+		Dir:    home,
+		home:   home,
 		bin:    c.bin,
 		secret: c.Secret,
 	}
-	if err := os.MkdirAll(nd.Dir, 0o755); err != nil {
-		t.Fatalf("nodetest: %v", err)
+	if opts.DataDir != nil {
+		if d := opts.DataDir(i); d != "" {
+			nd.Dir = d
+		}
+	}
+	if opts.Args != nil {
+		nd.args = opts.Args(i)
+	}
+	for _, dir := range []string{home, nd.Dir} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatalf("nodetest: %v", err)
+		}
 	}
 	c.Nodes = append(c.Nodes, nd)
 	var err error

@@ -30,6 +30,8 @@ type Node struct {
 	Addr string // host:port of the node's HTTP API
 	Dir  string // the node's data directory (--data)
 
+	home   string   // holds the log; Dir unless Options.DataDir moved the data
+	args   []string // extra flags
 	bin    string
 	secret []byte
 
@@ -113,7 +115,8 @@ func (n *Node) start() error {
 		return fmt.Errorf("opening log: %w", err)
 	}
 	fmt.Fprintf(logf, "--- nodetest: starting node on %s at %s\n", n.Addr, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(n.bin, "node", "--listen", n.Addr, "--data", n.Dir, "--log-level", "debug")
+	args := append([]string{"node", "--listen", n.Addr, "--data", n.Dir, "--log-level", "debug"}, n.args...)
+	cmd := exec.Command(n.bin, args...)
 	cmd.Env = append(withoutSecret(os.Environ()), "FLOE_CLUSTER_SECRET="+string(n.secret))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
@@ -205,7 +208,7 @@ func (n *Node) unexpectedExit() error {
 }
 
 // logPath is the file receiving the node's stdout and stderr, across restarts.
-func (n *Node) logPath() string { return filepath.Join(n.Dir, "node.log") }
+func (n *Node) logPath() string { return filepath.Join(n.home, "node.log") }
 
 // raced reports whether the race detector flagged the node.
 func (n *Node) raced() bool {

@@ -1,6 +1,7 @@
 package nodetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/floe-s3/floe/backend/node"
 )
 
 // dial reports whether addr accepts a TCP connection.
@@ -186,5 +189,45 @@ func TestClusterAdd(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(nd.Dir, "node-id")); err != nil {
 		t.Errorf("added node has no node-id: %v", err)
+	}
+}
+
+// StartWith gives a node its own data directory and extra flags; its log
+// stays out of that directory.
+func TestStartWith(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "elsewhere")
+	c := StartWith(t, 2, Options{
+		DataDir: func(i int) string { return map[int]string{1: data}[i] },
+		Args: func(i int) []string {
+			if i == 1 {
+				return []string{"--reserve", "5MiB"}
+			}
+			return nil
+		},
+	})
+	nd := c.Nodes[1]
+	if nd.Dir != data || c.Nodes[0].Dir == data {
+		t.Fatalf("data directories %q, %q; want node 1 in %q", c.Nodes[0].Dir, nd.Dir, data)
+	}
+	if _, err := os.Stat(filepath.Join(data, "shards")); err != nil {
+		t.Fatalf("node 1 did not open its store in %s: %v", data, err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "node.log")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("node log in the data directory: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl := node.NewClient(c.Secret, nil)
+	for i, want := range []int64{-1, 5 << 20} {
+		h, err := cl.Health(ctx, c.Nodes[i].Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (want < 0 && h.ReserveBytes == 5<<20) || (want >= 0 && h.ReserveBytes != want) {
+			t.Errorf("node %d reserves %d bytes, want %d (-1: the default)", i, h.ReserveBytes, want)
+		}
+	}
+	if !strings.Contains(nd.logTail(), "node listening") {
+		t.Errorf("node 1's log lacks its start:\n%s", nd.logTail())
 	}
 }

@@ -70,6 +70,8 @@ func TestRun(t *testing.T) {
 		{"node bad flag", secret, []string{"node", "--data", dir, "--bogus"}, 2, "", "-bogus"},
 		{"node positional", secret, []string{"node", "--data", dir, "extra"}, 2, "", `unexpected argument "extra"`},
 		{"node empty listen", secret, []string{"node", "--data", dir, "--listen", ""}, 2, "", "--listen"},
+		{"node bad reserve", secret, []string{"node", "--data", dir, "--reserve", "lots"}, 2, "", "--reserve"},
+		{"help node reserve", nil, []string{"help", "node"}, 0, "-reserve size", ""},
 		{"node bad level", secret, []string{"node", "--data", dir, "--log-level", "loud"}, 2, "", `"loud"`},
 		{"node no secret", nil, []string{"node", "--data", dir}, 2, "", "FLOE_CLUSTER_SECRET"},
 		{"node empty secret file", nil, []string{"node", "--data", dir, "--secret-file", empty}, 2, "", "is empty"},

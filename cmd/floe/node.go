@@ -9,7 +9,7 @@ import (
 var nodeCommand = &command{
 	name:    "node",
 	summary: "run a storage node",
-	usage:   "node --listen ADDR --data DIR [--secret-file PATH] [--log-level LEVEL]",
+	usage:   "node --listen ADDR --data DIR [--reserve SIZE] [--secret-file PATH] [--log-level LEVEL]",
 	run:     runNode,
 }
 
@@ -18,6 +18,7 @@ func runNode(ctx context.Context, c *command, env *environ, args []string) error
 	fs := newFlagSet(c, env)
 	listen := fs.String("listen", "127.0.0.1:9001", "`address` to serve the node API on")
 	dir := fs.String("data", "", "`directory` holding the node's shards (required)")
+	reserve := fs.String("reserve", "", "`size` to keep free on the data file system (e.g. 64MiB, 1GiB): at that point the node refuses new shards; 0 keeps nothing free (default 1% of the file system, at most 1GiB)")
 	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
 	level := fs.String("log-level", "info", "log `level`: trace, debug, info, warn, error or disabled")
 	if err := parseFlags(fs, env, args); err != nil {
@@ -29,6 +30,17 @@ func runNode(ctx context.Context, c *command, env *environ, args []string) error
 	if *listen == "" {
 		return usageErrorf("--listen must not be empty")
 	}
+	cfg := node.Config{Listen: *listen, Dir: *dir}
+	if *reserve != "" {
+		n, err := parseSize(*reserve)
+		if err != nil {
+			return usageErrorf("--reserve: %v", err)
+		}
+		cfg.Reserve = n
+		if n == 0 {
+			cfg.Reserve = -1 // node.Config's "no reserve"; 0 there is the default
+		}
+	}
 	log, err := newLogger(env.stderr, *level)
 	if err != nil {
 		return err
@@ -37,6 +49,6 @@ func runNode(ctx context.Context, c *command, env *environ, args []string) error
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{Listen: *listen, Dir: *dir, Secret: secret, Logger: log}
+	cfg.Secret, cfg.Logger = secret, log
 	return finish(ctx, node.Run(ctx, cfg), log.With().Str("listen", *listen).Str("data", *dir).Logger(), "storage node failed")
 }
