@@ -35,11 +35,6 @@ var (
 	ErrInvalidRange = errors.New("node: invalid range")
 )
 
-// ErrInsufficientStorage is the former name of ErrFull.
-//
-// Deprecated: use ErrFull.
-var ErrInsufficientStorage = ErrFull
-
 // codeErrors maps error codes to the sentinels they match.
 var codeErrors = map[string]error{
 	CodeNotFound:             ErrNotFound,
