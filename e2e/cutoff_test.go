@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jackc/pgx/v5"
 )
 
 // rawPut opens a TCP connection to the gateway and sends the head of a
@@ -91,23 +90,22 @@ func (c *cluster) tmpFiles(t *testing.T) int {
 
 // intents counts the write intents in the metadata database.
 func (c *cluster) intents(t *testing.T) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to the metadata database")
-	defer db.Close(context.Background())
-	var n int
-	must(t, db.QueryRow(ctx, "SELECT count(*) FROM write_intents").Scan(&n), "count write intents")
-	return n
+	return c.count(t, `SELECT count(*) FROM write_intents`)
 }
 
 // waitFor polls cond for up to 30 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	waitUntil(t, 30*time.Second, what, cond)
+}
+
+// waitUntil polls cond for up to limit.
+func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
+			t.Fatalf("timed out after %v waiting until %s", limit, what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

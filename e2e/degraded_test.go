@@ -12,22 +12,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jackc/pgx/v5"
 )
 
 // missingShardsOn counts the shards the metadata records as missing on the
 // node at addr.
 func (c *cluster) missingShardsOn(t *testing.T, addr string) int {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to postgres")
-	defer db.Close(ctx)
-	var n int
-	must(t, db.QueryRow(ctx, `SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id
-		WHERE n.addr = $1 AND s.state = 'missing'`, addr).Scan(&n), "count missing shards")
-	return n
+	return c.count(t, `SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id
+		WHERE n.addr = $1 AND s.state = 'missing'`, addr)
 }
 
 // TestWritesWithANodeDownOnSixNodes: a 4+2 cluster of exactly six nodes
@@ -164,13 +155,5 @@ func TestReturnedNodeIsReconciled(t *testing.T) {
 
 // queuedDeletions counts blobs waiting for garbage collection.
 func (c *cluster) queuedDeletions(t *testing.T) int {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to postgres")
-	defer db.Close(ctx)
-	var n int
-	must(t, db.QueryRow(ctx, `SELECT count(*) FROM deletion_queue`).Scan(&n), "count queued deletions")
-	return n
+	return c.count(t, `SELECT count(*) FROM deletion_queue`)
 }

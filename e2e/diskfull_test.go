@@ -41,7 +41,7 @@ const (
 // has all its shards.
 func TestDiskFullNode(t *testing.T) {
 	const smallIdx = 3
-	disk := mountTmpfs(t, smallDisk)
+	disk := nodetest.MountTmpfs(t, smallDisk)
 	c := startClusterWith(t, 7, nodetest.Options{
 		DataDir: func(i int) string { return map[int]string{smallIdx: disk}[i] },
 		Args: func(i int) []string {
@@ -214,17 +214,5 @@ func TestDiskFullNode(t *testing.T) {
 		FROM shards GROUP BY blob_id) b`).Scan(&blobs, &short), "count shards per blob")
 	if blobs != len(objects) || short != 0 {
 		t.Errorf("%d blobs, %d without 6 ok shards on 6 nodes; want %d blobs, all whole", blobs, short, len(objects))
-	}
-}
-
-// waitUntil polls cond every 200ms until it holds, failing t after limit.
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata/pgtest"
+	"github.com/jackc/pgx/v5"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -259,6 +260,20 @@ func (c *cluster) waitShardFiles(t testing.TB, want int) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// count runs a query returning one integer (a count) against the metadata
+// database.
+func (c *cluster) count(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := pgx.Connect(ctx, c.dsn)
+	must(t, err, "connect to the metadata database")
+	defer db.Close(context.Background())
+	var n int
+	must(t, db.QueryRow(ctx, query, args...).Scan(&n), "query %q", query)
+	return n
 }
 
 func must(t testing.TB, err error, what string, args ...any) {

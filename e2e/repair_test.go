@@ -14,20 +14,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jackc/pgx/v5"
 )
 
 // shardsOn counts the shards the metadata places on the node at addr.
 func (c *cluster) shardsOn(t *testing.T, addr string) int {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to postgres")
-	defer db.Close(ctx)
-	var n int
-	must(t, db.QueryRow(ctx, `SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id WHERE n.addr = $1`, addr).Scan(&n), "count shards")
-	return n
+	return c.count(t, `SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id WHERE n.addr = $1`, addr)
 }
 
 // TestRepairAfterNodeLoss: with 7 nodes, a node killed -9 and found dead
@@ -165,13 +156,5 @@ func TestDegradedWritesAndBadReadsAreRepaired(t *testing.T) {
 
 // badShards counts shards not in state ok.
 func (c *cluster) badShards(t *testing.T) int {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to postgres")
-	defer db.Close(ctx)
-	var n int
-	must(t, db.QueryRow(ctx, `SELECT count(*) FROM shards WHERE state <> 'ok'`).Scan(&n), "count bad shards")
-	return n
+	return c.count(t, `SELECT count(*) FROM shards WHERE state <> 'ok'`)
 }

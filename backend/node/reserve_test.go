@@ -15,6 +15,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/codec"
+	"github.com/floe-s3/floe/backend/nodetest"
 )
 
 func TestDefaultReserve(t *testing.T) {
@@ -132,7 +133,7 @@ func TestPutRefusedByReserve(t *testing.T) {
 // 507 (ErrFull), removes its temp file and installs nothing, and the space
 // is free again for a shard that fits.
 func TestPutDiskFillsMidStream(t *testing.T) {
-	dir := mountTmpfs(t, 4<<20)
+	dir := nodetest.MountTmpfs(t, 4<<20)
 	n := startNodeWith(t, Config{Dir: dir, Reserve: -1})
 	big := blobtest.Encode(t, codec.Params{Kind: codec.ReedSolomon, K: 2, M: 1, StripeSize: 256 << 10}, 22, 12<<20)
 	if len(big.Shards[0]) <= 4<<20 {
@@ -160,7 +161,7 @@ func TestPutDiskFillsMidStream(t *testing.T) {
 // ENOSPC while being committed; the node answers 507 and leaves nothing,
 // and takes the shard once space is freed.
 func TestPutDiskFullAtCommit(t *testing.T) {
-	dir := mountTmpfs(t, 1<<20)
+	dir := nodetest.MountTmpfs(t, 1<<20)
 	n := startNodeWith(t, Config{Dir: dir, Reserve: -1})
 	filler := filepath.Join(dir, "filler")
 	f, err := os.Create(filler)

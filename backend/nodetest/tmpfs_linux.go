@@ -1,4 +1,4 @@
-package e2e
+package nodetest
 
 import (
 	"os"
@@ -8,10 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mountTmpfs mounts a tmpfs of size bytes on a new directory, unmounted
-// when the test ends (after the nodes, whose cleanup registers later). The
-// test is skipped where that is not possible.
-func mountTmpfs(t *testing.T, size int64) string {
+// MountTmpfs mounts a tmpfs of size bytes on a new directory and returns
+// it, for a node data directory that fills up: the disk-full tests. It is
+// unmounted when the test ends, after nodes started later by the test
+// (cleanups run last first). The test is skipped where mounting is not
+// possible (not root, or no permission).
+func MountTmpfs(t testing.TB, size int64) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a tmpfs needs root")
