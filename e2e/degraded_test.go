@@ -3,9 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"testing"
 	"time"
@@ -38,31 +36,14 @@ func TestWritesWithANodeDownOnSixNodes(t *testing.T) {
 	c.waitNodeState(t, victim.Addr, "suspect", 30*time.Second)
 
 	sums := map[string][32]byte{}
-	rng := rand.New(rand.NewPCG(6, 1))
-	for i := range 8 {
-		key := fmt.Sprintf("obj-%d", i)
-		data := make([]byte, 1+rng.IntN(3<<20))
-		for j := range data {
-			data[j] = byte(rng.Uint32())
-		}
-		putBytes(t, c.client, "six", key, data)
-		sums[key] = sha256.Sum256(data)
-	}
+	putRandomObjects(t, c, "six", "obj", 8, 6, sums)
 	if n := c.missingShardsOn(t, victim.Addr); n != len(sums) {
 		t.Fatalf("%d shards recorded missing on the down node, want one per object (%d)", n, len(sums))
 	}
 	if files := victim.ShardFiles(t); len(files) != 0 {
 		t.Fatalf("the down node has shard files: %v", files)
 	}
-	checkAll := func(what string) {
-		t.Helper()
-		for key, want := range sums {
-			if got := sha256.Sum256(getBytes(t, c.client, "six", key, "")); got != want {
-				t.Fatalf("%s: %s: SHA-256 differs", what, key)
-			}
-		}
-	}
-	checkAll("one node down")
+	readAllSums(t, c, "six", sums) // one node down
 
 	// A second node down leaves four: a write would have no redundancy.
 	second := c.nodes.Nodes[4]
@@ -74,7 +55,7 @@ func TestWritesWithANodeDownOnSixNodes(t *testing.T) {
 	if code := httpStatus(err); code != http.StatusServiceUnavailable {
 		t.Fatalf("PUT with 4 of 6 nodes up: status %d (%v), want 503", code, err)
 	}
-	checkAll("two nodes down")
+	readAllSums(t, c, "six", sums)
 
 	second.Restart(t)
 	c.waitNodeState(t, second.Addr, "alive", 30*time.Second)
@@ -93,7 +74,7 @@ func TestWritesWithANodeDownOnSixNodes(t *testing.T) {
 	// Full redundancy again: any two nodes may go.
 	c.nodes.Nodes[0].Kill(t)
 	c.nodes.Nodes[1].Kill(t)
-	checkAll("after repair, two other nodes down")
+	readAllSums(t, c, "six", sums)
 }
 
 // TestReturnedNodeIsReconciled: a node declared dead has its shards
@@ -109,16 +90,7 @@ func TestReturnedNodeIsReconciled(t *testing.T) {
 	_, err := c.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("back")})
 	must(t, err, "create bucket")
 	sums := map[string][32]byte{}
-	rng := rand.New(rand.NewPCG(7, 2))
-	for i := range 12 {
-		key := fmt.Sprintf("obj-%02d", i)
-		data := make([]byte, 1+rng.IntN(3<<20))
-		for j := range data {
-			data[j] = byte(rng.Uint32())
-		}
-		putBytes(t, c.client, "back", key, data)
-		sums[key] = sha256.Sum256(data)
-	}
+	putRandomObjects(t, c, "back", "obj", 12, 7, sums)
 	victim := c.nodes.Nodes[0]
 	held := len(victim.ShardFiles(t))
 	if held == 0 {
@@ -143,11 +115,7 @@ func TestReturnedNodeIsReconciled(t *testing.T) {
 	victim.Restart(t)
 	c.waitNodeState(t, victim.Addr, "alive", 30*time.Second)
 	waitFor(t, "the returned node's stale shards deleted", func() bool { return len(victim.ShardFiles(t)) == 0 })
-	for key, want := range sums {
-		if got := sha256.Sum256(getBytes(t, c.client, "back", key, "")); got != want {
-			t.Fatalf("%s: SHA-256 differs", key)
-		}
-	}
+	readAllSums(t, c, "back", sums)
 	if n := c.badShards(t); n != 0 {
 		t.Fatalf("%d shards not ok after the node returned", n)
 	}
