@@ -120,16 +120,24 @@ func (e *benchEnv) killAndQueue(b *testing.B, nd *nodetest.Node) {
 	}
 }
 
-// BenchmarkReadsDuringRepair measures what repair at its default rate
-// costs client reads: blobs are read back to back for a while with a dead
-// node and no repair, then as long again while a repairer rebuilds the
-// dead node's shards at DefaultRate. It reports both read throughputs and
-// their ratio. Run it once:
+// BenchmarkReadsDuringRepair measures what repair costs client reads:
+// blobs are read back to back for a while with a dead node and no repair,
+// then as long again while a repairer rebuilds the dead node's shards at
+// DefaultRate (or FLOE_REPAIR_BENCH_RATE bytes per second). It reports
+// both read throughputs and their ratio. Run it once:
 //
 //	go test ./backend/repair/ -run '^$' -bench ReadsDuringRepair -benchtime 1x
 func BenchmarkReadsDuringRepair(b *testing.B) {
 	const blobSize = 16 << 20
 	const window = 8 * time.Second
+	rate := int64(repair.DefaultRate)
+	if v := os.Getenv("FLOE_REPAIR_BENCH_RATE"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rate = n
+	}
 	e := newBenchEnv(b, 512<<20, blobSize)
 	e.killAndQueue(b, e.c.Nodes[0])
 	// Dead nodes have no address for readers, as the metadata reports them.
@@ -161,7 +169,7 @@ func BenchmarkReadsDuringRepair(b *testing.B) {
 	b.ResetTimer()
 	idle := read()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &repair.Repairer{Meta: e.meta, Blobs: e.blobs, Client: e.client, NodeMaxAge: time.Hour, Log: e.log}
+	r := &repair.Repairer{Meta: e.meta, Blobs: e.blobs, Client: e.client, Rate: rate, NodeMaxAge: time.Hour, Log: e.log}
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(ctx) }()
 	busy := read()
@@ -179,5 +187,5 @@ func BenchmarkReadsDuringRepair(b *testing.B) {
 	b.ReportMetric(busy, "MiB/s-repairing")
 	b.ReportMetric(busy/idle, "ratio")
 	b.Logf("reads with a dead node: %.0f MiB/s without repair, %.0f MiB/s while repair runs at %d MiB/s (%.2f×); %d blobs still queued",
-		idle, busy, repair.DefaultRate>>20, busy/idle, st.Queued)
+		idle, busy, rate>>20, busy/idle, st.Queued)
 }
