@@ -6,8 +6,9 @@
 //
 // Several workers and several gateways may repair at once: the queue's
 // leases give each blob to one repairer at a time, and a repair that lost a
-// race (metadata.ErrRepairConflict) deletes what it wrote. Reads are
-// rate-limited so repair cannot starve clients.
+// race (metadata.ErrRepairConflict) deletes what it wrote, except files the
+// winner recorded as its own. Reads are rate-limited so repair cannot
+// starve clients.
 package repair
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -120,8 +121,8 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 	if err := r.finish(ctx, t, moves); err != nil {
 		if errors.Is(err, metadata.ErrRepairConflict) {
 			// Someone else changed the blob: what we wrote is
-			// referenced by nothing.
-			r.deleteShards(ctx, b, targets, rewrite)
+			// referenced by nothing, unless it is the same file.
+			r.deleteShards(ctx, b, r.unreferenced(ctx, b, targets), rewrite)
 		}
 		return st, err
 	}
@@ -151,6 +152,34 @@ func (r *Repairer) finish(ctx context.Context, t metadata.RepairTask, moves []me
 		return fmt.Errorf("repair blob %s: %w", t.Blob.ID, err)
 	}
 	return nil
+}
+
+// unreferenced returns the targets of a repair that lost a race whose
+// shards the blob's current rows do not place there. A repairer whose
+// lease ran out and the one that took the blob over pick the same node for
+// a shard (the most free one holding nothing of the blob), so the loser's
+// file is often the winner's, by then recorded: deleting it would lose a
+// shard the metadata calls healthy. If the rows cannot be read, nothing is
+// deleted: the orphan collector checks the rows before it deletes.
+func (r *Repairer) unreferenced(ctx context.Context, b metadata.Blob, targets map[int]placement.Node) map[int]placement.Node {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	cur, err := r.Meta.GetRepairTask(ctx, b.ID)
+	if errors.Is(err, metadata.ErrNoSuchBlob) {
+		return targets // deleted meanwhile: nothing references any of them
+	}
+	if err != nil {
+		r.Log.Warn().Str("blob", b.ID.String()).Err(err).
+			Msg("repair: shards written by a repair that lost a race not deleted; left for the orphan collector")
+		return nil
+	}
+	out := maps.Clone(targets)
+	for _, sh := range cur.Shards {
+		if nd, ok := out[sh.Index]; ok && nd.ID == sh.NodeID {
+			delete(out, sh.Index) // the winner's shard now
+		}
+	}
+	return out
 }
 
 // deleteShards deletes shard i of b from nodes[i] for each i in idx that
