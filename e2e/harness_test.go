@@ -75,15 +75,21 @@ func startClusterWith(t testing.TB, n int, opts nodetest.Options, extraArgs ...s
 		"--gc-interval", "200ms", "--log-level", "warn"}, extraArgs...)
 	c.logPath = filepath.Join(t.TempDir(), "gateway.log")
 	// Registered before the start, so a start that fails still cleans up.
+	c.stopAtCleanup(t, "gateway")
+	c.startGateway(t)
+	return c
+}
+
+// stopAtCleanup stops the gateway when the test ends and, if it failed,
+// logs the tail of the gateway's log under name.
+func (c *cluster) stopAtCleanup(t testing.TB, name string) {
 	t.Cleanup(func() {
 		c.stopGateway()
 		if t.Failed() {
 			b, _ := os.ReadFile(c.logPath)
-			t.Logf("gateway log (tail):\n%s", tail(b, 4000))
+			t.Logf("%s log (tail):\n%s", name, tail(b, 4000))
 		}
 	})
-	c.startGateway(t)
-	return c
 }
 
 // randomKeyPair returns a new access key ID and secret.

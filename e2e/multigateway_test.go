@@ -26,13 +26,7 @@ func (c *cluster) startSecondGateway(t *testing.T) *cluster {
 		args: slices.Clone(c.args), logPath: filepath.Join(t.TempDir(), "gateway2.log")}
 	i := slices.Index(g.args, "--listen")
 	g.args[i+1] = freeAddr(t)
-	t.Cleanup(func() {
-		g.stopGateway()
-		if t.Failed() {
-			b, _ := os.ReadFile(g.logPath)
-			t.Logf("second gateway log (tail):\n%s", tail(b, 4000))
-		}
-	})
+	g.stopAtCleanup(t, "second gateway")
 	g.startGateway(t)
 	return g
 }
