@@ -91,6 +91,17 @@ func databaseFlag(fs *flag.FlagSet, env *environ) *string {
 	return fs.String("database-url", env.getenv("DATABASE_URL"), "PostgreSQL `url` of the cluster (default $DATABASE_URL)")
 }
 
+// storeCommand parses the flags of a command that takes nothing but
+// --database-url and opens the store.
+func storeCommand(ctx context.Context, c *command, env *environ, args []string) (*metadata.Postgres, error) {
+	fs := newFlagSet(c, env)
+	dbURL := databaseFlag(fs, env)
+	if err := parseFlags(fs, env, args); err != nil {
+		return nil, err
+	}
+	return openMeta(ctx, *dbURL)
+}
+
 // openMeta opens the cluster's metadata store, bringing its schema up to
 // date as a gateway would.
 func openMeta(ctx context.Context, dsn string) (*metadata.Postgres, error) {
@@ -144,12 +155,7 @@ func runKeyCreate(ctx context.Context, c *command, env *environ, args []string) 
 }
 
 func runKeyList(ctx context.Context, c *command, env *environ, args []string) error {
-	fs := newFlagSet(c, env)
-	dbURL := databaseFlag(fs, env)
-	if err := parseFlags(fs, env, args); err != nil {
-		return err
-	}
-	meta, err := openMeta(ctx, *dbURL)
+	meta, err := storeCommand(ctx, c, env, args)
 	if err != nil {
 		return err
 	}

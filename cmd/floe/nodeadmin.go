@@ -69,12 +69,7 @@ func runNodeAdmin(ctx context.Context, admin *command, env *environ, args []stri
 }
 
 func runNodeList(ctx context.Context, c *command, env *environ, args []string) error {
-	fs := newFlagSet(c, env)
-	dbURL := databaseFlag(fs, env)
-	if err := parseFlags(fs, env, args); err != nil {
-		return err
-	}
-	meta, err := openMeta(ctx, *dbURL)
+	meta, err := storeCommand(ctx, c, env, args)
 	if err != nil {
 		return err
 	}
