@@ -76,6 +76,16 @@ func exec(t testing.TB, s *Postgres, sql string, args ...any) {
 }
 
 // mustCreateBucket creates bucket name.
+// mustAliveNodes registers nodes ids alive, each at "<id>:1".
+func mustAliveNodes(t testing.TB, s *Postgres, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if err := s.UpsertNode(context.Background(), NodeInfo{ID: id, Addr: id + ":1", State: NodeAlive}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func mustCreateBucket(t testing.TB, s *Postgres, name string) {
 	t.Helper()
 	if err := s.CreateBucket(context.Background(), name); err != nil {

@@ -32,11 +32,7 @@ func blobOn(t *testing.T, low bool, nodes ...string) Blob {
 func TestRebalanceMarksOnlyShardsThatCanReachAnUnderloadedNode(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	for _, id := range []string{"n0", "n1", "n2", "n3"} {
-		if err := s.UpsertNode(ctx, NodeInfo{ID: id, Addr: id + ":1", State: NodeAlive}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mustAliveNodes(t, s, "n0", "n1", "n2", "n3")
 	mustCreateBucket(t, s, "bkt")
 	put := func(key string, b Blob) {
 		mustPut(t, s, Object{Bucket: "bkt", Key: key, Size: 3000, ETag: `"e"`,

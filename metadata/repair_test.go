@@ -15,12 +15,7 @@ import (
 func repairFixture(t *testing.T) (*Postgres, map[string]Blob) {
 	t.Helper()
 	s := newStore(t)
-	ctx := context.Background()
-	for _, id := range []string{"n0", "n1", "n2", "n3"} {
-		if err := s.UpsertNode(ctx, NodeInfo{ID: id, Addr: id + ":1", State: NodeAlive}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mustAliveNodes(t, s, "n0", "n1", "n2", "n3")
 	mustCreateBucket(t, s, "bkt")
 	blobs := map[string]Blob{}
 	for _, k := range []string{"a", "b", "c"} {
