@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata"
 )
 
@@ -53,12 +52,7 @@ func TestNodeHealthThroughGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Hang the node of shard 0, the first one a read asks.
-	var hung *nodetest.Node
-	for _, nd := range c.nodes.Nodes {
-		if nd.Addr == obj.Parts[0].Blob.Placement[0].Addr {
-			hung = nd
-		}
-	}
+	hung := c.nodes.ByAddr(t, obj.Parts[0].Blob.Placement[0].Addr)
 	hung.Stop(t)
 	stopped := true
 	defer func() {

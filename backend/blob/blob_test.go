@@ -73,13 +73,7 @@ func mustRead(t testing.TB, s *blob.Store, res *blob.Result, want []byte, off, n
 // shardHolder returns the cluster node holding shard i of res.
 func shardHolder(t testing.TB, c *nodetest.Cluster, res *blob.Result, i int) *nodetest.Node {
 	t.Helper()
-	for _, nd := range c.Nodes {
-		if nd.ID == res.Placement[i].ID {
-			return nd
-		}
-	}
-	t.Fatalf("no node %s", res.Placement[i].ID)
-	return nil
+	return c.ByAddr(t, res.Placement[i].ID) // a nodetest node's ID is its address
 }
 
 func shardPath(nd *nodetest.Node, res *blob.Result, i int) string {

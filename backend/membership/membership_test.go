@@ -138,12 +138,7 @@ func TestNodeLifecycleWithRealNodes(t *testing.T) {
 	}
 
 	// Hang the node holding shard 0 (a data shard) of obj0.
-	var hung *nodetest.Node
-	for _, nd := range c.Nodes {
-		if nd.Addr == first.Placement[0].Addr {
-			hung = nd
-		}
-	}
+	hung := c.ByAddr(t, first.Placement[0].Addr)
 	hung.Stop(t)
 	stopped := true
 	defer func() {

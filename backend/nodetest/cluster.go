@@ -127,6 +127,19 @@ func (c *Cluster) add(t testing.TB, opts Options) *Node {
 	return nd
 }
 
+// ByAddr returns the node listening on addr (its ID too), failing t if
+// there is none.
+func (c *Cluster) ByAddr(t testing.TB, addr string) *Node {
+	t.Helper()
+	for _, nd := range c.Nodes {
+		if nd.Addr == addr {
+			return nd
+		}
+	}
+	t.Fatalf("nodetest: no node at %q", addr)
+	return nil
+}
+
 // PlacementNodes returns the nodes as placement sees them.
 func (c *Cluster) PlacementNodes() []placement.Node {
 	out := make([]placement.Node, len(c.Nodes))
