@@ -142,13 +142,19 @@ func (s *Scrubber) idle() time.Duration {
 }
 
 func (s *Scrubber) passInterval() time.Duration {
+	return durationOption(s.PassInterval, DefaultPassInterval)
+}
+
+// durationOption reads a duration field: 0 selects def, a negative value
+// means none.
+func durationOption(v, def time.Duration) time.Duration {
 	switch {
-	case s.PassInterval > 0:
-		return s.PassInterval
-	case s.PassInterval < 0:
+	case v > 0:
+		return v
+	case v < 0:
 		return 0
 	}
-	return DefaultPassInterval
+	return def
 }
 
 func (s *Scrubber) pageSize() int {
@@ -159,13 +165,7 @@ func (s *Scrubber) pageSize() int {
 }
 
 func (s *Scrubber) grace() time.Duration {
-	switch {
-	case s.OrphanGrace > 0:
-		return s.OrphanGrace
-	case s.OrphanGrace < 0:
-		return 0
-	}
-	return DefaultOrphanGrace
+	return durationOption(s.OrphanGrace, DefaultOrphanGrace)
 }
 
 func (s *Scrubber) rate() int64 {
