@@ -112,18 +112,23 @@ func (e *env) put(seed uint64) written {
 
 // file returns the path of shard idx of a blob on the node holding it.
 func (e *env) file(w written, idx int) string {
-	for _, nd := range e.c.Nodes {
-		if nd.ID != w.Placement[idx].ID {
-			continue
-		}
-		for _, f := range nd.ShardFiles(e.t) {
-			if filepath.Base(f) == shardfile.Name(w.ID, idx) {
-				return f
-			}
+	path, ok := e.find(w, idx)
+	if !ok {
+		e.t.Fatalf("no file for shard %d of %s", idx, w.ID)
+	}
+	return path
+}
+
+// find looks for shard idx of a blob among the files of the node its
+// placement names.
+func (e *env) find(w written, idx int) (string, bool) {
+	nd := e.c.ByAddr(e.t, w.Placement[idx].ID) // a nodetest node's ID is its address
+	for _, f := range nd.ShardFiles(e.t) {
+		if filepath.Base(f) == shardfile.Name(w.ID, idx) {
+			return f, true
 		}
 	}
-	e.t.Fatalf("no file for shard %d of %s", idx, w.ID)
-	return ""
+	return "", false
 }
 
 // flip flips a byte in the middle of a shard file, in its data.
@@ -159,17 +164,8 @@ func (e *env) files() int {
 
 // has reports whether a blob's shard idx file is still on its node.
 func (e *env) has(w written, idx int) bool {
-	for _, nd := range e.c.Nodes {
-		if nd.ID != w.Placement[idx].ID {
-			continue
-		}
-		for _, f := range nd.ShardFiles(e.t) {
-			if filepath.Base(f) == shardfile.Name(w.ID, idx) {
-				return true
-			}
-		}
-	}
-	return false
+	_, ok := e.find(w, idx)
+	return ok
 }
 
 // pass scrubs until every node has finished a new pass, and
