@@ -64,9 +64,8 @@ func (s *Postgres) DeleteNode(ctx context.Context, id string, force bool) (int, 
 func checkRedundancyWithout(ctx context.Context, tx pgx.Tx, id string) error {
 	rows, err := tx.Query(ctx, `
 		SELECT b.id, b.manifest, (
-			SELECT count(*) FROM shards o JOIN nodes n ON n.id = o.node_id
-			WHERE o.blob_id = b.id AND o.node_id <> $1
-				AND o.state IN ('ok', 'misplaced') AND n.state <> 'dead')
+			SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id
+			WHERE s.blob_id = b.id AND s.node_id <> $1 AND `+readableShard+`)
 		FROM blobs b
 		WHERE b.id IN (SELECT blob_id FROM shards WHERE node_id = $1)
 			AND NOT EXISTS (SELECT 1 FROM deletion_queue d WHERE d.blob_id = b.id)`, id)

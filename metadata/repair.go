@@ -70,11 +70,14 @@ type RepairStatus struct {
 	ByReadable map[int]int
 }
 
-// readableShards counts blob q.blob_id's shards that can serve reads; it
-// orders the repair queue, least redundancy first. It matches
-// ShardHealth.Readable.
+// readableShard holds for a shard s (joined with its node n) that can
+// serve reads, as ShardHealth.Readable decides.
+const readableShard = `s.state IN ('ok', 'misplaced') AND n.state <> 'dead'`
+
+// readableShards counts blob q.blob_id's readable shards; it orders the
+// repair queue, least redundancy first.
 const readableShards = `(SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id
-	WHERE s.blob_id = q.blob_id AND s.state IN ('ok', 'misplaced') AND n.state <> 'dead')`
+	WHERE s.blob_id = q.blob_id AND ` + readableShard + `)`
 
 // EnqueueRepair implements Store.
 func (s *Postgres) EnqueueRepair(ctx context.Context, reason string, ids ...integrity.ID) error {
