@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"github.com/floe-s3/floe/s3api/checksum"
 	"io"
 	"net/http"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/checksum"
 	"github.com/floe-s3/floe/s3api/s3err"
 	"github.com/floe-s3/floe/s3api/s3xml"
 )
