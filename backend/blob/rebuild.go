@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/floe-s3/floe/backend/codec"
@@ -59,10 +58,10 @@ func (s *Store) Rebuild(ctx context.Context, req RebuildRequest) (st RebuildStat
 	mb := m.Marshal()
 	layout := codec.NewLayout(c, m.Size)
 
-	var written []int
+	written := map[int]placement.Node{} // targets stored so far
 	defer func() {
 		if err != nil {
-			s.deleteRebuilt(id, req.Targets, written)
+			s.deleteShards(id, written, "failed rebuild")
 		}
 	}()
 
@@ -87,7 +86,7 @@ func (s *Store) Rebuild(ctx context.Context, req RebuildRequest) (st RebuildStat
 		}
 		st.Copied++
 		st.BytesWritten += layout.ShardLen()
-		written = append(written, i)
+		written[i] = req.Targets[i]
 	}
 	if len(rebuild) == 0 {
 		return st, nil
@@ -103,7 +102,6 @@ func (s *Store) Rebuild(ctx context.Context, req RebuildRequest) (st RebuildStat
 	if err != nil {
 		return st, err
 	}
-	written = append(written, rebuild...)
 	st.Rebuilt += len(rebuild)
 	st.BytesWritten += int64(len(rebuild)) * layout.ShardLen()
 	return st, nil
@@ -283,25 +281,4 @@ func (s *Store) writePiece(pw *io.PipeWriter, stop context.CancelCauseFunc, piec
 		err = errStalled
 	}
 	return err
-}
-
-// deleteRebuilt removes the targets of a failed rebuild that were written.
-func (s *Store) deleteRebuilt(id integrity.ID, targets map[int]placement.Node, written []int) {
-	if len(written) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, i := range written {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.t.DeleteShard(ctx, targets[i].Addr, id, i); err != nil {
-				s.log.Warn().Str("blob", id.String()).Int("shard", i).Str("node", targets[i].Addr).
-					Err(err).Msg("could not delete shard of failed rebuild; left for the orphan collector")
-			}
-		}()
-	}
-	wg.Wait()
 }

@@ -225,7 +225,15 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 	}
 	if len(res.Failed) > w.maxFailed {
 		err := w.quorumErr()
-		s.deleteShards(id, place, res.Failed)
+		// The durable shards of a write that missed its quorum go again.
+		durable := make(map[int]placement.Node, len(place))
+		for i, nd := range place {
+			durable[i] = nd
+		}
+		for _, f := range res.Failed {
+			delete(durable, f.Index)
+		}
+		s.deleteShards(id, durable, "failed write")
 		return nil, err
 	}
 	for _, f := range res.Failed {
@@ -461,25 +469,23 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 	return sh
 }
 
-// deleteShards removes the durable shards of a write that missed its quorum.
-func (s *Store) deleteShards(id integrity.ID, place []placement.Node, failed []ShardFailure) {
-	bad := make(map[int]bool, len(failed))
-	for _, f := range failed {
-		bad[f.Index] = true
+// deleteShards deletes shard i of blob id from nodes[i] for every i in
+// nodes, concurrently and best effort: what is left is unreferenced, for
+// the orphan collector. what names the failed operation in log lines.
+func (s *Store) deleteShards(id integrity.ID, nodes map[int]placement.Node, what string) {
+	if len(nodes) == 0 {
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	for i, nd := range place {
-		if bad[i] {
-			continue
-		}
+	for i, nd := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := s.t.DeleteShard(ctx, nd.Addr, id, i); err != nil {
 				s.log.Warn().Str("blob", id.String()).Int("shard", i).Str("node", nd.Addr).
-					Err(err).Msg("could not delete shard of failed write; left for the orphan collector")
+					Err(err).Msgf("could not delete shard of %s; left for the orphan collector", what)
 			}
 		}()
 	}
