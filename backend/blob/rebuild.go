@@ -61,7 +61,7 @@ func (s *Store) Rebuild(ctx context.Context, req RebuildRequest) (st RebuildStat
 	written := map[int]placement.Node{} // targets stored so far
 	defer func() {
 		if err != nil {
-			s.deleteShards(id, written, "failed rebuild")
+			s.DeleteShards(id, written, "could not delete shard of failed rebuild; left for the orphan collector")
 		}
 	}()
 

@@ -233,7 +233,7 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 		for _, f := range res.Failed {
 			delete(durable, f.Index)
 		}
-		s.deleteShards(id, durable, "failed write")
+		s.DeleteShards(id, durable, "could not delete shard of failed write; left for the orphan collector")
 		return nil, err
 	}
 	for _, f := range res.Failed {
@@ -469,10 +469,11 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 	return sh
 }
 
-// deleteShards deletes shard i of blob id from nodes[i] for every i in
-// nodes, concurrently and best effort: what is left is unreferenced, for
-// the orphan collector. what names the failed operation in log lines.
-func (s *Store) deleteShards(id integrity.ID, nodes map[int]placement.Node, what string) {
+// DeleteShards deletes shard i of blob id from nodes[i] for every i in
+// nodes, concurrently and best effort, detached from any request: what is
+// left is unreferenced, for the orphan collector. failMsg is the log
+// message for a shard that could not be deleted.
+func (s *Store) DeleteShards(id integrity.ID, nodes map[int]placement.Node, failMsg string) {
 	if len(nodes) == 0 {
 		return
 	}
@@ -485,7 +486,7 @@ func (s *Store) deleteShards(id integrity.ID, nodes map[int]placement.Node, what
 			defer wg.Done()
 			if err := s.t.DeleteShard(ctx, nd.Addr, id, i); err != nil {
 				s.log.Warn().Str("blob", id.String()).Int("shard", i).Str("node", nd.Addr).
-					Err(err).Msgf("could not delete shard of %s; left for the orphan collector", what)
+					Err(err).Msg(failMsg)
 			}
 		}()
 	}

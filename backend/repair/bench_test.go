@@ -42,7 +42,7 @@ func BenchmarkRepairNode(b *testing.B) {
 	count := len(e.written)
 	e.killAndQueue(b, e.c.Nodes[0])
 	// No membership monitor runs here to keep heartbeats fresh.
-	r := &repair.Repairer{Meta: e.meta, Blobs: e.blobs, Client: e.client, Workers: 2, Rate: -1, NodeMaxAge: time.Hour, Log: e.log}
+	r := &repair.Repairer{Meta: e.meta, Blobs: e.blobs, Workers: 2, Rate: -1, NodeMaxAge: time.Hour, Log: e.log}
 	b.ResetTimer()
 	start := time.Now()
 	st, err := r.RunOnce(ctx)
@@ -169,7 +169,7 @@ func BenchmarkReadsDuringRepair(b *testing.B) {
 	b.ResetTimer()
 	idle := read()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &repair.Repairer{Meta: e.meta, Blobs: e.blobs, Client: e.client, Rate: rate, NodeMaxAge: time.Hour, Log: e.log}
+	r := &repair.Repairer{Meta: e.meta, Blobs: e.blobs, Rate: rate, NodeMaxAge: time.Hour, Log: e.log}
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(ctx) }()
 	busy := read()

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
-	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/rs/zerolog"
 )
@@ -33,9 +32,8 @@ const (
 
 // Repairer works through the repair queue.
 type Repairer struct {
-	Meta   metadata.Store
-	Blobs  *blob.Store
-	Client *node.Client // deletes old and orphaned copies
+	Meta  metadata.Store
+	Blobs *blob.Store
 	// Workers is how many blobs are repaired at once (default 2).
 	Workers int
 	// Rate bounds the bytes per second read from nodes, all workers

@@ -87,7 +87,7 @@ func (f *fixture) setNode(t *testing.T, nd *nodetest.Node, state string) {
 }
 
 func (f *fixture) repairer(t *testing.T) *repair.Repairer {
-	return &repair.Repairer{Meta: f.meta, Blobs: f.blobs, Client: f.client, Rate: -1, Log: f.log}
+	return &repair.Repairer{Meta: f.meta, Blobs: f.blobs, Rate: -1, Log: f.log}
 }
 
 func (f *fixture) blob(t *testing.T, key string) metadata.Blob {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sync"
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
@@ -122,7 +121,7 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 		if errors.Is(err, metadata.ErrRepairConflict) {
 			// Someone else changed the blob: what we wrote is
 			// referenced by nothing, unless it is the same file.
-			r.deleteShards(ctx, b, r.unreferenced(ctx, b, targets), rewrite)
+			r.deleteShards(b, r.unreferenced(ctx, b, targets), rewrite)
 		}
 		return st, err
 	}
@@ -133,7 +132,7 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 			old[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
 		}
 	}
-	r.deleteShards(ctx, b, old, rewrite)
+	r.deleteShards(b, old, rewrite)
 	st.Blobs, st.Shards = 1, len(rewrite)
 	r.Log.Info().Str("blob", b.ID.String()).Int("shards", len(rewrite)).Int("copied", res.Copied).
 		Int("rebuilt", res.Rebuilt).Int64("bytes_read", res.BytesRead).Int64("bytes_written", res.BytesWritten).
@@ -184,23 +183,12 @@ func (r *Repairer) unreferenced(ctx context.Context, b metadata.Blob, targets ma
 
 // deleteShards deletes shard i of b from nodes[i] for each i in idx that
 // nodes names, best effort: what is left is found by the orphan collector.
-func (r *Repairer) deleteShards(ctx context.Context, b metadata.Blob, nodes map[int]placement.Node, idx []int) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
+func (r *Repairer) deleteShards(b metadata.Blob, nodes map[int]placement.Node, idx []int) {
+	sel := make(map[int]placement.Node, len(idx))
 	for _, i := range idx {
-		nd, ok := nodes[i]
-		if !ok {
-			continue
+		if nd, ok := nodes[i]; ok {
+			sel[i] = nd
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := r.Client.DeleteShard(ctx, nd.Addr, b.ID, i); err != nil {
-				r.Log.Warn().Str("blob", b.ID.String()).Int("shard", i).Str("node", nd.Addr).Err(err).
-					Msg("repair: shard copy not deleted; left for the orphan collector")
-			}
-		}()
 	}
-	wg.Wait()
+	r.Blobs.DeleteShards(b.ID, sel, "repair: shard copy not deleted; left for the orphan collector")
 }

@@ -91,7 +91,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	col := &gc.Collector{Meta: meta, Client: client, Interval: cfg.GCInterval, IntentGrace: cfg.IntentGrace,
 		UploadExpiry: cfg.UploadExpiry, Log: log}
-	rep := &repair.Repairer{Meta: meta, Blobs: blobs, Client: client, Workers: cfg.RepairWorkers, Rate: cfg.RepairRate,
+	rep := &repair.Repairer{Meta: meta, Blobs: blobs, Workers: cfg.RepairWorkers, Rate: cfg.RepairRate,
 		NodeMaxAge: suspectAfter, Log: log}
 
 	region := cfg.Region
