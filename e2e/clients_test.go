@@ -175,6 +175,40 @@ func testAWSAPI(t *testing.T, cl *cluster, cs *clients) {
 	got, err := os.ReadFile(part)
 	must(t, err, "read %s", part)
 	eq(t, got, data[100:200], "bytes=100-199")
+
+	// delete-objects is DeleteObjects, whose body the CLI protects with
+	// the Content-MD5 or checksum the gateway requires.
+	for _, k := range []string{"batch/a", "batch/b", "batch/c"} {
+		cs.aws(t, time.Minute, "s3api", "put-object", "--bucket", "awsapi", "--key", k, "--body", src)
+	}
+	cs.aws(t, time.Minute, "s3api", "delete-objects", "--bucket", "awsapi",
+		"--delete", "Objects=[{Key=batch/a},{Key=batch/b},{Key=batch/c}]")
+	if n := countDeleteObjects(t, cl, "awsapi"); n != 1 {
+		t.Errorf("%d DeleteObjects succeeded, want 1", n)
+	}
+	if n := countKeys(t, cl, "awsapi", "batch/"); n != 0 {
+		t.Fatalf("%d keys left under batch/ after delete-objects", n)
+	}
+}
+
+// countKeys counts bucket's keys under prefix (one page's worth).
+func countKeys(t *testing.T, cl *cluster, bucket, prefix string) int {
+	t.Helper()
+	out, err := cl.client.ListObjectsV2(ctxT(t), &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	must(t, err, "list %s/%s", bucket, prefix)
+	return int(aws.ToInt32(out.KeyCount))
+}
+
+// countDeleteObjects counts the successful DeleteObjects requests on
+// bucket in the gateway's log.
+func countDeleteObjects(t *testing.T, cl *cluster, bucket string) int {
+	n := 0
+	for _, r := range gatewayRequests(t, cl) {
+		if r.Method == "POST" && r.Bucket == bucket && r.Query == "delete" && r.Status == 200 {
+			n++
+		}
+	}
+	return n
 }
 
 func decodeJSON(t *testing.T, out string, v any) {
@@ -230,6 +264,14 @@ func testS3cmd(t *testing.T, cl *cluster, cs *clients) {
 	_, err := cl.client.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String("s3cmdb"), Key: aws.String("dir/small.bin")})
 	if errCode(err) != "NotFound" {
 		t.Fatalf("head after s3cmd del: %v", err)
+	}
+	// A recursive del is one multi-object delete, sent with Content-MD5.
+	cs.s3cmd(t, time.Minute, "del", "--recursive", "s3://s3cmdb/dir/")
+	if n := countDeleteObjects(t, cl, "s3cmdb"); n != 1 {
+		t.Errorf("%d DeleteObjects succeeded, want 1 (s3cmd del --recursive)", n)
+	}
+	if n := countKeys(t, cl, "s3cmdb", ""); n != 0 {
+		t.Fatalf("%d keys left after s3cmd del --recursive", n)
 	}
 }
 

@@ -163,9 +163,11 @@ func TestSigV4Requests(t *testing.T) {
 		}, 400, "InvalidRequest"},
 		// The body is checked against the signed hash, whatever the handler.
 		{"delete body mismatch", "POST", "/bkt?delete", deleteKeep, func(t *testing.T, r *http.Request) {
+			r.Header.Set("Content-MD5", contentMD5(deleteKeep))
 			signReq(t, r, testAK, testSecret, hexSHA256(deleteGone), now)
 		}, 400, "XAmzContentSHA256Mismatch"},
 		{"delete body", "POST", "/bkt?delete", deleteGone, func(t *testing.T, r *http.Request) {
+			r.Header.Set("Content-MD5", contentMD5(deleteGone))
 			signReq(t, r, testAK, testSecret, hexSHA256(deleteGone), now)
 		}, 200, ""},
 		{"empty put mismatch", "PUT", "/bkt/new", nil, func(t *testing.T, r *http.Request) {
@@ -174,6 +176,15 @@ func TestSigV4Requests(t *testing.T) {
 		{"create bucket mismatch", "PUT", "/newbkt", createCfg, func(t *testing.T, r *http.Request) {
 			signReq(t, r, testAK, testSecret, hexSHA256(nil), now)
 		}, 400, "XAmzContentSHA256Mismatch"},
+		// A Content-MD5 is checked on every XML body that has one.
+		{"complete md5 mismatch", "POST", "/bkt/up?uploadId=u1", complete, func(t *testing.T, r *http.Request) {
+			r.Header.Set("Content-MD5", contentMD5(append(complete, ' ')))
+			signReq(t, r, testAK, testSecret, "UNSIGNED-PAYLOAD", now)
+		}, 400, "BadDigest"},
+		{"create bucket md5 mismatch", "PUT", "/newbkt", createCfg, func(t *testing.T, r *http.Request) {
+			r.Header.Set("Content-MD5", contentMD5(nil))
+			signReq(t, r, testAK, testSecret, "UNSIGNED-PAYLOAD", now)
+		}, 400, "BadDigest"},
 		{"complete mismatch", "POST", "/bkt/up?uploadId=u1", complete, func(t *testing.T, r *http.Request) {
 			signReq(t, r, testAK, testSecret, hexSHA256(append(complete, ' ')), now)
 		}, 400, "XAmzContentSHA256Mismatch"},

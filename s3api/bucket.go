@@ -31,7 +31,7 @@ func (s *Server) createBucket(w http.ResponseWriter, r *http.Request, req *reque
 		return err
 	}
 	var cfg s3xml.CreateBucketConfiguration
-	if err := s3xml.Decode(r.Body, s3xml.DefaultLimit, &cfg); err != nil && !errors.Is(err, s3xml.ErrEmpty) {
+	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, false, &cfg); err != nil && !errors.Is(err, s3xml.ErrEmpty) {
 		return err
 	}
 	if loc := cfg.LocationConstraint; loc != "" && loc != s.cfg.Region {
@@ -172,7 +172,7 @@ func (s *Server) deleteObjects(w http.ResponseWriter, r *http.Request, req *requ
 		return err
 	}
 	var d s3xml.Delete
-	if err := s3xml.Decode(r.Body, s3xml.DeleteLimit, &d); err != nil {
+	if err := decodeXMLBody(r, req, s3xml.DeleteLimit, true, &d); err != nil {
 		return err
 	}
 	var res s3xml.DeleteResult

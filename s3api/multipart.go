@@ -111,7 +111,7 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	var body s3xml.CompleteMultipartUpload
-	if err := s3xml.Decode(r.Body, s3xml.CompleteMultipartLimit, &body); err != nil {
+	if err := decodeXMLBody(r, req, s3xml.CompleteMultipartLimit, false, &body); err != nil {
 		return err
 	}
 	parts, err := s.cfg.Meta.ListUploadParts(r.Context(), req.bucket, req.key, id)
