@@ -35,8 +35,7 @@ func FuzzRoute(f *testing.F) {
 			return
 		}
 		req := &request{}
-		req.bucket, req.key = splitPath(r.URL.Path)
-		h, err := s.route(r, req)
+		h, err := routeTarget(s, r, req)
 		if err != nil {
 			var se *s3err.Error
 			if !errors.As(err, &se) {

@@ -11,11 +11,51 @@ import (
 // handler serves one S3 operation.
 type handler func(w http.ResponseWriter, r *http.Request, req *request) error
 
-// splitPath splits a path-style request path into bucket and key.
+// splitPath splits a decoded path-style path ("/bucket/key") into bucket
+// and key. The key is everything after the bucket's slash, as S3 takes it:
+// "/b//a" is key "/a" and "/b/a//c/" key "a//c/"; nothing is normalised.
 func splitPath(p string) (bucket, key string) {
 	p = strings.TrimPrefix(p, "/")
 	bucket, key, _ = strings.Cut(p, "/")
 	return bucket, key
+}
+
+// splitRequestPath is splitPath for a request's URL. It splits the path as
+// sent (escaped), then decodes bucket and key apart, so that an encoded
+// slash (%2F) stays inside the key or bucket it was sent in. A path with
+// an empty first segment but more after it ("//bucket/key") names no
+// bucket: it is refused rather than served as the service root.
+func splitRequestPath(u *url.URL) (bucket, key string, err error) {
+	p := u.EscapedPath()
+	if p == "" || p == "/" {
+		return "", "", nil
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return "", "", s3err.Errorf(s3err.InvalidURI, "path %q does not start with /bucket", p)
+	}
+	rawBucket, rawKey, _ := strings.Cut(p[1:], "/")
+	if bucket, err = url.PathUnescape(rawBucket); err == nil {
+		key, err = url.PathUnescape(rawKey)
+	}
+	if err != nil {
+		return "", "", s3err.Errorf(s3err.InvalidURI, "path %q: %w", p, err)
+	}
+	return bucket, key, nil
+}
+
+// parseTarget fills in req's bucket and key from r's path and checks that
+// r's URI can be parsed as S3 parses it: Go's server lets a query with bad
+// percent-escapes through, and url.Values would silently drop the pairs
+// it cannot decode (a ?prefix=%zz listing everything).
+func parseTarget(r *http.Request, req *request) error {
+	var err error
+	if req.bucket, req.key, err = splitRequestPath(r.URL); err != nil {
+		return err
+	}
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		return s3err.Errorf(s3err.InvalidURI, "query %q: %w", r.URL.RawQuery, err)
+	}
+	return nil
 }
 
 // subresources are the query parameters that select an S3 operation other

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"runtime"
@@ -63,14 +64,22 @@ func TestRoute(t *testing.T) {
 		{"POST", "/bkt/k", "", "NotImplemented"},
 		{"PATCH", "/bkt", "", "NotImplemented"},
 		{"GET", "/?acl", "", "NotImplemented"},
+		// An empty first segment names no bucket: never the service root.
+		{"GET", "//bkt//k", "", "InvalidURI"},
+		{"GET", "//", "", "InvalidURI"},
+		{"PUT", "//bkt", "", "InvalidURI"},
+		{"GET", "/bkt//k", "", "getObject"},
+		{"PUT", "/bkt/a//b/", "", "putObject"},
+		{"GET", "/bkt/%2F", "", "getObject"},
+		{"GET", "/bkt?prefix=%zz", "", "InvalidURI"},
+		{"GET", "/bkt?list-type=2&prefix=a%", "", "InvalidURI"},
 	} {
 		r := httptest.NewRequest(tc.method, tc.target, nil)
 		if tc.header != "" {
 			r.Header.Set("X-Amz-Copy-Source", tc.header)
 		}
 		req := &request{}
-		req.bucket, req.key = splitPath(r.URL.Path)
-		h, err := s.route(r, req)
+		h, err := routeTarget(s, r, req)
 		got := ""
 		if err != nil {
 			var se *s3err.Error
@@ -83,6 +92,48 @@ func TestRoute(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("%s %s: routed to %s, want %s", tc.method, tc.target, got, tc.want)
+		}
+	}
+}
+
+// routeTarget parses r's target and routes it, as ServeHTTP does.
+func routeTarget(s *Server, r *http.Request, req *request) (handler, error) {
+	if err := parseTarget(r, req); err != nil {
+		return nil, err
+	}
+	return s.route(r, req)
+}
+
+// Keys keep every slash they were sent with: S3 does not normalise paths.
+func TestSplitRequestPath(t *testing.T) {
+	for _, tc := range []struct {
+		target, bucket, key, code string
+	}{
+		{"/", "", "", ""},
+		{"/bkt", "bkt", "", ""},
+		{"/bkt/", "bkt", "", ""},
+		{"/bkt/k", "bkt", "k", ""},
+		{"/bkt//a", "bkt", "/a", ""},
+		{"/bkt///a", "bkt", "//a", ""},
+		{"/bkt/a//b/", "bkt", "a//b/", ""},
+		{"/bkt//", "bkt", "/", ""},
+		{"/bkt/%2F", "bkt", "/", ""},
+		{"/bkt/a%2Fb", "bkt", "a/b", ""},
+		{"/bkt/a/./b/../c", "bkt", "a/./b/../c", ""},
+		{"/bkt/%01", "bkt", "\x01", ""},
+		{"/bkt/sp%20ace+plus", "bkt", "sp ace+plus", ""},
+		{"/bk%2Ft/k", "bk/t", "k", ""}, // an invalid bucket name, refused by its handler
+		{"//bkt//k", "", "", "InvalidURI"},
+		{"//", "", "", "InvalidURI"},
+	} {
+		r := httptest.NewRequest("GET", tc.target, nil)
+		b, k, err := splitRequestPath(r.URL)
+		code := ""
+		if err != nil {
+			code = s3err.From(err).Code.Name
+		}
+		if b != tc.bucket || k != tc.key || code != tc.code {
+			t.Errorf("%s: bucket %q key %q error %q, want %q %q %q", tc.target, b, k, code, tc.bucket, tc.key, tc.code)
 		}
 	}
 }

@@ -99,9 +99,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	sw.Header().Set("x-amz-request-id", req.id)
 	sw.Header().Set("Server", "Floe")
-	req.bucket, req.key = splitPath(r.URL.Path)
-
-	auth, err := s.cfg.Auth.Authenticate(r)
+	err := parseTarget(r, req)
+	var auth Auth
+	if err == nil {
+		auth, err = s.cfg.Auth.Authenticate(r)
+	}
 	if err == nil {
 		req.auth = auth
 		checkPayloadHash(r)

@@ -41,9 +41,11 @@ var (
 	InvalidPartOrder                  = Code{"InvalidPartOrder", http.StatusBadRequest, "The list of parts was not in ascending order. The parts list must be specified in order by part number."}
 	InvalidRange                      = Code{"InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable"}
 	InvalidRequest                    = Code{"InvalidRequest", http.StatusBadRequest, "Invalid Request"}
+	InvalidURI                        = Code{"InvalidURI", http.StatusBadRequest, "Couldn't parse the specified URI."}
 	KeyTooLongError                   = Code{"KeyTooLongError", http.StatusBadRequest, "Your key is too long."}
 	MalformedTrailerError             = Code{"MalformedTrailerError", http.StatusBadRequest, "The request contained trailing data that was not well-formed or did not conform to our published schema."}
 	MalformedXML                      = Code{"MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema."}
+	MetadataTooLarge                  = Code{"MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size."}
 	MethodNotAllowed                  = Code{"MethodNotAllowed", http.StatusMethodNotAllowed, "The specified method is not allowed against this resource."}
 	MissingContentLength              = Code{"MissingContentLength", http.StatusLengthRequired, "You must provide the Content-Length HTTP header."}
 	MissingRequestBodyError           = Code{"MissingRequestBodyError", http.StatusBadRequest, "Request Body is empty."}
@@ -68,8 +70,8 @@ var all = []Code{
 	BadDigest, BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
 	EntityTooLarge, EntityTooSmall, ExpiredToken, IncompleteBody, InternalError,
 	InvalidAccessKeyID, InvalidArgument, InvalidBucketName, InvalidDigest,
-	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, KeyTooLongError,
-	MalformedTrailerError, MalformedXML, MethodNotAllowed, MissingContentLength,
+	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, InvalidURI, KeyTooLongError,
+	MalformedTrailerError, MalformedXML, MetadataTooLarge, MethodNotAllowed, MissingContentLength,
 	MissingRequestBodyError, MissingSecurityHeader, NoSuchBucket, NoSuchKey,
 	NoSuchUpload, NotImplemented, NotModified, PreconditionFailed,
 	RequestTimeTooSkewed, RequestTimeout, ServiceUnavailable,
