@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/placement"
@@ -186,6 +187,13 @@ func requestHeaders(h http.Header) (metadata.Headers, error) {
 	hdr.ContentLanguage = h.Get("Content-Language")
 	hdr.CacheControl = h.Get("Cache-Control")
 	hdr.Expires = h.Get("Expires")
+	for name, v := range map[string]string{"Content-Type": hdr.ContentType, "Content-Encoding": hdr.ContentEncoding,
+		"Content-Disposition": hdr.ContentDisposition, "Content-Language": hdr.ContentLanguage,
+		"Cache-Control": hdr.CacheControl, "Expires": hdr.Expires} {
+		if !utf8.ValidString(v) {
+			return hdr, s3err.Errorf(s3err.InvalidArgument, "%s is not valid UTF-8", name)
+		}
+	}
 	size := 0
 	for name, vals := range h {
 		lower := strings.ToLower(name)
@@ -197,14 +205,27 @@ func requestHeaders(h http.Header) (metadata.Headers, error) {
 		}
 		k := strings.TrimPrefix(lower, "x-amz-meta-")
 		v := strings.Join(vals, ",")
+		// Go's server has checked that the name is a token and the value
+		// holds no control character; what is left to check is what S3
+		// refuses and what PostgreSQL's text cannot hold.
+		if k == "" {
+			return hdr, s3err.New(s3err.InvalidArgument, "a user metadata header needs a name after x-amz-meta-")
+		}
+		if !utf8.ValidString(v) {
+			return hdr, s3err.Errorf(s3err.InvalidArgument, "x-amz-meta-%s is not valid UTF-8", k)
+		}
 		hdr.UserMeta[k] = v
 		size += len(k) + len(v)
 	}
-	if size > 2048 {
-		return hdr, s3err.Errorf(s3err.InvalidArgument, "user metadata of %d bytes exceeds 2 KB", size)
+	if size > MaxUserMetadataSize {
+		return hdr, s3err.Errorf(s3err.MetadataTooLarge, "user metadata of %d bytes exceeds the %d-byte limit", size, MaxUserMetadataSize)
 	}
 	return hdr, nil
 }
+
+// MaxUserMetadataSize is S3's limit on an object's user metadata: the
+// bytes of every x-amz-meta-* name (after the prefix) and value, summed.
+const MaxUserMetadataSize = 2 << 10
 
 // setObjectHeaders writes obj's stored headers onto a GET or HEAD response.
 func setObjectHeaders(h http.Header, obj metadata.Object) {
