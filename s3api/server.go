@@ -59,6 +59,13 @@ type Config struct {
 	// NodeMaxAge is how fresh a node's heartbeat must be for it to take
 	// new shards (default 30s).
 	NodeMaxAge time.Duration
+	// BodyIdleTimeout and BodyMinRate pace request bodies: a request
+	// fails with RequestTimeout when no body byte arrives for
+	// BodyIdleTimeout, or fewer than BodyMinRate bytes per second arrive
+	// over a BodyIdleTimeout spent waiting for them. Zero BodyIdleTimeout
+	// leaves bodies unpaced (tests); zero BodyMinRate checks idleness only.
+	BodyIdleTimeout time.Duration
+	BodyMinRate     int64
 }
 
 // Server serves the S3 API.
@@ -106,6 +113,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		req.auth = auth
+		if s.cfg.BodyIdleTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
+			r.Body = newPacedBody(w, r, s.cfg.BodyIdleTimeout, s.cfg.BodyMinRate)
+		}
 		checkPayloadHash(r)
 		var h handler
 		h, err = s.route(r, req)

@@ -17,7 +17,7 @@ import (
 var serverCommand = &command{
 	name:    "server",
 	summary: "run the S3 gateway",
-	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D] [--suspect-after D] [--dead-after D]",
+	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D] [--suspect-after D] [--dead-after D] [--body-idle-timeout D] [--body-min-rate SIZE] [--max-header-bytes SIZE]",
 	run:     runServer,
 }
 
@@ -65,8 +65,28 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	scrubEvery := fs.Duration("scrub-interval", scrub.DefaultPassInterval, "least `time` between two scrub passes over a node")
 	suspectAfter := fs.Duration("suspect-after", membership.DefaultSuspectAfter, "`time` without a heartbeat after which a node is suspect: no new shards, read last")
 	deadAfter := fs.Duration("dead-after", membership.DefaultDeadAfter, "`time` a node stays suspect before it is declared dead and its shards are repaired elsewhere")
+	bodyIdle := fs.Duration("body-idle-timeout", s3api.DefaultBodyIdleTimeout, "`time` without a request body byte after which the request fails with RequestTimeout; 0 disables body pacing")
+	bodyRate := fs.String("body-min-rate", "1KiB", "least request body `size` per second, over each --body-idle-timeout spent waiting for it; 0 for none")
+	maxHeader := fs.String("max-header-bytes", "64KiB", "largest request line and headers, `size`; larger requests get 431")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	minRate, err := parseSize(*bodyRate)
+	if err != nil || minRate < 0 {
+		return usageErrorf("--body-min-rate %q: want a size per second such as 1KiB, or 0", *bodyRate)
+	}
+	headerBytes, err := parseSize(*maxHeader)
+	if err != nil || headerBytes < 4<<10 || headerBytes > 1<<30 {
+		return usageErrorf("--max-header-bytes %q: want a size from 4KiB to 1GiB", *maxHeader)
+	}
+	if *bodyIdle < 0 {
+		return usageErrorf("--body-idle-timeout must not be negative")
+	}
+	if *bodyIdle == 0 {
+		*bodyIdle = -1 // gateway.Config: negative disables pacing
+	}
+	if minRate == 0 {
+		minRate = -1 // gateway.Config: negative is no minimum rate
 	}
 	if *scrubRate < 0 || *orphanGrace <= 0 || *scrubEvery <= 0 {
 		return usageErrorf("--scrub-rate %d, --orphan-grace %v, --scrub-interval %v: want a rate >= 0, a positive grace and interval",
@@ -119,6 +139,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		ScrubRate: *scrubRate, OrphanGrace: *orphanGrace, ScrubInterval: *scrubEvery,
 		SuspectAfter: *suspectAfter, DeadAfter: *deadAfter,
 		RepairWorkers: *repairWorkers, RepairRate: *repairRate,
+		BodyIdleTimeout: *bodyIdle, BodyMinRate: minRate, MaxHeaderBytes: int(headerBytes),
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

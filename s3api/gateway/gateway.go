@@ -65,9 +65,22 @@ type Config struct {
 	// most RepairRate bytes per second (0: repair.DefaultRate).
 	RepairWorkers int
 	RepairRate    int64
+	// BodyIdleTimeout and BodyMinRate pace request bodies (see
+	// s3api.Config); zero means the s3api defaults, negative none (a
+	// negative BodyIdleTimeout: no pacing at all). MaxHeaderBytes bounds a request's line and
+	// headers (0: DefaultMaxHeaderBytes).
+	BodyIdleTimeout time.Duration
+	BodyMinRate     int64
+	MaxHeaderBytes  int
 	// Ready, if set, receives the endpoint URL once the gateway serves.
 	Ready chan<- string
 }
+
+// DefaultMaxHeaderBytes bounds a request's line and headers. S3 itself
+// allows 8 KiB of headers on a PUT; the slack is for presigned URLs of
+// long keys (up to 3 KiB escaped) and proxies' additions. Go's server
+// answers a request over it with 431, before Floe sees it.
+const DefaultMaxHeaderBytes = 64 << 10
 
 // Run serves the S3 API until ctx is done.
 func Run(ctx context.Context, cfg Config) error {
@@ -100,10 +113,29 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Every request is authenticated: there is no anonymous mode.
 	auth := s3api.NewSigV4(meta, region, cfg.KeyCacheTTL)
+	idle := cfg.BodyIdleTimeout
+	switch {
+	case idle == 0:
+		idle = s3api.DefaultBodyIdleTimeout
+	case idle < 0:
+		idle = 0
+	}
+	minRate := cfg.BodyMinRate
+	switch {
+	case minRate == 0:
+		minRate = s3api.DefaultBodyMinRate
+	case minRate < 0:
+		minRate = 0
+	}
+	maxHeader := cfg.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = DefaultMaxHeaderBytes
+	}
 	srv := &http.Server{
 		Handler: s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Logger: log,
-			NodeMaxAge: suspectAfter}),
+			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate}),
 		ReadHeaderTimeout: 30 * time.Second,
+		MaxHeaderBytes:    maxHeader,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          nil,
 	}
