@@ -66,12 +66,19 @@ const staleHeartbeat = `(last_heartbeat IS NULL OR last_heartbeat <= now() - $1:
 //	suspect → dead     still no heartbeat, suspect for deadAfter
 //	suspect, dead → alive  a heartbeat within suspectAfter
 //
+// A node turns suspect as of the moment it should have: its last
+// heartbeat plus suspectAfter, though never before the caller began
+// watching (now minus watched). So a poll that came late (a metadata
+// outage, a stalled gateway) does not push the dead transition back by its
+// delay, while a gateway that just started does not hold the time nobody
+// polled against a node.
+//
 // Draining nodes are never changed. The transitions, the repair entries of
 // nodes turning dead, the scrub restart of dead nodes that returned and,
 // when a node turns alive, the end of every repair's retry backoff are one
 // transaction; the candidate rows are locked, so several gateways may
 // run it at once and each transition happens, and is returned, once.
-func (s *Postgres) UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter time.Duration) ([]NodeTransition, error) {
+func (s *Postgres) UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter, watched time.Duration) ([]NodeTransition, error) {
 	var out []NodeTransition
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// The CTE locks the rows to change; a row another transaction
@@ -89,10 +96,14 @@ func (s *Postgres) UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter
 					OR (state = 'suspect' AND `+staleHeartbeat+`
 						AND state_changed_at <= now() - $2::bigint * interval '1 microsecond')
 				FOR UPDATE)
-			UPDATE nodes n SET state = cur.new_state, state_changed_at = now()
+			UPDATE nodes n SET state = cur.new_state,
+				state_changed_at = CASE WHEN cur.new_state = 'suspect' THEN LEAST(now(), GREATEST(
+						COALESCE(n.last_heartbeat, '-infinity') + $1::bigint * interval '1 microsecond',
+						now() - $3::bigint * interval '1 microsecond'))
+					ELSE now() END
 			FROM cur WHERE n.id = cur.id
 			RETURNING n.id, n.addr, cur.old_state, cur.new_state`,
-			interval(suspectAfter), interval(deadAfter))
+			interval(suspectAfter), interval(deadAfter), interval(max(watched, 0)))
 		if err != nil {
 			return err
 		}

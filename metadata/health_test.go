@@ -63,7 +63,7 @@ func TestUpdateNodeStates(t *testing.T) {
 	exec(t, s, `INSERT INTO scrub_progress (node_id, cursor, pass_started_at, claimed_until)
 		VALUES ('t08', 'halfway', now(), now() + interval '2 minutes')`)
 
-	got, err := s.UpdateNodeStates(ctx, suspectAfter, deadAfter)
+	got, err := s.UpdateNodeStates(ctx, suspectAfter, deadAfter, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +121,66 @@ func TestUpdateNodeStates(t *testing.T) {
 	}
 
 	// Nothing more to do: a second run changes nothing.
-	if again, err := s.UpdateNodeStates(ctx, suspectAfter, deadAfter); err != nil || len(again) != 0 {
+	if again, err := s.UpdateNodeStates(ctx, suspectAfter, deadAfter, 0); err != nil || len(again) != 0 {
 		t.Errorf("second run: %+v, %v", again, err)
+	}
+}
+
+// A node turns suspect as of when it fell silent (last heartbeat plus
+// suspectAfter), never later because the poll was late and never before
+// the caller began watching; the dead transition follows from that date.
+func TestSuspectDatedFromSilence(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	const suspectAfter, deadAfter = 3 * time.Second, 10 * time.Second
+	tests := []struct {
+		name               string
+		heartbeat, watched time.Duration
+		// suspectFor is how long ago the node turned suspect.
+		suspectFor time.Duration
+	}{
+		// A poll 8 s late (Postgres was away): suspect as of 5 s ago.
+		{"late poll", 8 * time.Second, time.Hour, 5 * time.Second},
+		{"punctual poll", 3 * time.Second, time.Hour, 0},
+		{"silent for long, watched long", 20 * time.Second, time.Hour, 17 * time.Second},
+		// The caller started watching 2 s ago: not before that.
+		{"silent for long, just started", 20 * time.Second, 2 * time.Second, 2 * time.Second},
+		{"never heard, watched 1 min", -time.Second, time.Minute, time.Minute},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := fmt.Sprintf("s%02d", i)
+			setNode(t, s, id, NodeAlive, tt.heartbeat, time.Hour)
+			if _, err := s.UpdateNodeStates(ctx, suspectAfter, deadAfter, tt.watched); err != nil {
+				t.Fatal(err)
+			}
+			var state string
+			var ago time.Duration
+			err := s.pool.QueryRow(ctx, `SELECT state, (extract(epoch FROM now() - state_changed_at) * 1e6)::bigint * interval '1 microsecond'
+				FROM nodes WHERE id = $1`, id).Scan(&state, &ago)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if state != NodeSuspect {
+				t.Fatalf("state %s, want suspect", state)
+			}
+			if d := ago - tt.suspectFor; d < -time.Second || d > time.Second {
+				t.Errorf("suspect since %v ago, want %v", ago, tt.suspectFor)
+			}
+			// Dead exactly when it has been suspect for deadAfter.
+			wantDead := ago >= deadAfter
+			got, err := s.UpdateNodeStates(ctx, suspectAfter, deadAfter, tt.watched)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dead := false
+			for _, tr := range got {
+				dead = dead || (tr.ID == id && tr.To == NodeDead)
+			}
+			if dead != wantDead {
+				t.Errorf("dead after a second run: %v, want %v (suspect %v ago)", dead, wantDead, ago)
+			}
+		})
 	}
 }
 
@@ -145,7 +203,7 @@ func TestHeartbeatsKeepOperatorStates(t *testing.T) {
 	if ok, err := s.RecordHeartbeat(ctx, NodeInfo{ID: "gone", Addr: "gone:2"}); err != nil || ok {
 		t.Fatalf("RecordHeartbeat of an unregistered node: %v, %v; want false", ok, err)
 	}
-	if _, err := s.UpdateNodeStates(ctx, 10*time.Second, time.Minute); err != nil {
+	if _, err := s.UpdateNodeStates(ctx, 10*time.Second, time.Minute, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM nodes WHERE id = 'n3' AND free_bytes = 5 AND last_heartbeat > now() - interval '1 minute'`); n != 1 {
@@ -178,7 +236,7 @@ func TestUpdateNodeStatesConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := s.UpdateNodeStates(ctx, time.Second, time.Second)
+			got, err := s.UpdateNodeStates(ctx, time.Second, time.Second, time.Hour)
 			if err != nil {
 				t.Error(err)
 				return

@@ -387,8 +387,10 @@ type Store interface {
 	// suspect ones still silent after deadAfter more turn dead (their blobs
 	// are queued for repair), suspect and dead ones with a fresh heartbeat
 	// turn alive again (a dead one's scrub pass restarts). Draining nodes
-	// are left alone. It returns the transitions it made.
-	UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter time.Duration) ([]NodeTransition, error)
+	// are left alone. A suspect node is suspect from when it fell silent
+	// plus suspectAfter, but not before the caller began watching, watched
+	// ago. It returns the transitions it made.
+	UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter, watched time.Duration) ([]NodeTransition, error)
 	// RecordHeartbeat refreshes a registered node's heartbeat, address and
 	// capacity, leaving its state alone; false if no node has n.ID (it was
 	// removed), in which case nothing is registered.

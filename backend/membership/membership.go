@@ -35,9 +35,14 @@ type Monitor struct {
 	DeadAfter time.Duration
 	Log       zerolog.Logger
 
-	mu     sync.Mutex
-	seeded map[string]bool // seeds that have registered
+	mu       sync.Mutex
+	seeded   map[string]bool // seeds that have registered
+	watching time.Time       // when this monitor first polled
 }
+
+// dbTimeout bounds each metadata call of a poll, so a stalled database
+// delays the next poll by a few seconds, not indefinitely.
+const dbTimeout = 5 * time.Second
 
 // Defaults of Monitor's state machine.
 const (
@@ -53,15 +58,20 @@ const (
 func (m *Monitor) PollOnce(ctx context.Context) error {
 	addrs := map[string]bool{}
 	m.mu.Lock()
+	if m.watching.IsZero() {
+		m.watching = time.Now()
+	}
 	for _, a := range m.Seeds {
 		if !m.seeded[a] {
 			addrs[a] = true
 		}
 	}
 	m.mu.Unlock()
-	known, err := m.Meta.ListNodes(ctx)
+	lctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	known, err := m.Meta.ListNodes(lctx)
+	cancel()
 	if err != nil {
-		return err
+		return fmt.Errorf("membership: %w", err)
 	}
 	knownID := map[string]bool{}
 	for _, n := range known {
@@ -81,9 +91,11 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 				return
 			}
 			info := metadata.NodeInfo{ID: h.NodeID, Addr: addr, CapacityBytes: h.CapacityBytes, FreeBytes: h.FreeBytes}
+			dctx, cancel := context.WithTimeout(ctx, dbTimeout)
+			defer cancel()
 			if knownID[h.NodeID] {
 				// Only refresh: a node removed since ListNodes stays removed.
-				ok, err := m.Meta.RecordHeartbeat(ctx, info)
+				ok, err := m.Meta.RecordHeartbeat(dctx, info)
 				if err != nil {
 					m.Log.Warn().Err(err).Str("node", addr).Msg("could not record heartbeat")
 				} else if !ok {
@@ -93,7 +105,7 @@ func (m *Monitor) PollOnce(ctx context.Context) error {
 			}
 			// A seed, or a new identity at a known address: register it.
 			// No State: a new node registers alive, a known one keeps its state.
-			err = m.Meta.UpsertNode(ctx, info)
+			err = m.Meta.UpsertNode(dctx, info)
 			if err != nil {
 				m.Log.Warn().Err(err).Str("node", addr).Msg("could not record heartbeat")
 				return
@@ -126,15 +138,23 @@ func (m *Monitor) pollTimeout() time.Duration {
 }
 
 // UpdateStates runs the node state machine once and logs (and acts on) the
-// transitions it made.
+// transitions it made. A node's silence counts from its last heartbeat,
+// not from the poll that noticed it, but only as far back as this monitor
+// has been watching: a gateway that was down did not hear nodes either.
 func (m *Monitor) UpdateStates(ctx context.Context) error {
 	suspect, dead := m.suspectAfter(), m.DeadAfter
 	if dead <= 0 {
 		dead = DefaultDeadAfter
 	}
-	uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	m.mu.Lock()
+	if m.watching.IsZero() {
+		m.watching = time.Now()
+	}
+	watched := time.Since(m.watching)
+	m.mu.Unlock()
+	uctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
-	trs, err := m.Meta.UpdateNodeStates(uctx, suspect, dead)
+	trs, err := m.Meta.UpdateNodeStates(uctx, suspect, dead, watched)
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
 	}
