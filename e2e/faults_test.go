@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -37,7 +40,9 @@ type load struct {
 	keys   []string            // acked keys, for GETs
 	putErr []error
 	getErr []error
-	gets   atomic.Int64
+	// slowest is the longest a failed request took to fail.
+	slowest time.Duration
+	gets    atomic.Int64
 }
 
 func newLoad(c *s3.Client, bucket string) *load {
@@ -81,10 +86,12 @@ func (l *load) put(ctx context.Context, n int64, rng *rand.Rand) {
 	// that looks like a server failure.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
+	start := time.Now()
 	_, err := l.c.PutObject(pctx, &s3.PutObjectInput{Bucket: aws.String(l.bucket), Key: aws.String(key), Body: bytes.NewReader(data)})
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
+		l.slowest = max(l.slowest, time.Since(start))
 		l.putErr = append(l.putErr, fmt.Errorf("put %s: %w", key, err))
 		return
 	}
@@ -96,6 +103,7 @@ func (l *load) get(ctx context.Context, key string) {
 	l.gets.Add(1)
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
+	start := time.Now()
 	sum, err := getSum(gctx, l.c, l.bucket, key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -103,6 +111,7 @@ func (l *load) get(ctx context.Context, key string) {
 		err = errors.New("wrong bytes")
 	}
 	if err != nil {
+		l.slowest = max(l.slowest, time.Since(start))
 		l.getErr = append(l.getErr, fmt.Errorf("get %s: %w", key, err))
 	}
 }
@@ -186,14 +195,19 @@ func TestKillNodesDuringLoad(t *testing.T) {
 	l.verify(t)
 }
 
-// TestPostgresStopDuringLoad stops PostgreSQL while clients work: requests
-// fail with 5xx (never a success that was not stored), the gateway
-// reconnects by itself once PostgreSQL is back, and everything
-// acknowledged reads back.
+// TestPostgresStopDuringLoad stops PostgreSQL for 10 s while clients work:
+// requests fail fast with 503 ServiceUnavailable and a Retry-After (a
+// service condition SDKs retry, not a 500), none waits much longer than
+// --db-wait, readiness turns false and back, the gateway reconnects by
+// itself once PostgreSQL is back, and everything acknowledged reads back.
 func TestPostgresStopDuringLoad(t *testing.T) {
-	cl := startCluster(t)
+	const dbWait = 2 * time.Second
+	cl := startCluster(t, "--db-wait", dbWait.String())
 	_, err := cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("load")})
 	must(t, err, "create bucket")
+	if st := cl.probe(t, "/_floe/readyz"); st != http.StatusOK {
+		t.Fatalf("readyz %d before the outage, want 200", st)
+	}
 	// Clients that do not retry, so each failure shows.
 	c := newClient(t, cl.endpoint, cl.accessKey, cl.secretKey, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	l := newLoad(c, "load")
@@ -203,7 +217,21 @@ func TestPostgresStopDuringLoad(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	pgtest.Stop(t)
 	stopped := time.Now()
-	time.Sleep(3 * time.Second)
+	// Readiness follows the database within a probe or two.
+	notReady := false
+	for time.Since(stopped) < 10*time.Second {
+		if !notReady && cl.probe(t, "/_floe/readyz") == http.StatusServiceUnavailable {
+			notReady = true
+			t.Logf("readyz 503 %v after the stop", time.Since(stopped).Round(time.Millisecond))
+		}
+		if st := cl.probe(t, "/_floe/healthz"); st != http.StatusOK {
+			t.Errorf("healthz %d while PostgreSQL is down: the process is alive, want 200", st)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if !notReady {
+		t.Error("readyz never turned 503 while PostgreSQL was down")
+	}
 	pgtest.Start(t)
 	t.Logf("PostgreSQL was down for %v", time.Since(stopped).Round(time.Millisecond))
 	// The gateway must serve again without a restart.
@@ -218,15 +246,77 @@ func TestPostgresStopDuringLoad(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	for cl.probe(t, "/_floe/readyz") != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("readyz not 200 again after PostgreSQL came back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	time.Sleep(2 * time.Second) // load against the recovered gateway
 	cancel()
 	<-done
 	if len(l.putErr) == 0 {
 		t.Errorf("no PUT failed while PostgreSQL was down: the outage was not exercised")
 	}
-	checkFailuresAre5xx(t, "PUT", l.putErr)
-	checkFailuresAre5xx(t, "GET", l.getErr)
+	checkOutageFailures(t, "PUT", l.putErr)
+	checkOutageFailures(t, "GET", l.getErr)
+	// A request waits at most --db-wait for each connection it asks for;
+	// a PUT may ask twice (its intent, its commit), and a 3 MiB body
+	// takes its time on a loaded machine.
+	t.Logf("slowest failure took %v (--db-wait %v)", l.slowest.Round(time.Millisecond), dbWait)
+	if l.slowest > 3*dbWait+3*time.Second {
+		t.Errorf("a request took %v to fail with --db-wait %v", l.slowest, dbWait)
+	}
 	l.verify(t)
+}
+
+// checkOutageFailures fails t unless every failed request during a
+// metadata outage that got an answer got 503 ServiceUnavailable with a
+// Retry-After header, and some did. A broken connection is allowed: a
+// client whose Expect: 100-continue wait (1 s in the SDK) ran out on the
+// loaded test machine sends its body, and Go's server then closes the
+// connection it refused the body on, which the client sees as a reset.
+func checkOutageFailures(t *testing.T, what string, errs []error) {
+	t.Helper()
+	codes := map[string]int{}
+	for _, err := range errs {
+		var re *awshttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() == 0 {
+			codes["(no response)"]++
+			continue
+		}
+		code := errCode(err)
+		if code == "" {
+			code = strconv.Itoa(re.HTTPStatusCode())
+		}
+		codes[code]++
+		if re.HTTPStatusCode() != http.StatusServiceUnavailable {
+			t.Errorf("%s failed with HTTP %d, want 503: %v", what, re.HTTPStatusCode(), err)
+		} else if re.Response.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: 503 without Retry-After: %v", what, err)
+		}
+	}
+	t.Logf("%s failures by code: %v", what, codes)
+	if len(errs) > 0 && codes["ServiceUnavailable"] == 0 {
+		t.Errorf("no %s failed with 503 ServiceUnavailable: %v", what, codes)
+	}
+}
+
+// probe GETs an unsigned gateway path and returns the status (0 if the
+// gateway did not answer).
+func (c *cluster) probe(t *testing.T, path string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint+path, nil)
+	must(t, err, "probe request")
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
 }
 
 // TestGatewayKilledDuringMultipartUpload kill -9s the gateway while a part

@@ -13,7 +13,7 @@ func (s *Postgres) CreateBucket(ctx context.Context, name string) error {
 	if err := checkText("bucket name", name); err != nil || name == "" {
 		return fmt.Errorf("metadata: create bucket %q: invalid name", name)
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO buckets (name) VALUES ($1) ON CONFLICT DO NOTHING`, name)
+	tag, err := s.db.Exec(ctx, `INSERT INTO buckets (name) VALUES ($1) ON CONFLICT DO NOTHING`, name)
 	if err != nil {
 		return fmt.Errorf("metadata: create bucket %s: %w", name, err)
 	}
@@ -26,7 +26,7 @@ func (s *Postgres) CreateBucket(ctx context.Context, name string) error {
 // DeleteBucket implements Store.
 func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
 	var deleted, exists bool
-	err := s.pool.QueryRow(ctx, `
+	err := s.db.QueryRow(ctx, `
 		WITH d AS (
 			DELETE FROM buckets WHERE name = $1
 			AND NOT EXISTS (SELECT 1 FROM objects WHERE bucket = $1)
@@ -53,7 +53,7 @@ func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
 // GetBucket implements Store.
 func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 	b := Bucket{Name: name}
-	err := s.pool.QueryRow(ctx, `SELECT created_at FROM buckets WHERE name = $1`, name).Scan(&b.CreatedAt)
+	err := s.db.QueryRow(ctx, `SELECT created_at FROM buckets WHERE name = $1`, name).Scan(&b.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Bucket{}, fmt.Errorf("%w: %s", ErrNoSuchBucket, name)
 	}
@@ -65,7 +65,7 @@ func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 
 // ListBuckets implements Store.
 func (s *Postgres) ListBuckets(ctx context.Context) ([]Bucket, error) {
-	rows, err := s.pool.Query(ctx, `SELECT name, created_at FROM buckets ORDER BY name`)
+	rows, err := s.db.Query(ctx, `SELECT name, created_at FROM buckets ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: list buckets: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 // attempts and leases it for the store's lease (DefaultLease); rows other
 // collectors hold locked are skipped, not waited for.
 func (s *Postgres) ClaimDeletions(ctx context.Context, limit int) ([]Blob, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		WITH claimed AS (
 			UPDATE deletion_queue q
 			SET attempts = q.attempts + 1, claimed_until = now() + $2::bigint * interval '1 microsecond'
@@ -51,7 +51,7 @@ func (s *Postgres) ClaimDeletions(ctx context.Context, limit int) ([]Blob, error
 // rows and its queue entry. A blob that is not queued is left alone, so
 // calling it twice is harmless.
 func (s *Postgres) FinishDeletion(ctx context.Context, id integrity.ID) error {
-	_, err := s.pool.Exec(ctx, `
+	_, err := s.db.Exec(ctx, `
 		DELETE FROM blobs WHERE id = $1
 		AND EXISTS (SELECT 1 FROM deletion_queue WHERE blob_id = $1)`, id[:])
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Postgres) RecordIntent(ctx context.Context, nonce []byte, nodeIDs []str
 	if nodeIDs == nil {
 		nodeIDs = []string{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO write_intents (nonce, node_ids) VALUES ($1, $2)`, nonce, nodeIDs)
+	_, err := s.db.Exec(ctx, `INSERT INTO write_intents (nonce, node_ids) VALUES ($1, $2)`, nonce, nodeIDs)
 	if err != nil {
 		return fmt.Errorf("metadata: record intent %x: %w", nonce, err)
 	}
@@ -78,7 +78,7 @@ func (s *Postgres) RecordIntent(ctx context.Context, nonce []byte, nodeIDs []str
 // SetIntentBlob implements Store. It fails with ErrIntentExpired if the
 // intent is gone or claimed: the write must then be abandoned.
 func (s *Postgres) SetIntentBlob(ctx context.Context, nonce []byte, id integrity.ID) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE write_intents SET blob_id = $2
+	tag, err := s.db.Exec(ctx, `UPDATE write_intents SET blob_id = $2
 		WHERE nonce = $1 AND claimed_until IS NULL`, nonce, id[:])
 	if err != nil {
 		return fmt.Errorf("metadata: set blob of intent %x: %w", nonce, err)
@@ -93,7 +93,7 @@ func (s *Postgres) SetIntentBlob(ctx context.Context, nonce []byte, id integrity
 // is leased for the store's lease (DefaultLease), after which another
 // collector may claim it again. Ages are measured by the database's clock.
 func (s *Postgres) StaleIntents(ctx context.Context, olderThan time.Duration, limit int) ([]Intent, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		WITH claimed AS (
 			UPDATE write_intents w SET claimed_until = now() + $3::bigint * interval '1 microsecond'
 			WHERE w.nonce IN (
@@ -135,7 +135,7 @@ func (s *Postgres) StaleIntents(ctx context.Context, olderThan time.Duration, li
 
 // DeleteIntent implements Store. Deleting a missing intent is not an error.
 func (s *Postgres) DeleteIntent(ctx context.Context, nonce []byte) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM write_intents WHERE nonce = $1`, nonce); err != nil {
+	if _, err := s.db.Exec(ctx, `DELETE FROM write_intents WHERE nonce = $1`, nonce); err != nil {
 		return fmt.Errorf("metadata: delete intent %x: %w", nonce, err)
 	}
 	return nil

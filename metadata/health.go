@@ -170,7 +170,7 @@ func restartScrub(ctx context.Context, tx pgx.Tx, nodeID string) error {
 
 // RecordHeartbeat implements Store.
 func (s *Postgres) RecordHeartbeat(ctx context.Context, n NodeInfo) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.db.Exec(ctx, `
 		UPDATE nodes SET addr = $2, last_heartbeat = now(), capacity_bytes = $3, free_bytes = $4
 		WHERE id = $1`, n.ID, n.Addr, n.CapacityBytes, n.FreeBytes)
 	if err != nil {
@@ -186,7 +186,7 @@ func (s *Postgres) SetNodeState(ctx context.Context, id, state string) error {
 	default:
 		return fmt.Errorf("metadata: set node %s state: unknown state %q", id, state)
 	}
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.db.Exec(ctx, `
 		UPDATE nodes SET state = $2,
 			state_changed_at = CASE WHEN state = $2 THEN state_changed_at ELSE now() END
 		WHERE id = $1`, id, state)
@@ -201,7 +201,7 @@ func (s *Postgres) SetNodeState(ctx context.Context, id, state string) error {
 
 // NodeUsage implements Store.
 func (s *Postgres) NodeUsage(ctx context.Context) ([]NodeUsage, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		WITH per_shard AS (
 			SELECT s.node_id, s.state, b.size / count(*) OVER (PARTITION BY s.blob_id) AS bytes
 			FROM shards s JOIN blobs b ON b.id = s.blob_id),

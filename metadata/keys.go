@@ -52,7 +52,7 @@ func (s *Postgres) CreateAccessKey(ctx context.Context, k AccessKey) error {
 			return fmt.Errorf("metadata: create access key: %w", err)
 		}
 	}
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.db.Exec(ctx, `
 		INSERT INTO access_keys (access_key_id, secret_key, description) VALUES ($1, $2, NULLIF($3, ''))
 		ON CONFLICT DO NOTHING`, k.ID, k.Secret, k.Description)
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *Postgres) GetAccessKey(ctx context.Context, id string) (AccessKey, erro
 		return AccessKey{}, fmt.Errorf("%w: %q", ErrNoSuchAccessKey, id)
 	}
 	k := AccessKey{ID: id}
-	err := s.pool.QueryRow(ctx, `
+	err := s.db.QueryRow(ctx, `
 		SELECT secret_key, coalesce(description, ''), created_at FROM access_keys WHERE access_key_id = $1`,
 		id).Scan(&k.Secret, &k.Description, &k.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -86,7 +86,7 @@ func (s *Postgres) GetAccessKey(ctx context.Context, id string) (AccessKey, erro
 
 // ListAccessKeys implements Store.
 func (s *Postgres) ListAccessKeys(ctx context.Context) ([]AccessKey, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT access_key_id, secret_key, coalesce(description, ''), created_at
 		FROM access_keys ORDER BY created_at, access_key_id`)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Postgres) DeleteAccessKey(ctx context.Context, id string) error {
 	if CheckAccessKeyID(id) != nil {
 		return fmt.Errorf("%w: %q", ErrNoSuchAccessKey, id)
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM access_keys WHERE access_key_id = $1`, id)
+	tag, err := s.db.Exec(ctx, `DELETE FROM access_keys WHERE access_key_id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("metadata: delete access key %s: %w", id, err)
 	}

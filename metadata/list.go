@@ -77,11 +77,11 @@ func (s *Postgres) list(ctx context.Context, p ListParams, lower string) (ListRe
 	)
 	switch end, bounded := prefixEnd(p.Prefix); {
 	case p.Delimiter != "":
-		rows, err = s.pool.Query(ctx, listWalkSQL, p.Bucket, lower, p.Prefix, p.Delimiter, limit)
+		rows, err = s.db.Query(ctx, listWalkSQL, p.Bucket, lower, p.Prefix, p.Delimiter, limit)
 	case bounded:
-		rows, err = s.pool.Query(ctx, listKeysBoundedSQL, p.Bucket, lower, limit, end)
+		rows, err = s.db.Query(ctx, listKeysBoundedSQL, p.Bucket, lower, limit, end)
 	default:
-		rows, err = s.pool.Query(ctx, listKeysSQL, p.Bucket, lower, limit)
+		rows, err = s.db.Query(ctx, listKeysSQL, p.Bucket, lower, limit)
 	}
 	if err != nil {
 		return ListResult{}, err

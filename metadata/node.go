@@ -17,7 +17,7 @@ func (s *Postgres) UpsertNode(ctx context.Context, n NodeInfo) error {
 	if n.ID == "" {
 		return fmt.Errorf("metadata: upsert node at %s: empty ID", n.Addr)
 	}
-	_, err := s.pool.Exec(ctx, `
+	_, err := s.db.Exec(ctx, `
 		INSERT INTO nodes (id, addr, state, last_heartbeat, capacity_bytes, free_bytes)
 		VALUES ($1, $2, COALESCE(NULLIF($3, ''), 'alive'), now(), $4, $5)
 		ON CONFLICT (id) DO UPDATE SET
@@ -35,7 +35,7 @@ func (s *Postgres) UpsertNode(ctx context.Context, n NodeInfo) error {
 
 // ListNodes implements Store.
 func (s *Postgres) ListNodes(ctx context.Context) ([]NodeInfo, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT id, addr, state, COALESCE(last_heartbeat, 'epoch'),
 			COALESCE(capacity_bytes, 0), COALESCE(free_bytes, 0)
 		FROM nodes ORDER BY id`)
@@ -73,7 +73,7 @@ func (s *Postgres) DownNodes(ctx context.Context, maxAge time.Duration) ([]place
 }
 
 func (s *Postgres) queryNodes(ctx context.Context, query string, maxAge time.Duration) ([]placement.Node, error) {
-	rows, err := s.pool.Query(ctx, query, interval(maxAge))
+	rows, err := s.db.Query(ctx, query, interval(maxAge))
 	if err != nil {
 		return nil, fmt.Errorf("metadata: query nodes: %w", err)
 	}

@@ -55,7 +55,7 @@ func (s *Postgres) GetObject(ctx context.Context, bucket, key string) (Object, e
 	if err := checkKey(key); err != nil {
 		return Object{}, fmt.Errorf("metadata: get %s/%s: %w", bucket, key, err)
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT o.key IS NOT NULL, COALESCE(o.size, 0), COALESCE(o.etag, ''),
 			COALESCE(o.content_type, ''), COALESCE(o.content_encoding, ''),
 			COALESCE(o.content_disposition, ''), COALESCE(o.content_language, ''),

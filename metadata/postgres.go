@@ -17,18 +17,38 @@ const DefaultLease = 5 * time.Minute
 
 // Postgres is a Store backed by PostgreSQL. It is safe for concurrent use.
 type Postgres struct {
-	pool  *pgxpool.Pool
+	pool  *pgxpool.Pool // for Close, Pool and migrations
+	db    waitPool      // every statement of the Store goes through it
 	lease time.Duration
 }
 
 var _ Store = (*Postgres)(nil)
 
+// Options tune a Postgres beyond its DSN.
+type Options struct {
+	// Wait bounds how long a statement waits for a connection, including
+	// connecting (unless the DSN sets connect_timeout), before failing
+	// with ErrUnavailable; 0 means DefaultWait.
+	Wait time.Duration
+}
+
 // Open connects to the database dsn names (a PostgreSQL URL or keyword/value
 // string, see pgxpool.ParseConfig) and brings its schema up to date.
 func Open(ctx context.Context, dsn string) (*Postgres, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn string, o Options) (*Postgres, error) {
+	if o.Wait <= 0 {
+		o.Wait = DefaultWait
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: parsing DSN: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = o.Wait
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -38,7 +58,21 @@ func Open(ctx context.Context, dsn string) (*Postgres, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Postgres{pool: pool, lease: DefaultLease}, nil
+	return &Postgres{pool: pool, db: waitPool{pool: pool, wait: o.Wait}, lease: DefaultLease}, nil
+}
+
+// Ping checks that the database answers, waiting for a connection no
+// longer than the store's Options.Wait; a gateway's readiness probe.
+func (s *Postgres) Ping(ctx context.Context) error {
+	c, err := s.db.acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("metadata: ping: %w", err)
+	}
+	defer c.Release()
+	if err := c.Ping(ctx); err != nil {
+		return fmt.Errorf("metadata: ping: %w", err)
+	}
+	return nil
 }
 
 // Close closes the pool, waiting for connections in use to be returned.
@@ -49,7 +83,7 @@ func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
 
 // inTx runs f in a transaction, committing if it returns nil.
 func (s *Postgres) inTx(ctx context.Context, f func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, f)
+	return pgx.BeginFunc(ctx, s.db, f)
 }
 
 // pgCode returns the SQLSTATE and constraint of a PostgreSQL error, or

@@ -90,7 +90,7 @@ func (s *Postgres) EnqueueRepair(ctx context.Context, reason string, ids ...inte
 	}
 	// Only blobs that exist and are not being deleted; a blob already
 	// queued keeps its entry (and its place in line).
-	_, err := s.pool.Exec(ctx, `
+	_, err := s.db.Exec(ctx, `
 		INSERT INTO repair_queue (blob_id, reason)
 		SELECT b.id, $2 FROM blobs b
 		WHERE b.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM deletion_queue d WHERE d.blob_id = b.id)
@@ -103,7 +103,7 @@ func (s *Postgres) EnqueueRepair(ctx context.Context, reason string, ids ...inte
 
 // EnqueueNodeRepairs implements Store.
 func (s *Postgres) EnqueueNodeRepairs(ctx context.Context, nodeID, reason string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.db.Exec(ctx, `
 		INSERT INTO repair_queue (blob_id, reason)
 		SELECT DISTINCT s.blob_id, $2 FROM shards s
 		WHERE s.node_id = $1 AND NOT EXISTS (SELECT 1 FROM deletion_queue d WHERE d.blob_id = s.blob_id)
@@ -206,7 +206,7 @@ func (s *Postgres) ClaimRepairs(ctx context.Context, limit int, lease time.Durat
 
 // GetRepairTask implements Store.
 func (s *Postgres) GetRepairTask(ctx context.Context, id integrity.ID) (RepairTask, error) {
-	byID, err := loadRepairBlobs(ctx, s.pool, [][]byte{id[:]})
+	byID, err := loadRepairBlobs(ctx, s.db, [][]byte{id[:]})
 	if err != nil {
 		return RepairTask{}, fmt.Errorf("metadata: load blob %s for repair: %w", id, err)
 	}
@@ -295,7 +295,7 @@ func (s *Postgres) FailRepair(ctx context.Context, id integrity.ID, cause error,
 	if cause != nil {
 		msg = cause.Error()
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE repair_queue
+	_, err := s.db.Exec(ctx, `UPDATE repair_queue
 		SET claimed_until = NULL, last_error = $2, not_before = now() + $3::bigint * interval '1 microsecond'
 		WHERE blob_id = $1`, id[:], msg, interval(retryAfter))
 	if err != nil {
@@ -308,7 +308,7 @@ func (s *Postgres) FailRepair(ctx context.Context, id integrity.ID, cause error,
 func (s *Postgres) RepairStatus(ctx context.Context) (RepairStatus, error) {
 	st := RepairStatus{ByReadable: map[int]int{}}
 	var oldest *time.Time
-	err := s.pool.QueryRow(ctx, `
+	err := s.db.QueryRow(ctx, `
 		SELECT count(*),
 			count(*) FILTER (WHERE claimed_until > now()),
 			count(*) FILTER (WHERE not_before > now() AND (claimed_until IS NULL OR claimed_until <= now())),
@@ -320,7 +320,7 @@ func (s *Postgres) RepairStatus(ctx context.Context) (RepairStatus, error) {
 	if oldest != nil {
 		st.Oldest = *oldest
 	}
-	rows, err := s.pool.Query(ctx, `SELECT r, count(*) FROM (SELECT `+readableShards+` AS r FROM repair_queue q) x GROUP BY r`)
+	rows, err := s.db.Query(ctx, `SELECT r, count(*) FROM (SELECT `+readableShards+` AS r FROM repair_queue q) x GROUP BY r`)
 	if err != nil {
 		return RepairStatus{}, fmt.Errorf("metadata: repair status: %w", err)
 	}

@@ -110,7 +110,7 @@ func deref(t *time.Time) time.Time {
 // SaveScrub implements Store.
 func (s *Postgres) SaveScrub(ctx context.Context, p *ScrubProgress, cursor string, add ScrubCounts, lease time.Duration) error {
 	var last *time.Time
-	err := s.pool.QueryRow(ctx, `
+	err := s.db.QueryRow(ctx, `
 		UPDATE scrub_progress SET cursor = $3,
 			claimed_until = now() + $4::bigint * interval '1 microsecond',
 			last_pass_at = CASE WHEN $3 = $9 THEN now() ELSE last_pass_at END,
@@ -131,7 +131,7 @@ func (s *Postgres) SaveScrub(ctx context.Context, p *ScrubProgress, cursor strin
 
 // ReleaseScrub implements Store.
 func (s *Postgres) ReleaseScrub(ctx context.Context, p ScrubProgress) error {
-	_, err := s.pool.Exec(ctx, `UPDATE scrub_progress SET claimed_until = NULL
+	_, err := s.db.Exec(ctx, `UPDATE scrub_progress SET claimed_until = NULL
 		WHERE node_id = $1 AND claimed_until = $2`, p.NodeID, p.ClaimedUntil)
 	if err != nil {
 		return fmt.Errorf("metadata: release scrub of node %s: %w", p.NodeID, err)
@@ -143,7 +143,7 @@ func (s *Postgres) ReleaseScrub(ctx context.Context, p ScrubProgress) error {
 // node finds its pass gone (pass_started_at cleared) at its next SaveScrub and releases the node, so
 // two never work it at once.
 func (s *Postgres) RestartScrub(ctx context.Context, nodeID string) error {
-	_, err := s.pool.Exec(ctx, `
+	_, err := s.db.Exec(ctx, `
 		INSERT INTO scrub_progress (node_id) VALUES ($1)
 		ON CONFLICT (node_id) DO UPDATE SET cursor = '', pass_started_at = NULL`, nodeID)
 	if err != nil {
@@ -154,7 +154,7 @@ func (s *Postgres) RestartScrub(ctx context.Context, nodeID string) error {
 
 // ListScrubProgress implements Store.
 func (s *Postgres) ListScrubProgress(ctx context.Context) ([]ScrubProgress, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT p.node_id, COALESCE(n.addr, ''), p.cursor, p.pass_started_at, p.last_pass_at, p.claimed_until,
 			p.checked, p.corrupt, p.missing, p.orphans
 		FROM scrub_progress p LEFT JOIN nodes n ON n.id = p.node_id ORDER BY p.node_id`)
@@ -182,7 +182,7 @@ func (s *Postgres) NodeShards(ctx context.Context, nodeID string, from integrity
 	if to != nil {
 		toArg = to[:]
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT s.blob_id, s.idx, b.manifest, s.state
 		FROM shards s JOIN blobs b ON b.id = s.blob_id
 		WHERE s.node_id = $1 AND s.blob_id >= $2 AND ($3::bytea IS NULL OR s.blob_id <= $3)
@@ -223,7 +223,7 @@ func (s *Postgres) NodeShards(ctx context.Context, nodeID string, from integrity
 // commit is never reported deletable.
 func (s *Postgres) OrphanDeletable(ctx context.Context, id integrity.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `
+	err := s.db.QueryRow(ctx, `
 		SELECT NOT EXISTS (SELECT 1 FROM shards WHERE blob_id = $1 AND idx = $2 AND node_id = $3)
 			AND NOT EXISTS (SELECT 1 FROM deletion_queue WHERE blob_id = $1)
 			AND NOT EXISTS (SELECT 1 FROM repair_queue WHERE blob_id = $1)

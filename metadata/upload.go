@@ -36,7 +36,7 @@ func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 	if !u.Initiated.IsZero() {
 		initiated = &u.Initiated
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO multipart_uploads (upload_id, bucket, key, created_at,
+	_, err := s.db.Exec(ctx, `INSERT INTO multipart_uploads (upload_id, bucket, key, created_at,
 			content_type, content_encoding, content_disposition, content_language, cache_control, expires, user_meta,
 			checksum_algorithm, checksum_type)
 		VALUES ($1, $2, $3, COALESCE($4, now()), NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
@@ -79,7 +79,7 @@ func scanUpload(row pgx.Row) (Upload, error) {
 
 // GetUpload implements Store.
 func (s *Postgres) GetUpload(ctx context.Context, bucket, key, uploadID string) (Upload, error) {
-	u, err := scanUpload(s.pool.QueryRow(ctx, `SELECT `+uploadColumns+` FROM multipart_uploads
+	u, err := scanUpload(s.db.QueryRow(ctx, `SELECT `+uploadColumns+` FROM multipart_uploads
 		WHERE upload_id = $1 AND bucket = $2 AND key = $3`, uploadID, bucket, key))
 	if err != nil {
 		return Upload{}, fmt.Errorf("metadata: get upload %s of %s/%s: %w", uploadID, bucket, key, err)
@@ -187,7 +187,7 @@ func (s *Postgres) ListUploadPartsPage(ctx context.Context, bucket, key, uploadI
 	// no page and keeps the arguments within int and LIMIT within reason.
 	after = min(max(after, 0), MaxPartNumber)
 	limit = min(max(limit, 0), MaxPartNumber)
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT `+uploadPartColumns+`
 		FROM multipart_uploads u
 		LEFT JOIN LATERAL (
@@ -216,7 +216,7 @@ func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID st
 	fail := func(err error) error {
 		return fmt.Errorf("metadata: list parts of upload %s of %s/%s: %w", uploadID, bucket, key, err)
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT `+uploadPartColumns+`, b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs, sh.suspects
 		FROM multipart_uploads u
 		LEFT JOIN upload_parts p ON p.upload_id = u.upload_id

@@ -93,7 +93,7 @@ func (s *Postgres) listUploads(ctx context.Context, p ListUploadsParams) (ListUp
 	if p.KeyMarker != "" && p.UploadIDMarker != "" && lower == p.KeyMarker+"\x01" {
 		// Resume among KeyMarker's own uploads, after the marker upload.
 		var created time.Time
-		err := s.pool.QueryRow(ctx, `SELECT created_at FROM multipart_uploads
+		err := s.db.QueryRow(ctx, `SELECT created_at FROM multipart_uploads
 			WHERE bucket = $1 AND key = $2 AND upload_id = $3`, p.Bucket, p.KeyMarker, p.UploadIDMarker).Scan(&created)
 		switch {
 		case err == nil:
@@ -115,9 +115,9 @@ func (s *Postgres) listUploads(ctx context.Context, p ListUploadsParams) (ListUp
 			err  error
 		)
 		if bounded {
-			rows, err = s.pool.Query(ctx, listUploadsBoundedSQL, p.Bucket, pos.key, pos.created, pos.id, skipKey, skipUpTo, limit, end)
+			rows, err = s.db.Query(ctx, listUploadsBoundedSQL, p.Bucket, pos.key, pos.created, pos.id, skipKey, skipUpTo, limit, end)
 		} else {
-			rows, err = s.pool.Query(ctx, listUploadsSQL, p.Bucket, pos.key, pos.created, pos.id, skipKey, skipUpTo, limit)
+			rows, err = s.db.Query(ctx, listUploadsSQL, p.Bucket, pos.key, pos.created, pos.id, skipKey, skipUpTo, limit)
 		}
 		if err != nil {
 			return res, err

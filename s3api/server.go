@@ -13,6 +13,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
@@ -66,6 +68,15 @@ type Config struct {
 	// leaves bodies unpaced (tests); zero BodyMinRate checks idleness only.
 	BodyIdleTimeout time.Duration
 	BodyMinRate     int64
+	// Ready answers the readiness probe (ProbePrefix+"readyz"): nil when
+	// the gateway can serve, typically the metadata store's Ping. Nil
+	// Ready means always ready.
+	Ready Pinger
+}
+
+// Pinger reports whether a dependency answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // Server serves the S3 API.
@@ -100,6 +111,10 @@ type request struct {
 // ServeHTTP logs every request, authenticates it and hands it to its
 // handler; errors become S3 XML error responses.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, ProbePrefix) {
+		s.probe(w, r)
+		return
+	}
 	start := time.Now()
 	continueEmptyBody(w, r) // before any header is set: the 100 carries them
 	req := &request{id: newRequestID()}
@@ -144,14 +159,27 @@ func (s *Server) writeError(w *statusWriter, r *http.Request, req *request, err 
 		s.log.Error().Err(err).Str("req", req.id).Msg("failed after response started; aborting")
 		panic(http.ErrAbortHandler)
 	}
-	s3err.Write(w, r, toS3Error(err), req.id)
+	err = toS3Error(err)
+	if e := s3err.From(err); e.Code.Status == http.StatusServiceUnavailable {
+		// SDKs and proxies back off by it; the conditions behind a 503
+		// (the metadata store away, too few nodes) last seconds.
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	}
+	s3err.Write(w, r, err, req.id)
 }
+
+// retryAfterSeconds is the Retry-After of every 503.
+const retryAfterSeconds = 1
 
 // toS3Error maps store errors onto S3 error codes.
 func toS3Error(err error) error {
 	var se *s3err.Error
 	var code s3err.Code
 	switch {
+	case metadata.IsUnavailable(err) && s3err.From(err).Code == s3err.InternalError:
+		// A service condition, however deep it was wrapped (an access key
+		// lookup is wrapped as InternalError by sigv4): clients retry it.
+		return &s3err.Error{Code: s3err.ServiceUnavailable, Message: "The metadata store is unavailable. Please retry.", Err: err}
 	case errors.As(err, &se), errors.As(err, &code):
 		return err
 	case errors.Is(err, metadata.ErrNoSuchBucket):

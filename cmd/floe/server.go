@@ -10,6 +10,7 @@ import (
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/backend/scrub"
+	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/floe-s3/floe/s3api/gateway"
 )
@@ -17,7 +18,7 @@ import (
 var serverCommand = &command{
 	name:    "server",
 	summary: "run the S3 gateway",
-	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D] [--suspect-after D] [--dead-after D] [--body-idle-timeout D] [--body-min-rate SIZE] [--max-header-bytes SIZE]",
+	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D] [--suspect-after D] [--dead-after D] [--body-idle-timeout D] [--body-min-rate SIZE] [--max-header-bytes SIZE] [--db-wait D]",
 	run:     runServer,
 }
 
@@ -67,9 +68,13 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	deadAfter := fs.Duration("dead-after", membership.DefaultDeadAfter, "`time` a node stays suspect before it is declared dead and its shards are repaired elsewhere")
 	bodyIdle := fs.Duration("body-idle-timeout", s3api.DefaultBodyIdleTimeout, "`time` without a request body byte after which the request fails with RequestTimeout; 0 disables body pacing")
 	bodyRate := fs.String("body-min-rate", "1KiB", "least request body `size` per second, over each --body-idle-timeout spent waiting for it; 0 for none")
+	dbWait := fs.Duration("db-wait", metadata.DefaultWait, "longest `time` a request waits for a database connection before it is answered 503 ServiceUnavailable")
 	maxHeader := fs.String("max-header-bytes", "64KiB", "largest request line and headers, `size`; larger requests get 431")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	if *dbWait <= 0 {
+		return usageErrorf("--db-wait must be positive")
 	}
 	minRate, err := parseSize(*bodyRate)
 	if err != nil || minRate < 0 {
@@ -133,7 +138,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		}
 	}
 	cfg := gateway.Config{
-		Listen: *listen, DatabaseURL: *dbURL, Secret: secret, Params: params, Nodes: seeds,
+		Listen: *listen, DatabaseURL: *dbURL, DBWait: *dbWait, Secret: secret, Params: params, Nodes: seeds,
 		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
 		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL, UploadExpiry: *expiry,
 		ScrubRate: *scrubRate, OrphanGrace: *orphanGrace, ScrubInterval: *scrubEvery,

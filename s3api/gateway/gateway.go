@@ -29,12 +29,16 @@ import (
 type Config struct {
 	Listen      string // host:port of the S3 endpoint
 	DatabaseURL string // PostgreSQL connection string
-	Secret      []byte // cluster secret shared with the storage nodes
-	Params      codec.Params
-	Nodes       []string // storage node addresses to register (more may be registered already)
-	TLSCert     string   // serve HTTPS with this certificate and key when set
-	TLSKey      string
-	Region      string // requests must be signed for it; default us-east-1
+	// DBWait bounds how long a request waits for a database connection
+	// before it is answered 503 ServiceUnavailable; zero means
+	// metadata.DefaultWait.
+	DBWait  time.Duration
+	Secret  []byte // cluster secret shared with the storage nodes
+	Params  codec.Params
+	Nodes   []string // storage node addresses to register (more may be registered already)
+	TLSCert string   // serve HTTPS with this certificate and key when set
+	TLSKey  string
+	Region  string // requests must be signed for it; default us-east-1
 	// KeyCacheTTL is how long the gateway trusts an access key's secret
 	// before reading it from the database again, and so how long a deleted
 	// key keeps working; zero means s3api.DefaultKeyCacheTTL.
@@ -85,7 +89,7 @@ const DefaultMaxHeaderBytes = 64 << 10
 // Run serves the S3 API until ctx is done.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Logger
-	meta, err := metadata.Open(ctx, cfg.DatabaseURL)
+	meta, err := metadata.OpenWith(ctx, cfg.DatabaseURL, metadata.Options{Wait: cfg.DBWait})
 	if err != nil {
 		return fmt.Errorf("gateway: metadata: %w", err)
 	}
@@ -133,7 +137,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv := &http.Server{
 		Handler: s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Logger: log,
-			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate}),
+			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta}),
 		ReadHeaderTimeout: 30 * time.Second,
 		MaxHeaderBytes:    maxHeader,
 		IdleTimeout:       2 * time.Minute,
