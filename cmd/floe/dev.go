@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,7 +213,7 @@ func (d *devCluster) run(ctx context.Context) (err error) {
 	var gwErr error
 	select {
 	case endpoint := <-ready:
-		printDevBanner(d.stdout, d.dir, clientEndpoint(endpoint), key)
+		printDevBanner(d.stdout, d.dir, clientEndpoint(endpoint), dsn, key)
 		gwErr = <-gwDone
 	case gwErr = <-gwDone:
 	}
@@ -621,19 +623,55 @@ func clientEndpoint(endpoint string) string {
 	return endpoint
 }
 
-// printDevBanner tells the user how to reach the running cluster.
-func printDevBanner(w io.Writer, dir, endpoint string, key devKey) {
+// printDevBanner tells the user how to reach the running cluster. The
+// database URL is printed with any password masked.
+func printDevBanner(w io.Writer, dir, endpoint, dsn string, key devKey) {
 	fmt.Fprintf(w, `Floe dev is running, with its data in %s.
 
   Endpoint:           %s
   Region:             %s
   Access key ID:      %s
   Secret access key:  %s
+  DATABASE_URL:       %s
 
 Try it:
 
   AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s s3 ls
 
+Another access key, e.g. for a second user:
+
+  DATABASE_URL=<that URL> floe admin key create
+
 Stop with Ctrl+C; running floe dev again on the same directory keeps the data.
-`, dir, endpoint, devRegion, key.ID, key.Secret, key.ID, key.Secret, endpoint)
+`, dir, endpoint, devRegion, key.ID, key.Secret, redactDSN(dsn), key.ID, key.Secret, endpoint)
+}
+
+// kvPassword matches the password of a keyword/value connection string:
+// password=secret or password='sec ret'.
+var kvPassword = regexp.MustCompile(`(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// redactDSN returns dsn, a PostgreSQL URL or keyword/value string, with
+// any password replaced by xxxxx, for printing.
+func redactDSN(dsn string) string {
+	scheme, rest, isURL := strings.Cut(dsn, "://")
+	isURL = isURL && (scheme == "postgres" || scheme == "postgresql")
+	if !isURL {
+		return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// Unparsable (say, an unescaped '/' or '?' in the password), yet
+		// it may hold user:password@ all the same: mask all from the
+		// first ':' to the last '@', erring on the side of hiding more.
+		at := strings.LastIndex(rest, "@")
+		if colon := strings.Index(rest[:max(at, 0)], ":"); at >= 0 && colon >= 0 {
+			return scheme + "://" + rest[:colon+1] + "xxxxx" + rest[at:]
+		}
+		return dsn
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

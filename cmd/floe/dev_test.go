@@ -265,6 +265,41 @@ func TestDev(t *testing.T) {
 	d2.stop(t)
 }
 
+func TestDevBanner(t *testing.T) {
+	var b bytes.Buffer
+	key := devKey{ID: "FLOEAAAAAAAAAAAAAAAA", Secret: "s3cret"}
+	printDevBanner(&b, "/tmp/my data", "http://127.0.0.1:9000", "postgres://floe:hunter2@db.example:5432/floe?sslmode=disable", key)
+	out := b.String()
+	for _, want := range []string{
+		"  DATABASE_URL:       postgres://floe:xxxxx@db.example:5432/floe?sslmode=disable\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "hunter2") {
+		t.Errorf("banner shows the database password:\n%s", out)
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable": "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+		"postgres://u:pw@h/db":                          "postgres://u:xxxxx@h/db",
+		"postgresql://u:p%40ss@h:5/db":                  "postgresql://u:xxxxx@h:5/db",
+		"postgres://u@h/db?password=pw&sslmode=require": "postgres://u@h/db?password=xxxxx&sslmode=require",
+		"postgres://u:a/b#c@h/db":                       "postgres://u:xxxxx@h/db",                 // unparsable
+		"postgres://u:p?w@h/db?sslmode=disable":         "postgres://u:xxxxx@h/db?sslmode=disable", // unparsable
+		"host=h user=u password=pw dbname=d":            "host=h user=u password=xxxxx dbname=d",
+		"host=h password = 'p w\\'x' dbname=d":          "host=h password = xxxxx dbname=d",
+		"host=/var/run/postgresql dbname=d":             "host=/var/run/postgresql dbname=d",
+	} {
+		if got := redactDSN(in); got != want {
+			t.Errorf("redactDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestDevFlags(t *testing.T) {
 	dir := t.TempDir()
 	runCLICases(t, []cliCase{
