@@ -26,19 +26,19 @@ var keyCommands = []*command{
 	{
 		name:    "admin key create",
 		summary: "create an S3 access key pair and print it",
-		usage:   "admin key create [--description TEXT] [--access-key ID --secret-key SECRET] [--database-url URL]",
+		usage:   "admin key create [--description TEXT] [--access-key ID --secret-key SECRET] [--database-url URL | --data DIR]",
 		run:     runKeyCreate,
 	},
 	{
 		name:    "admin key list",
 		summary: "list the access keys (IDs, creation times, descriptions; never secrets)",
-		usage:   "admin key list [--database-url URL]",
+		usage:   "admin key list [--database-url URL | --data DIR]",
 		run:     runKeyList,
 	},
 	{
 		name:    "admin key delete",
 		summary: "delete an access key",
-		usage:   "admin key delete [--database-url URL] ID",
+		usage:   "admin key delete [--database-url URL | --data DIR] ID",
 		run:     runKeyDelete,
 	},
 }
@@ -86,40 +86,80 @@ func adminUsage(c *command, env *environ, asked bool) error {
 	return errHelp
 }
 
-// databaseFlag adds --database-url, defaulting to $DATABASE_URL.
-func databaseFlag(fs *flag.FlagSet, env *environ) *string {
-	return fs.String("database-url", env.getenv("DATABASE_URL"), "PostgreSQL `url` of the cluster (default $DATABASE_URL)")
+// dbFlags are the flags that name an admin command's database.
+type dbFlags struct {
+	fs        *flag.FlagSet
+	url, data *string
 }
 
-// storeCommand parses the flags of a command that takes nothing but
-// --database-url and opens the store.
-func storeCommand(ctx context.Context, c *command, env *environ, args []string) (*metadata.Postgres, error) {
-	fs := newFlagSet(c, env)
-	dbURL := databaseFlag(fs, env)
-	if err := parseFlags(fs, env, args); err != nil {
+// databaseFlag adds --database-url, defaulting to $DATABASE_URL, and
+// --data, the data directory of a running floe dev whose database to use
+// instead. An explicit --data wins over $DATABASE_URL; $FLOE_DEV_DATA is
+// the default for --data only when there is no URL, so that exporting it
+// for floe dev never redirects commands meant for another cluster.
+func databaseFlag(fs *flag.FlagSet, env *environ) *dbFlags {
+	return &dbFlags{
+		fs:  fs,
+		url: fs.String("database-url", env.getenv("DATABASE_URL"), "PostgreSQL `url` of the cluster (default $DATABASE_URL)"),
+		data: fs.String("data", env.getenv(devDataEnv),
+			"data `directory` of a running floe dev, whose database to use instead of --database-url (default $"+devDataEnv+" unless --database-url or $DATABASE_URL is set)"),
+	}
+}
+
+// dsn returns the database the flags name, after parsing, and the floe
+// dev data directory it came from, if it did.
+func (f *dbFlags) dsn() (dsn, devDir string, err error) {
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	switch {
+	case set["database-url"] && set["data"]:
+		return "", "", usageErrorf("--database-url and --data both name a database: pass one")
+	case set["data"] && *f.data == "":
+		return "", "", usageErrorf("--data must not be empty")
+	case set["data"] || *f.url == "" && *f.data != "":
+		dsn, err := devDatabaseURL(*f.data)
+		return dsn, *f.data, err
+	case *f.url != "":
+		return *f.url, "", nil
+	}
+	return "", "", usageErrorf("no database: set DATABASE_URL, pass --database-url, or pass --data DIR of a running floe dev")
+}
+
+// open opens the database the flags name, bringing its schema up to date
+// as a gateway would.
+func (f *dbFlags) open(ctx context.Context) (*metadata.Postgres, error) {
+	dsn, devDir, err := f.dsn()
+	if err != nil {
 		return nil, err
 	}
-	return openMeta(ctx, *dbURL)
-}
-
-// openMeta opens the cluster's metadata store, bringing its schema up to
-// date as a gateway would.
-func openMeta(ctx context.Context, dsn string) (*metadata.Postgres, error) {
-	if dsn == "" {
-		return nil, usageErrorf("no database: set DATABASE_URL or pass --database-url")
+	what := "the database"
+	if devDir != "" {
+		// A floe dev killed without cleaning up leaves a stale URL.
+		what = fmt.Sprintf("the database of floe dev in %s (is floe dev running?)", devDir)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	meta, err := metadata.Open(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("opening the database: %w", err)
+		return nil, fmt.Errorf("opening %s: %w", what, err)
 	}
 	return meta, nil
 }
 
+// storeCommand parses the flags of a command that takes nothing but the
+// database flags and opens the store.
+func storeCommand(ctx context.Context, c *command, env *environ, args []string) (*metadata.Postgres, error) {
+	fs := newFlagSet(c, env)
+	db := databaseFlag(fs, env)
+	if err := parseFlags(fs, env, args); err != nil {
+		return nil, err
+	}
+	return db.open(ctx)
+}
+
 func runKeyCreate(ctx context.Context, c *command, env *environ, args []string) error {
 	fs := newFlagSet(c, env)
-	dbURL := databaseFlag(fs, env)
+	db := databaseFlag(fs, env)
 	desc := fs.String("description", "", "free `text` to tell the key apart later")
 	id := fs.String("access-key", "", "use this access key `ID` instead of a random one")
 	secret := fs.String("secret-key", "", "use this `secret` instead of a random one (with --access-key)")
@@ -138,7 +178,7 @@ func runKeyCreate(ctx context.Context, c *command, env *environ, args []string) 
 	if err := metadata.CheckAccessKeyID(*id); err != nil {
 		return usageErrorf("--access-key: %v", err)
 	}
-	meta, err := openMeta(ctx, *dbURL)
+	meta, err := db.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -180,7 +220,7 @@ func printKeys(w io.Writer, keys []metadata.AccessKey) {
 
 func runKeyDelete(ctx context.Context, c *command, env *environ, args []string) error {
 	fs := newFlagSet(c, env)
-	dbURL := databaseFlag(fs, env)
+	db := databaseFlag(fs, env)
 	ids, err := parseFlagsArgs(fs, env, args)
 	if err != nil {
 		return err
@@ -188,7 +228,7 @@ func runKeyDelete(ctx context.Context, c *command, env *environ, args []string) 
 	if len(ids) != 1 {
 		return usageErrorf("want exactly one access key ID, got %d", len(ids))
 	}
-	meta, err := openMeta(ctx, *dbURL)
+	meta, err := db.open(ctx)
 	if err != nil {
 		return err
 	}

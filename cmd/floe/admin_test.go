@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -116,4 +119,93 @@ func TestAdminUsage(t *testing.T) {
 		{"delete two IDs", db, []string{"admin", "key", "delete", "A", "B"}, 2, "", "exactly one"},
 		{"delete bad flag", db, []string{"admin", "key", "delete", "A", "--bogus"}, 2, "", "-bogus"},
 	})
+}
+
+// TestDatabaseFlag checks which database the admin commands' flags and
+// environment name, without connecting to it.
+func TestDatabaseFlag(t *testing.T) {
+	dir := t.TempDir()
+	dev := filepath.Join(dir, "dev") // a running floe dev's directory
+	stopped := filepath.Join(dir, "stopped")
+	other := filepath.Join(dir, "other") // not a floe dev's
+	for _, d := range []string{dev, stopped, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{filepath.Join(dev, devKeyFile), filepath.Join(stopped, devKeyFile)} {
+		if err := os.WriteFile(f, []byte("AWS_ACCESS_KEY_ID=a\nAWS_SECRET_ACCESS_KEY=b\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const devDSN = "postgres://postgres@127.0.0.1:5999/postgres?sslmode=disable"
+	if err := os.WriteFile(filepath.Join(dev, devDatabaseFile), []byte(devDSN+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const envURL, flagURL = "postgres://env/db", "postgres://flag/db"
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		args    []string
+		dsn     string
+		devDir  string
+		usage   bool   // a usageError
+		wantErr string // substring of the error; "" for none
+	}{
+		{"flag url", nil, []string{"--database-url", flagURL}, flagURL, "", false, ""},
+		{"env url", map[string]string{"DATABASE_URL": envURL}, nil, envURL, "", false, ""},
+		{"flag url over env", map[string]string{"DATABASE_URL": envURL}, []string{"--database-url", flagURL}, flagURL, "", false, ""},
+		{"data", nil, []string{"--data", dev}, devDSN, dev, false, ""},
+		{"data over env url", map[string]string{"DATABASE_URL": envURL}, []string{"--data", dev}, devDSN, dev, false, ""},
+		{"env data", map[string]string{devDataEnv: dev}, nil, devDSN, dev, false, ""},
+		{"env url over env data", map[string]string{"DATABASE_URL": envURL, devDataEnv: dev}, nil, envURL, "", false, ""},
+		{"flag url over env data", map[string]string{devDataEnv: dev}, []string{"--database-url", flagURL}, flagURL, "", false, ""},
+		{"data over env data", map[string]string{devDataEnv: other}, []string{"--data", dev}, devDSN, dev, false, ""},
+		{"both flags", nil, []string{"--data", dev, "--database-url", flagURL}, "", "", true, "pass one"},
+		{"empty data", map[string]string{"DATABASE_URL": envURL}, []string{"--data", ""}, "", "", true, "--data must not be empty"},
+		{"nothing", nil, nil, "", "", true, "--data DIR"},
+		{"not a dev dir", nil, []string{"--data", other}, "", "", true, "not a floe dev data directory"},
+		{"no such dir", nil, []string{"--data", filepath.Join(dir, "nope")}, "", "", true, "no such directory"},
+		{"dev not running", nil, []string{"--data", stopped}, "", "", false, "is floe dev running?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := &environ{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return tt.vars[k] }}
+			fs := newFlagSet(&command{name: "admin key list"}, env)
+			db := databaseFlag(fs, env)
+			if err := parseFlags(fs, env, tt.args); err != nil {
+				t.Fatal(err)
+			}
+			dsn, devDir, err := db.dsn()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || isUsage(err) != tt.usage {
+					t.Fatalf("err = %v (usage error: %v), want one containing %q (usage error: %v)", err, isUsage(err), tt.wantErr, tt.usage)
+				}
+				return
+			}
+			if err != nil || dsn != tt.dsn || devDir != tt.devDir {
+				t.Errorf("dsn() = %q, %q, %v; want %q, %q", dsn, devDir, err, tt.dsn, tt.devDir)
+			}
+		})
+	}
+}
+
+// TestAdminDataUsage checks that every admin command takes --data and
+// refuses it beside --database-url, before connecting to anything.
+func TestAdminDataUsage(t *testing.T) {
+	other := t.TempDir() // not a floe dev's
+	var cases []cliCase
+	for _, args := range [][]string{
+		{"key", "create"}, {"key", "list"}, {"key", "delete", "ID"},
+		{"node", "list"}, {"node", "add", "127.0.0.1:1"}, {"node", "drain", "n1"}, {"node", "undrain", "n1"}, {"node", "remove", "n1"},
+		{"rebalance"}, {"repair", "status"},
+	} {
+		cmd := strings.Join(args, " ")
+		cases = append(cases,
+			cliCase{cmd + " both", map[string]string{secretEnv: "x"}, append(append([]string{"admin"}, args...), "--data", other, "--database-url", "postgres://x/y"), 2, "", "pass one"},
+			cliCase{cmd + " not dev", map[string]string{secretEnv: "x"}, append(append([]string{"admin"}, args...), "--data", other), 2, "", "not a floe dev data directory"},
+		)
+	}
+	cases = append(cases, cliCase{"help mentions --data", nil, []string{"admin", "key", "create", "-h"}, 0, "$" + devDataEnv, ""})
+	runCLICases(t, cases)
 }

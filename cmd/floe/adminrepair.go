@@ -15,7 +15,7 @@ import (
 var repairStatusCommand = &command{
 	name:    "admin repair status",
 	summary: "show the repair queue: queued, in progress and retrying blobs, the oldest entry, and blobs by shards still readable",
-	usage:   "admin repair status [--database-url URL]",
+	usage:   "admin repair status [--database-url URL | --data DIR]",
 	run:     runRepairStatus,
 }
 

@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +39,7 @@ const (
 	devNodesFile    = "nodes.json"     // node addresses, see devNodesState
 	devLockFile     = "lock"           // flocked while a floe dev runs on the directory
 	devPostgresDir  = "postgres"       // the private PostgreSQL's data directory
+	devDatabaseFile = "database-url"   // the database's URL, 0600, only while floe dev runs, see devDatabaseURL
 	devNodes        = 6                // storage nodes, node1 to node6
 	devFirstPort    = 9101             // node1's preferred port; node6's is 9106
 	devRegion       = "us-east-1"
@@ -152,6 +155,12 @@ func (d *devCluster) run(ctx context.Context) (err error) {
 	if ctx.Err() != nil {
 		return nil // interrupted while starting
 	}
+	// Removed before PostgreSQL stops (defers run last in, first out).
+	removeDSN, err := d.recordDSN(dsn)
+	if err != nil {
+		return err
+	}
+	defer removeDSN()
 	if err := d.ensureKey(ctx, dsn, key); err != nil {
 		return err
 	}
@@ -211,7 +220,7 @@ func (d *devCluster) run(ctx context.Context) (err error) {
 	var gwErr error
 	select {
 	case endpoint := <-ready:
-		printDevBanner(d.stdout, d.dir, clientEndpoint(endpoint), key)
+		printDevBanner(d.stdout, d.dir, clientEndpoint(endpoint), dsn, key)
 		gwErr = <-gwDone
 	case gwErr = <-gwDone:
 	}
@@ -231,6 +240,47 @@ func (d *devCluster) run(ctx context.Context) (err error) {
 		return fmt.Errorf("S3 gateway on %s: %w (another floe dev? pass --listen to use another address)", d.listen, gwErr)
 	}
 	return fmt.Errorf("S3 gateway on %s: %w", d.listen, gwErr)
+}
+
+// recordDSN writes dsn to dir/database-url, where `floe admin --data DIR`
+// finds it (the private PostgreSQL's port changes with every start), and
+// returns the file's removal, so that a stopped floe dev leaves none. The
+// file is 0600: a --database-url may hold a password.
+func (d *devCluster) recordDSN(dsn string) (remove func(), err error) {
+	path := filepath.Join(d.dir, devDatabaseFile)
+	if err := writeFileAtomic(path, []byte(dsn+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("recording the database URL: %w", err)
+	}
+	return func() {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.log.Warn().Err(err).Msg("removing the recorded database URL")
+		}
+	}, nil
+}
+
+// devDatabaseURL returns the database URL that the floe dev running on dir
+// recorded there. Its errors tell a directory that is not a floe dev's (a
+// usageError) from one no floe dev runs on.
+func devDatabaseURL(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, devDatabaseFile))
+	switch {
+	case err == nil:
+		dsn := strings.TrimSpace(string(b))
+		if dsn == "" {
+			return "", fmt.Errorf("%s is empty (is floe dev running on %s?)", filepath.Join(dir, devDatabaseFile), dir)
+		}
+		return dsn, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("reading the database URL of floe dev: %w", err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", usageErrorf("--data %s: not a floe dev data directory (no such directory)", dir)
+	}
+	// Every floe dev creates the key file first thing and keeps it.
+	if !fileExists(filepath.Join(dir, devKeyFile)) {
+		return "", usageErrorf("--data %s: not a floe dev data directory (it has no %s)", dir, devKeyFile)
+	}
+	return "", fmt.Errorf("no database URL in %s: is floe dev running? (start it with floe dev --data %s)", dir, shellQuote(dir))
 }
 
 // ensureKey makes sure the database knows the key pair of the data
@@ -621,19 +671,64 @@ func clientEndpoint(endpoint string) string {
 	return endpoint
 }
 
-// printDevBanner tells the user how to reach the running cluster.
-func printDevBanner(w io.Writer, dir, endpoint string, key devKey) {
+// printDevBanner tells the user how to reach the running cluster. The
+// database URL is printed with any password masked.
+func printDevBanner(w io.Writer, dir, endpoint, dsn string, key devKey) {
 	fmt.Fprintf(w, `Floe dev is running, with its data in %s.
 
   Endpoint:           %s
   Region:             %s
   Access key ID:      %s
   Secret access key:  %s
+  DATABASE_URL:       %s
 
 Try it:
 
   AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s s3 ls
 
+Another access key, e.g. for a second user (floe admin also takes that DATABASE_URL):
+
+  floe admin key create --data %s
+
 Stop with Ctrl+C; running floe dev again on the same directory keeps the data.
-`, dir, endpoint, devRegion, key.ID, key.Secret, key.ID, key.Secret, endpoint)
+`, dir, endpoint, devRegion, key.ID, key.Secret, redactDSN(dsn), key.ID, key.Secret, endpoint, shellQuote(dir))
+}
+
+// kvPassword matches the password of a keyword/value connection string:
+// password=secret or password='sec ret'.
+var kvPassword = regexp.MustCompile(`(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// redactDSN returns dsn, a PostgreSQL URL or keyword/value string, with
+// any password replaced by xxxxx, for printing.
+func redactDSN(dsn string) string {
+	scheme, rest, isURL := strings.Cut(dsn, "://")
+	isURL = isURL && (scheme == "postgres" || scheme == "postgresql")
+	if !isURL {
+		return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// Unparsable (say, an unescaped '/' or '?' in the password), yet
+		// it may hold user:password@ all the same: mask all from the
+		// first ':' to the last '@', erring on the side of hiding more.
+		at := strings.LastIndex(rest, "@")
+		if colon := strings.Index(rest[:max(at, 0)], ":"); at >= 0 && colon >= 0 {
+			return scheme + "://" + rest[:colon+1] + "xxxxx" + rest[at:]
+		}
+		return dsn
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// shellQuote returns s as one word for a POSIX shell, quoted only if it
+// needs to be, so the command the banner prints can be pasted.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:,@%=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

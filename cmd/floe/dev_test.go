@@ -49,7 +49,10 @@ type runningDev struct {
 	code           chan int // receives the exit status
 }
 
-var endpointLine = regexp.MustCompile(`(?m)^\s*Endpoint:\s+(\S+)\s*$`)
+var (
+	endpointLine = regexp.MustCompile(`(?m)^\s*Endpoint:\s+(\S+)\s*$`)
+	databaseLine = regexp.MustCompile(`(?m)^\s*DATABASE_URL:\s+(\S+)\s*$`)
+)
 
 // startDev runs `floe dev --data data` in-process, as a user would (no
 // DATABASE_URL), and waits until it prints its endpoint.
@@ -263,6 +266,153 @@ func TestDev(t *testing.T) {
 		t.Errorf("nodes.json changed across a restart:\n%s\nthen\n%s", b, b2)
 	}
 	d2.stop(t)
+}
+
+// TestDevAdmin runs floe admin against a floe dev, as a test suite that
+// needs a second user would: through --data DIR, through the DATABASE_URL
+// the banner prints, and through $FLOE_DEV_DATA.
+func TestDevAdmin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL, six nodes and a gateway")
+	}
+	data := filepath.Join(devTempDir(t), "data")
+	d := startDev(t, data)
+	out := d.stdout.String()
+	m := databaseLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("stdout has no DATABASE_URL line:\n%s", out)
+	}
+	dsn := m[1]
+	if want := "floe admin key create --data " + data + "\n"; !strings.Contains(out, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, out)
+	}
+	dsnFile := filepath.Join(data, devDatabaseFile)
+	recorded, err := os.ReadFile(dsnFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(recorded)); got != dsn {
+		t.Errorf("%s holds %q, the banner printed %q", devDatabaseFile, got, dsn)
+	}
+	if fi, err := os.Stat(dsnFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: %v, %v; want mode 0600", devDatabaseFile, fi.Mode(), err)
+	}
+
+	floe := func(vars map[string]string, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runFloe(t, vars, args...)
+		if code != 0 {
+			t.Fatalf("floe %s: status %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, stdout, stderr)
+		}
+		return stdout
+	}
+	create := func(vars map[string]string, args ...string) devKey {
+		t.Helper()
+		out := floe(vars, append([]string{"admin", "key", "create"}, args...)...)
+		id, secret := createdID.FindStringSubmatch(out), createdSecret.FindStringSubmatch(out)
+		if id == nil || secret == nil {
+			t.Fatalf("key create printed %q, want the key ID and secret", out)
+		}
+		return devKey{ID: id[1], Secret: secret[1]}
+	}
+	keys := map[string]devKey{
+		"--data":        create(nil, "--data", data, "--description", "second user"),
+		"DATABASE_URL":  create(map[string]string{"DATABASE_URL": dsn}),
+		"FLOE_DEV_DATA": create(map[string]string{devDataEnv: data}),
+	}
+	// Each new key works against the dev endpoint: it creates a bucket
+	// and sees it listed.
+	list := floe(nil, "admin", "key", "list", "--data", data)
+	i := 0
+	for via, key := range keys {
+		i++
+		bucket := "user" + string(rune('0'+i))
+		if code, b := do(t, key, http.MethodPut, d.endpoint+"/"+bucket, nil); code != http.StatusOK {
+			t.Errorf("key made via %s: PUT /%s: %d %s", via, bucket, code, b)
+		}
+		if code, b := do(t, key, http.MethodGet, d.endpoint+"/", nil); code != http.StatusOK || !bytes.Contains(b, []byte("<Name>"+bucket+"</Name>")) {
+			t.Errorf("key made via %s: GET /: %d %s, want 200 listing %s", via, code, b, bucket)
+		}
+		if !strings.Contains(list, key.ID) {
+			t.Errorf("key list --data lacks the key made via %s:\n%s", via, list)
+		}
+	}
+	if strings.Contains(list, keys["--data"].Secret) {
+		t.Errorf("key list shows a secret:\n%s", list)
+	}
+	// The other admin commands find the database the same way.
+	if out := floe(nil, "admin", "node", "list", "--data", data); strings.Count(out, "alive") != devNodes {
+		t.Errorf("node list --data: want %d alive nodes:\n%s", devNodes, out)
+	}
+	if out := floe(nil, "admin", "repair", "status", "--data", data); !strings.Contains(out, "queued: 0") {
+		t.Errorf("repair status --data:\n%s", out)
+	}
+
+	// Stopped, floe dev leaves no URL behind, and --data says so.
+	d.stop(t)
+	if _, err := os.Stat(dsnFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s after stop: %v, want it gone", devDatabaseFile, err)
+	}
+	if code, _, stderr := runFloe(t, nil, "admin", "key", "list", "--data", data); code != 1 || !strings.Contains(stderr, "is floe dev running?") {
+		t.Errorf("key list --data after stop: status %d, stderr %q; want 1 and \"is floe dev running?\"", code, stderr)
+	}
+	// A floe dev killed outright leaves a stale URL: the connection fails.
+	if err := os.WriteFile(dsnFile, recorded, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runFloe(t, nil, "admin", "key", "list", "--data", data); code != 1 || !strings.Contains(stderr, "is floe dev running?") {
+		t.Errorf("key list --data with a stale URL: status %d, stderr %q; want 1 and \"is floe dev running?\"", code, stderr)
+	}
+}
+
+func TestDevBanner(t *testing.T) {
+	var b bytes.Buffer
+	key := devKey{ID: "FLOEAAAAAAAAAAAAAAAA", Secret: "s3cret"}
+	printDevBanner(&b, "/tmp/my data", "http://127.0.0.1:9000", "postgres://floe:hunter2@db.example:5432/floe?sslmode=disable", key)
+	out := b.String()
+	for _, want := range []string{
+		"  DATABASE_URL:       postgres://floe:xxxxx@db.example:5432/floe?sslmode=disable\n",
+		"  floe admin key create --data '/tmp/my data'\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "hunter2") {
+		t.Errorf("banner shows the database password:\n%s", out)
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable": "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+		"postgres://u:pw@h/db":                          "postgres://u:xxxxx@h/db",
+		"postgresql://u:p%40ss@h:5/db":                  "postgresql://u:xxxxx@h:5/db",
+		"postgres://u@h/db?password=pw&sslmode=require": "postgres://u@h/db?password=xxxxx&sslmode=require",
+		"postgres://u:a/b#c@h/db":                       "postgres://u:xxxxx@h/db",                 // unparsable
+		"postgres://u:p?w@h/db?sslmode=disable":         "postgres://u:xxxxx@h/db?sslmode=disable", // unparsable
+		"host=h user=u password=pw dbname=d":            "host=h user=u password=xxxxx dbname=d",
+		"host=h password = 'p w\\'x' dbname=d":          "host=h password = xxxxx dbname=d",
+		"host=/var/run/postgresql dbname=d":             "host=/var/run/postgresql dbname=d",
+	} {
+		if got := redactDSN(in); got != want {
+			t.Errorf("redactDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/tmp/floe-dev_1.x": "/tmp/floe-dev_1.x",
+		"my data":           "'my data'",
+		"it's":              `'it'\''s'`,
+		"":                  "''",
+		"$HOME":             "'$HOME'",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestDevFlags(t *testing.T) {

@@ -18,31 +18,31 @@ var nodeCommands = []*command{
 	{
 		name:    "admin node list",
 		summary: "list the storage nodes: state and since when, last heartbeat, shards, free space",
-		usage:   "admin node list [--database-url URL]",
+		usage:   "admin node list [--database-url URL | --data DIR]",
 		run:     runNodeList,
 	},
 	{
 		name:    "admin node add",
 		summary: "register the node at ADDR (asking it for its ID); it takes new shards at once",
-		usage:   "admin node add [--database-url URL] [--secret-file PATH] ADDR",
+		usage:   "admin node add [--database-url URL | --data DIR] [--secret-file PATH] ADDR",
 		run:     runNodeAdd,
 	},
 	{
 		name:    "admin node drain",
 		summary: "stop placing shards on a node and queue repair to move all of its shards away; it keeps serving reads",
-		usage:   "admin node drain [--database-url URL] ID",
+		usage:   "admin node drain [--database-url URL | --data DIR] ID",
 		run:     runNodeDrain,
 	},
 	{
 		name:    "admin node undrain",
 		summary: "let a draining node take new shards again (shards already moved stay moved)",
-		usage:   "admin node undrain [--database-url URL] ID",
+		usage:   "admin node undrain [--database-url URL | --data DIR] ID",
 		run:     runNodeUndrain,
 	},
 	{
 		name:    "admin node remove",
 		summary: "unregister a node that holds no shards; --force: one whose shards every blob can spare",
-		usage:   "admin node remove [--force] [--database-url URL] ID",
+		usage:   "admin node remove [--force] [--database-url URL | --data DIR] ID",
 		run:     runNodeRemove,
 	},
 }
@@ -51,7 +51,7 @@ var nodeCommands = []*command{
 var rebalanceCommand = &command{
 	name:    "admin rebalance",
 	summary: "mark shards on overloaded alive nodes misplaced, for repair to move to less loaded ones",
-	usage:   "admin rebalance [--by shards|bytes] [--threshold PERCENT] [--dry-run] [--database-url URL]",
+	usage:   "admin rebalance [--by shards|bytes] [--threshold PERCENT] [--dry-run] [--database-url URL | --data DIR]",
 	run:     runRebalance,
 }
 
@@ -119,7 +119,7 @@ func sizeString(n int64) string {
 
 func runNodeAdd(ctx context.Context, c *command, env *environ, args []string) error {
 	fs := newFlagSet(c, env)
-	dbURL := databaseFlag(fs, env)
+	db := databaseFlag(fs, env)
 	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
 	pos, err := parseFlagsArgs(fs, env, args)
 	if err != nil {
@@ -133,7 +133,7 @@ func runNodeAdd(ctx context.Context, c *command, env *environ, args []string) er
 	if err != nil {
 		return err
 	}
-	meta, err := openMeta(ctx, *dbURL)
+	meta, err := db.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func runNodeAdd(ctx context.Context, c *command, env *environ, args []string) er
 // with extra flags added by flags (may be nil), and opens the store.
 func nodeIDCommand(ctx context.Context, c *command, env *environ, args []string, flags func(*flag.FlagSet)) (*metadata.Postgres, string, error) {
 	fs := newFlagSet(c, env)
-	dbURL := databaseFlag(fs, env)
+	db := databaseFlag(fs, env)
 	if flags != nil {
 		flags(fs)
 	}
@@ -170,7 +170,7 @@ func nodeIDCommand(ctx context.Context, c *command, env *environ, args []string,
 	if len(pos) != 1 {
 		return nil, "", usageErrorf("want exactly one node ID, got %d", len(pos))
 	}
-	meta, err := openMeta(ctx, *dbURL)
+	meta, err := db.open(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -245,7 +245,7 @@ func noSuchNode(id string, err error) error {
 
 func runRebalance(ctx context.Context, c *command, env *environ, args []string) error {
 	fs := newFlagSet(c, env)
-	dbURL := databaseFlag(fs, env)
+	db := databaseFlag(fs, env)
 	by := fs.String("by", "shards", "balance shard `counts` (shards) or bytes (bytes)")
 	threshold := fs.Float64("threshold", 10, "only nodes more than this `percent` above the average shed shards")
 	dry := fs.Bool("dry-run", false, "print the plan, change nothing")
@@ -258,7 +258,7 @@ func runRebalance(ctx context.Context, c *command, env *environ, args []string) 
 	if *threshold < 0 {
 		return usageErrorf("--threshold %v: want a percentage of 0 or more", *threshold)
 	}
-	meta, err := openMeta(ctx, *dbURL)
+	meta, err := db.open(ctx)
 	if err != nil {
 		return err
 	}
