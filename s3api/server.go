@@ -129,7 +129,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		req.auth = auth
 		if s.cfg.BodyIdleTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
-			r.Body = newPacedBody(w, r, s.cfg.BodyIdleTimeout, s.cfg.BodyMinRate)
+			// On a copy of r: after the handler, the server inspects the
+			// body it handed out to decide whether to drain it or close
+			// the connection. Seeing a wrapper, it would wait for all of
+			// a large body the handler refused (a 6 GiB EntityTooLarge).
+			paced := newPacedBody(w, r, s.cfg.BodyIdleTimeout, s.cfg.BodyMinRate)
+			r = r.WithContext(r.Context())
+			r.Body = paced
 		}
 		checkPayloadHash(r)
 		var h handler
