@@ -72,6 +72,22 @@ func pollUntil(t *testing.T, mon *membership.Monitor, addr, want string, limit t
 	}
 }
 
+// lastHeartbeat returns the time of the last heartbeat of the node at addr.
+func lastHeartbeat(t *testing.T, meta metadata.Store, addr string) time.Time {
+	t.Helper()
+	nodes, err := meta.ListNodes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.Addr == addr {
+			return n.LastHeartbeat
+		}
+	}
+	t.Fatalf("no node registered at %s", addr)
+	return time.Time{}
+}
+
 // A hung node turns suspect, then dead (its blobs queued for repair, reads
 // skip it without waiting), and alive again when it answers; a draining
 // node stays draining whatever its heartbeats do.
@@ -157,8 +173,11 @@ func TestNodeLifecycleWithRealNodes(t *testing.T) {
 	}
 	took = pollUntil(t, mon, hung.Addr, metadata.NodeDead, 10*time.Second)
 	t.Logf("dead %v later", took)
-	if took < deadAfter-200*time.Millisecond {
-		t.Errorf("dead after %v suspect, want at least %v", took, deadAfter)
+	// The suspect transition is dated from the last heartbeat plus
+	// SuspectAfter, not from the poll that saw it, so the bound on dead is
+	// measured from the last heartbeat the hung node gave.
+	if since := time.Since(lastHeartbeat(t, meta, hung.Addr)); since < suspectAfter+deadAfter-100*time.Millisecond {
+		t.Errorf("dead %v after the last heartbeat, want at least %v", since, suspectAfter+deadAfter)
 	}
 	st, err := meta.RepairStatus(ctx)
 	if err != nil || st.Queued != 3 {
