@@ -18,8 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -187,11 +187,11 @@ func checkEveryBlob(t *testing.T, c *cluster, db *pgx.Conn, allowed map[string]s
 	blobs := 0
 	_, err = pgx.ForEachRow(rows, []any{&rawID, &manifest, &idx, &nodeIDs, &states}, func() error {
 		blobs++
-		m, err := integrity.UnmarshalManifest(manifest)
+		m, err := blobmeta.UnmarshalManifest(manifest)
 		if err != nil {
 			return fmt.Errorf("blob %x: %w", rawID, err)
 		}
-		id := integrity.ID(rawID)
+		id := blobmeta.ID(rawID)
 		want := m.Params.K + m.Params.M
 		if len(idx) != want {
 			t.Errorf("blob %s: %d shard rows, want %d", id, len(idx), want)

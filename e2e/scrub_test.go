@@ -15,8 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -142,7 +142,7 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 	must(t, err, "shards")
 	client := node.NewClient(c.nodes.Secret, nil)
 	for _, sh := range shards {
-		if _, err := client.ShardInfo(ctx, sh.addr, integrity.ID(sh.id), sh.idx, true); err != nil {
+		if _, err := client.ShardInfo(ctx, sh.addr, blobmeta.ID(sh.id), sh.idx, true); err != nil {
 			t.Errorf("shard %x.%d on %s does not verify after repair: %v", sh.id, sh.idx, sh.addr, err)
 		}
 	}

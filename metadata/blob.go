@@ -3,8 +3,7 @@ package metadata
 import (
 	"fmt"
 
-	"github.com/floe-s3/floe/backend/integrity"
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // shardsOfBlob is a lateral subquery giving blob b's shards in index order
@@ -38,7 +37,7 @@ func (r *blobRow) decode() (Blob, error) {
 		return Blob{}, fmt.Errorf("blob ID of %d bytes", len(r.id))
 	}
 	copy(b.ID[:], r.id)
-	m, err := integrity.UnmarshalManifest(r.manifest)
+	m, err := blobmeta.UnmarshalManifest(r.manifest)
 	if err != nil {
 		return Blob{}, fmt.Errorf("blob %s: %w", b.ID, err)
 	}
@@ -50,12 +49,12 @@ func (r *blobRow) decode() (Blob, error) {
 	if len(r.idx) != n || len(r.nodeIDs) != n || len(r.addrs) != n || (r.suspects != nil && len(r.suspects) != n) {
 		return Blob{}, fmt.Errorf("blob %s: %d shard rows for %d shards", b.ID, len(r.idx), n)
 	}
-	b.Placement = make([]placement.Node, n)
+	b.Placement = make([]blobmeta.Node, n)
 	for i := range b.Placement {
 		if int(r.idx[i]) != i {
 			return Blob{}, fmt.Errorf("blob %s: shard %d missing", b.ID, i)
 		}
-		b.Placement[i] = placement.Node{ID: r.nodeIDs[i], Addr: r.addrs[i]}
+		b.Placement[i] = blobmeta.Node{ID: r.nodeIDs[i], Addr: r.addrs[i]}
 		if r.suspects != nil {
 			b.Placement[i].Suspect = r.suspects[i]
 		}

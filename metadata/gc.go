@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -50,7 +50,7 @@ func (s *Postgres) ClaimDeletions(ctx context.Context, limit int) ([]Blob, error
 // FinishDeletion implements Store. It drops the blob's row, its shards
 // rows and its queue entry. A blob that is not queued is left alone, so
 // calling it twice is harmless.
-func (s *Postgres) FinishDeletion(ctx context.Context, id integrity.ID) error {
+func (s *Postgres) FinishDeletion(ctx context.Context, id blobmeta.ID) error {
 	_, err := s.db.Exec(ctx, `
 		DELETE FROM blobs WHERE id = $1
 		AND EXISTS (SELECT 1 FROM deletion_queue WHERE blob_id = $1)`, id[:])
@@ -77,7 +77,7 @@ func (s *Postgres) RecordIntent(ctx context.Context, nonce []byte, nodeIDs []str
 
 // SetIntentBlob implements Store. It fails with ErrIntentExpired if the
 // intent is gone or claimed: the write must then be abandoned.
-func (s *Postgres) SetIntentBlob(ctx context.Context, nonce []byte, id integrity.ID) error {
+func (s *Postgres) SetIntentBlob(ctx context.Context, nonce []byte, id blobmeta.ID) error {
 	tag, err := s.db.Exec(ctx, `UPDATE write_intents SET blob_id = $2
 		WHERE nonce = $1 AND claimed_until IS NULL`, nonce, id[:])
 	if err != nil {
@@ -118,7 +118,7 @@ func (s *Postgres) StaleIntents(ctx context.Context, olderThan time.Duration, li
 			return Intent{}, err
 		}
 		if blobID != nil {
-			var id integrity.ID
+			var id blobmeta.ID
 			if len(blobID) != len(id) {
 				return Intent{}, fmt.Errorf("intent %x: blob ID of %d bytes", in.Nonce, len(blobID))
 			}

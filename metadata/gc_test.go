@@ -8,16 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/metadata/pgtest"
 )
 
 // queueBlobs stores n one-part objects and deletes them, queueing n blobs.
-func queueBlobs(t *testing.T, s *Postgres, n int) map[integrity.ID]Blob {
+func queueBlobs(t *testing.T, s *Postgres, n int) map[blobmeta.ID]Blob {
 	t.Helper()
 	ctx := context.Background()
 	mustCreateBucket(t, s, "gc")
-	blobs := make(map[integrity.ID]Blob, n)
+	blobs := make(map[blobmeta.ID]Blob, n)
 	for i := range n {
 		obj := newObject(t, "gc", string(rune('a'+i%26))+string(rune('0'+i/26)), 1)
 		mustPut(t, s, obj)
@@ -47,7 +47,7 @@ func TestClaimDeletionsConcurrentlyDisjoint(t *testing.T) {
 
 	var (
 		mu      sync.Mutex
-		claimed = map[integrity.ID]int{}
+		claimed = map[blobmeta.ID]int{}
 		wg      sync.WaitGroup
 		start   = make(chan struct{})
 		errs    = make(chan error, 2)
@@ -140,7 +140,7 @@ func TestClaimDeletionLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []integrity.ID
+	var ids []blobmeta.ID
 	for _, b := range again {
 		ids = append(ids, b.ID)
 	}
@@ -176,7 +176,7 @@ func TestStaleIntents(t *testing.T) {
 	tests := []struct {
 		nonce string
 		nodes []string
-		blob  *integrity.ID
+		blob  *blobmeta.ID
 		age   time.Duration
 	}{
 		{"old with blob", []string{"n0", "n1", "n2"}, &obj.Parts[0].Blob.ID, time.Hour},

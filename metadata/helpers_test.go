@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/metadata/pgtest"
 )
 
@@ -29,10 +27,10 @@ func newStore(t testing.TB) *Postgres {
 // n0, n1, n2, with a random nonce, so every call gives a new ID.
 func newBlob(t testing.TB, size int64) Blob {
 	t.Helper()
-	m := &integrity.Manifest{
-		Params:     codec.Params{Kind: codec.ReedSolomon, K: 2, M: 1, StripeSize: 1 << 20},
+	m := &blobmeta.Manifest{
+		Params:     blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 2, M: 1, StripeSize: 1 << 20},
 		Size:       size,
-		ShardRoots: make([]integrity.Hash, 3),
+		ShardRoots: make([]blobmeta.Hash, 3),
 	}
 	rand.Read(m.Nonce[:])
 	for i := range m.ShardRoots {
@@ -40,7 +38,7 @@ func newBlob(t testing.TB, size int64) Blob {
 	}
 	b := Blob{ID: m.ID(), Manifest: m}
 	for i := range 3 {
-		b.Placement = append(b.Placement, placement.Node{ID: fmt.Sprintf("n%d", i)})
+		b.Placement = append(b.Placement, blobmeta.Node{ID: fmt.Sprintf("n%d", i)})
 	}
 	return b
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -63,22 +63,22 @@ const liveNode = `state = 'alive'
 
 // LiveNodes implements Store. Heartbeat ages are measured by the
 // database's clock, so gateways' clocks need not agree.
-func (s *Postgres) LiveNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error) {
+func (s *Postgres) LiveNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error) {
 	return s.queryNodes(ctx, `SELECT id, addr FROM nodes WHERE `+liveNode+` ORDER BY id`, maxAge)
 }
 
 // DownNodes implements Store.
-func (s *Postgres) DownNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error) {
+func (s *Postgres) DownNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error) {
 	return s.queryNodes(ctx, `SELECT id, addr FROM nodes WHERE state <> 'draining' AND NOT (`+liveNode+`) ORDER BY id`, maxAge)
 }
 
-func (s *Postgres) queryNodes(ctx context.Context, query string, maxAge time.Duration) ([]placement.Node, error) {
+func (s *Postgres) queryNodes(ctx context.Context, query string, maxAge time.Duration) ([]blobmeta.Node, error) {
 	rows, err := s.db.Query(ctx, query, interval(maxAge))
 	if err != nil {
 		return nil, fmt.Errorf("metadata: query nodes: %w", err)
 	}
-	nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (placement.Node, error) {
-		var n placement.Node
+	nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (blobmeta.Node, error) {
+		var n blobmeta.Node
 		err := r.Scan(&n.ID, &n.Addr)
 		return n, err
 	})

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 func TestNodes(t *testing.T) {
@@ -62,18 +62,18 @@ func TestNodes(t *testing.T) {
 
 	// Live and down split the nodes that are not draining.
 	var (
-		n1   = placement.Node{ID: "n1", Addr: "10.0.0.1:9001"}
-		n2   = placement.Node{ID: "n2", Addr: "10.0.0.2:9001"}
-		n4   = placement.Node{ID: "n4", Addr: "10.0.0.4:9001"}
-		old  = placement.Node{ID: "old", Addr: "10.0.0.5:9001"}
-		full = placement.Node{ID: "full", Addr: "10.0.0.6:9001"}
+		n1   = blobmeta.Node{ID: "n1", Addr: "10.0.0.1:9001"}
+		n2   = blobmeta.Node{ID: "n2", Addr: "10.0.0.2:9001"}
+		n4   = blobmeta.Node{ID: "n4", Addr: "10.0.0.4:9001"}
+		old  = blobmeta.Node{ID: "old", Addr: "10.0.0.5:9001"}
+		full = blobmeta.Node{ID: "full", Addr: "10.0.0.6:9001"}
 	)
 	tests := []struct {
 		maxAge     time.Duration
-		live, down []placement.Node
+		live, down []blobmeta.Node
 	}{
-		{time.Minute, []placement.Node{n1, n2}, []placement.Node{full, n4, old}},
-		{time.Hour, []placement.Node{n1, n2, old}, []placement.Node{full, n4}},
+		{time.Minute, []blobmeta.Node{n1, n2}, []blobmeta.Node{full, n4, old}},
+		{time.Hour, []blobmeta.Node{n1, n2, old}, []blobmeta.Node{full, n4}},
 	}
 	for _, tt := range tests {
 		live, err := s.LiveNodes(ctx, tt.maxAge)
@@ -103,7 +103,7 @@ func TestNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []placement.Node{{ID: "n1", Addr: "10.0.0.1:9001"}, {ID: "old", Addr: "10.0.0.5:9001"}}; !reflect.DeepEqual(live, want) {
+	if want := []blobmeta.Node{{ID: "n1", Addr: "10.0.0.1:9001"}, {ID: "old", Addr: "10.0.0.5:9001"}}; !reflect.DeepEqual(live, want) {
 		t.Fatalf("LiveNodes after heartbeat = %v, want %v", live, want)
 	}
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -76,7 +76,7 @@ func checkRedundancyWithout(ctx context.Context, tx pgx.Tx, id string) error {
 	var readable, unsafe int
 	var first error
 	_, err = pgx.ForEachRow(rows, []any{&rawID, &manifest, &readable}, func() error {
-		m, err := integrity.UnmarshalManifest(manifest)
+		m, err := blobmeta.UnmarshalManifest(manifest)
 		if err != nil {
 			return fmt.Errorf("blob %x: %w", rawID, err)
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 func TestPutGetRoundTrip(t *testing.T) {
@@ -42,7 +42,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 	}
 	want := obj
 	for i := range want.Parts {
-		want.Parts[i].Blob.Placement = []placement.Node{{ID: "n0", Addr: "10.0.0.1:9001"}, {ID: "n1", Addr: "10.0.0.2:9001"}, {ID: "n2"}}
+		want.Parts[i].Blob.Placement = []blobmeta.Node{{ID: "n0", Addr: "10.0.0.1:9001"}, {ID: "n1", Addr: "10.0.0.2:9001"}, {ID: "n2"}}
 	}
 	if !got.LastModified.Equal(want.LastModified) {
 		t.Errorf("LastModified = %v, want %v", got.LastModified, want.LastModified)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // blobOn returns a new RS(2+1) blob placed on nodes whose ID's first byte
@@ -19,7 +19,7 @@ func blobOn(t *testing.T, low bool, nodes ...string) Blob {
 		}
 		b.Placement = b.Placement[:0]
 		for _, n := range nodes {
-			b.Placement = append(b.Placement, placement.Node{ID: n})
+			b.Placement = append(b.Placement, blobmeta.Node{ID: n})
 		}
 		return b
 	}

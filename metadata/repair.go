@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -80,7 +80,7 @@ const readableShards = `(SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.
 	WHERE s.blob_id = q.blob_id AND ` + readableShard + `)`
 
 // EnqueueRepair implements Store.
-func (s *Postgres) EnqueueRepair(ctx context.Context, reason string, ids ...integrity.ID) error {
+func (s *Postgres) EnqueueRepair(ctx context.Context, reason string, ids ...blobmeta.ID) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -115,7 +115,7 @@ func (s *Postgres) EnqueueNodeRepairs(ctx context.Context, nodeID, reason string
 }
 
 // SetShardState implements Store.
-func (s *Postgres) SetShardState(ctx context.Context, id integrity.ID, idx int, nodeID, state, reason string) (bool, error) {
+func (s *Postgres) SetShardState(ctx context.Context, id blobmeta.ID, idx int, nodeID, state, reason string) (bool, error) {
 	switch state {
 	case ShardOK, ShardCorrupt, ShardMissing, ShardMisplaced:
 	default:
@@ -205,7 +205,7 @@ func (s *Postgres) ClaimRepairs(ctx context.Context, limit int, lease time.Durat
 }
 
 // GetRepairTask implements Store.
-func (s *Postgres) GetRepairTask(ctx context.Context, id integrity.ID) (RepairTask, error) {
+func (s *Postgres) GetRepairTask(ctx context.Context, id blobmeta.ID) (RepairTask, error) {
 	byID, err := loadRepairBlobs(ctx, s.db, [][]byte{id[:]})
 	if err != nil {
 		return RepairTask{}, fmt.Errorf("metadata: load blob %s for repair: %w", id, err)
@@ -261,7 +261,7 @@ func loadRepairBlobs(ctx context.Context, q querier, ids [][]byte) (map[string]R
 }
 
 // FinishRepair implements Store.
-func (s *Postgres) FinishRepair(ctx context.Context, id integrity.ID, moves []ShardMove) error {
+func (s *Postgres) FinishRepair(ctx context.Context, id blobmeta.ID, moves []ShardMove) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var deleting bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deletion_queue WHERE blob_id = $1)`, id[:]).Scan(&deleting); err != nil {
@@ -290,7 +290,7 @@ func (s *Postgres) FinishRepair(ctx context.Context, id integrity.ID, moves []Sh
 }
 
 // FailRepair implements Store.
-func (s *Postgres) FailRepair(ctx context.Context, id integrity.ID, cause error, retryAfter time.Duration) error {
+func (s *Postgres) FailRepair(ctx context.Context, id blobmeta.ID, cause error, retryAfter time.Duration) error {
 	msg := "unknown error"
 	if cause != nil {
 		msg = cause.Error()

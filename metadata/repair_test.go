@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // repairFixture stores objects a, b, c (one blob each, shards on n0, n1,
@@ -58,7 +58,7 @@ func TestRepairQueueOrdersByRedundancyLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var order []integrity.ID
+	var order []blobmeta.ID
 	for _, tk := range tasks {
 		order = append(order, tk.Blob.ID)
 	}
@@ -172,7 +172,7 @@ func TestConcurrentRepairersDoNotShareWork(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	mustCreateBucket(t, s, "bkt")
-	var ids []integrity.ID
+	var ids []blobmeta.ID
 	for i := range 40 {
 		obj := newObject(t, "bkt", string(rune('a'+i%26))+string(rune('a'+i/26)), 1)
 		mustPut(t, s, obj)
@@ -182,7 +182,7 @@ func TestConcurrentRepairersDoNotShareWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	seen := map[integrity.ID]int{}
+	seen := map[blobmeta.ID]int{}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -46,9 +46,9 @@ type ScrubCounts struct {
 
 // ScrubShard is a shard row on the node being scrubbed.
 type ScrubShard struct {
-	ID       integrity.ID
+	ID       blobmeta.ID
 	Index    int
-	Manifest *integrity.Manifest
+	Manifest *blobmeta.Manifest
 	State    string // a Shard* constant
 }
 
@@ -177,7 +177,7 @@ func (s *Postgres) ListScrubProgress(ctx context.Context) ([]ScrubProgress, erro
 
 // NodeShards implements Store. Blob IDs sort as their hex does, so the
 // range [from, to] holds every shard name between "<from>." and "<to>.~".
-func (s *Postgres) NodeShards(ctx context.Context, nodeID string, from integrity.ID, to *integrity.ID) ([]ScrubShard, error) {
+func (s *Postgres) NodeShards(ctx context.Context, nodeID string, from blobmeta.ID, to *blobmeta.ID) ([]ScrubShard, error) {
 	var toArg []byte
 	if to != nil {
 		toArg = to[:]
@@ -195,13 +195,13 @@ func (s *Postgres) NodeShards(ctx context.Context, nodeID string, from integrity
 		id, raw  []byte
 		idx      int
 		state    string
-		manifest = map[string]*integrity.Manifest{}
+		manifest = map[string]*blobmeta.Manifest{}
 	)
 	_, err = pgx.ForEachRow(rows, []any{&id, &idx, &raw, &state}, func() error {
 		m, ok := manifest[string(id)]
 		if !ok {
 			var err error
-			if m, err = integrity.UnmarshalManifest(raw); err != nil {
+			if m, err = blobmeta.UnmarshalManifest(raw); err != nil {
 				return fmt.Errorf("blob %x: %w", id, err)
 			}
 			manifest[string(id)] = m
@@ -221,7 +221,7 @@ func (s *Postgres) NodeShards(ctx context.Context, nodeID string, from integrity
 // intent or the rows its commit inserted (the commit drops the one and
 // inserts the others in one transaction), so a shard a write is about to
 // commit is never reported deletable.
-func (s *Postgres) OrphanDeletable(ctx context.Context, id integrity.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error) {
+func (s *Postgres) OrphanDeletable(ctx context.Context, id blobmeta.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error) {
 	var ok bool
 	err := s.db.QueryRow(ctx, `
 		SELECT NOT EXISTS (SELECT 1 FROM shards WHERE blob_id = $1 AND idx = $2 AND node_id = $3)

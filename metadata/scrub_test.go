@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 func TestOrphanDeletable(t *testing.T) {
 	s, blobs := repairFixture(t)
 	ctx := context.Background()
-	random := func() (id integrity.ID, nonce []byte) {
+	random := func() (id blobmeta.ID, nonce []byte) {
 		rand.Read(id[:])
-		nonce = make([]byte, integrity.NonceSize)
+		nonce = make([]byte, blobmeta.NonceSize)
 		rand.Read(nonce)
 		return id, nonce
 	}
@@ -42,7 +42,7 @@ func TestOrphanDeletable(t *testing.T) {
 
 	cases := []struct {
 		name    string
-		id      integrity.ID
+		id      blobmeta.ID
 		node    string
 		nonce   []byte
 		written time.Time
@@ -69,12 +69,12 @@ func TestOrphanDeletable(t *testing.T) {
 func TestNodeShardsByRange(t *testing.T) {
 	s, blobs := repairFixture(t)
 	ctx := context.Background()
-	var ids []integrity.ID
+	var ids []blobmeta.ID
 	for _, b := range blobs {
 		ids = append(ids, b.ID)
 	}
 	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
-	all, err := s.NodeShards(ctx, "n1", integrity.ID{}, nil)
+	all, err := s.NodeShards(ctx, "n1", blobmeta.ID{}, nil)
 	if err != nil || len(all) != 3 {
 		t.Fatalf("all of n1: %d rows, %v", len(all), err)
 	}
@@ -87,7 +87,7 @@ func TestNodeShardsByRange(t *testing.T) {
 	if err != nil || len(mid) != 1 || mid[0].ID != ids[1] {
 		t.Fatalf("n1 in [%s, %s]: %+v, %v", ids[1], ids[1], mid, err)
 	}
-	if none, err := s.NodeShards(ctx, "n3", integrity.ID{}, nil); err != nil || len(none) != 0 {
+	if none, err := s.NodeShards(ctx, "n3", blobmeta.ID{}, nil); err != nil || len(none) != 0 {
 		t.Fatalf("n3 holds nothing: %+v, %v", none, err)
 	}
 }

@@ -5,8 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // Errors returned by Store methods, possibly wrapped: test with errors.Is.
@@ -96,11 +95,11 @@ type Part struct {
 
 // Blob is an erasure-coded blob and where its shards are.
 type Blob struct {
-	ID       integrity.ID
-	Manifest *integrity.Manifest
+	ID       blobmeta.ID
+	Manifest *blobmeta.Manifest
 	// Placement[i] is the node holding shard i. Addr is the node's current
 	// address from the nodes table, empty if the node is not registered.
-	Placement []placement.Node
+	Placement []blobmeta.Node
 }
 
 // Upload is an in-progress multipart upload; its headers become the
@@ -149,8 +148,8 @@ type NodeInfo struct {
 // NodeIDs but that no object references yet.
 type Intent struct {
 	Nonce     []byte
-	NodeIDs   []string      // shard i's node, as RecordIntent was told
-	BlobID    *integrity.ID // nil until SetIntentBlob
+	NodeIDs   []string     // shard i's node, as RecordIntent was told
+	BlobID    *blobmeta.ID // nil until SetIntentBlob
 	CreatedAt time.Time
 }
 
@@ -227,7 +226,7 @@ type Store interface {
 	// written to nodeIDs (shard order); call it before writing any shard.
 	RecordIntent(ctx context.Context, nonce []byte, nodeIDs []string) error
 	// SetIntentBlob records the ID of the blob the intent's write produced.
-	SetIntentBlob(ctx context.Context, nonce []byte, id integrity.ID) error
+	SetIntentBlob(ctx context.Context, nonce []byte, id blobmeta.ID) error
 
 	// PutObject creates or replaces obj with its parts, and deletes the
 	// write intents of nonces; it reports whether an object was replaced.
@@ -291,7 +290,7 @@ type Store interface {
 	// lease runs out is handed out again.
 	ClaimDeletions(ctx context.Context, limit int) ([]Blob, error)
 	// FinishDeletion forgets a queued blob whose shards are gone.
-	FinishDeletion(ctx context.Context, id integrity.ID) error
+	FinishDeletion(ctx context.Context, id blobmeta.ID) error
 	// StaleIntents leases up to limit intents older than olderThan to the
 	// caller, who must delete what the write left on the nodes and then
 	// call DeleteIntent. A leased intent can no longer be committed.
@@ -305,12 +304,12 @@ type Store interface {
 	ListNodes(ctx context.Context) ([]NodeInfo, error)
 	// LiveNodes returns the nodes that may take new shards: alive, with a
 	// heartbeat within maxAge, and with free space above their reserve.
-	LiveNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error)
+	LiveNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error)
 	// DownNodes returns the registered nodes that are neither live nor
 	// draining: suspect, dead, full or not heard from within maxAge. A
 	// write on a cluster short of live nodes records the shards it cannot
 	// place on them as missing, for repair to write once they return.
-	DownNodes(ctx context.Context, maxAge time.Duration) ([]placement.Node, error)
+	DownNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error)
 
 	// CreateAccessKey stores a new access key pair (its CreatedAt is
 	// ignored); ErrAccessKeyExists if its ID is taken. The ID must pass
@@ -328,14 +327,14 @@ type Store interface {
 
 	// EnqueueRepair queues blobs for repair (see RepairTask); blobs already
 	// queued, missing or being deleted are skipped.
-	EnqueueRepair(ctx context.Context, reason string, ids ...integrity.ID) error
+	EnqueueRepair(ctx context.Context, reason string, ids ...blobmeta.ID) error
 	// EnqueueNodeRepairs queues every blob with a shard on a node (dead,
 	// draining or removed) and returns how many were newly queued.
 	EnqueueNodeRepairs(ctx context.Context, nodeID, reason string) (int, error)
 	// SetShardState records a shard's health (a Shard* constant) if the
 	// shard is still on nodeID, and queues its blob for repair unless the
 	// state is ShardOK. It reports whether the shard was on nodeID.
-	SetShardState(ctx context.Context, id integrity.ID, idx int, nodeID, state, reason string) (bool, error)
+	SetShardState(ctx context.Context, id blobmeta.ID, idx int, nodeID, state, reason string) (bool, error)
 	// ClaimRepairs leases up to limit queued blobs to the caller, fewest
 	// readable shards first, with the current health of every shard. The
 	// caller rewrites the shards that need it and calls FinishRepair, or
@@ -343,14 +342,14 @@ type Store interface {
 	ClaimRepairs(ctx context.Context, limit int, lease time.Duration) ([]RepairTask, error)
 	// GetRepairTask returns a blob and the health of its shards, as
 	// ClaimRepairs would, without claiming it; ErrNoSuchBlob if it is gone.
-	GetRepairTask(ctx context.Context, id integrity.ID) (RepairTask, error)
+	GetRepairTask(ctx context.Context, id blobmeta.ID) (RepairTask, error)
 	// FinishRepair records in one transaction that the moved shards now
 	// live on their new nodes (healthy), and drops the blob's queue entry.
 	// If any shard is no longer on its From node, or the blob is being
 	// deleted, it changes nothing and returns ErrRepairConflict.
-	FinishRepair(ctx context.Context, id integrity.ID, moves []ShardMove) error
+	FinishRepair(ctx context.Context, id blobmeta.ID, moves []ShardMove) error
 	// FailRepair releases a claimed blob, to be retried after retryAfter.
-	FailRepair(ctx context.Context, id integrity.ID, cause error, retryAfter time.Duration) error
+	FailRepair(ctx context.Context, id blobmeta.ID, cause error, retryAfter time.Duration) error
 	// RepairStatus summarizes the repair queue.
 	RepairStatus(ctx context.Context) (RepairStatus, error)
 
@@ -374,13 +373,13 @@ type Store interface {
 	// NodeShards returns the shards rows on a node whose blob IDs are in
 	// [from, to] (to nil: no upper bound), by blob ID then index, with
 	// their blobs' manifests.
-	NodeShards(ctx context.Context, nodeID string, from integrity.ID, to *integrity.ID) ([]ScrubShard, error)
+	NodeShards(ctx context.Context, nodeID string, from blobmeta.ID, to *blobmeta.ID) ([]ScrubShard, error)
 	// OrphanDeletable reports whether shard idx of blob id on nodeID, a
 	// file no row points at, may be deleted: still no row points at it,
 	// and its blob is neither in a write intent (by ID, or by nonce; nil
 	// if unknown, written is then the file's time) nor queued for
 	// deletion or repair.
-	OrphanDeletable(ctx context.Context, id integrity.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error)
+	OrphanDeletable(ctx context.Context, id blobmeta.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error)
 
 	// UpdateNodeStates runs the heartbeat state machine on the database's
 	// clock: alive nodes without a heartbeat for suspectAfter turn suspect,

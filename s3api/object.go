@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/floe-s3/floe/backend/blob"
-	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/s3api/checksum"
 	"github.com/floe-s3/floe/s3api/httprange"
 	"github.com/floe-s3/floe/s3api/s3err"
@@ -146,7 +146,7 @@ func (s *Server) planBlob(ctx context.Context) (*blob.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	var down []placement.Node
+	var down []blobmeta.Node
 	if p := s.cfg.Blobs.Options().Params; len(live) < p.K+p.M {
 		if down, err = s.cfg.Meta.DownNodes(ctx, s.cfg.NodeMaxAge); err != nil {
 			return nil, err

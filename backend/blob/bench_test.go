@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/nodetest"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // The benchmarks run against six real `floe node` processes on loopback,
@@ -23,7 +23,7 @@ import (
 //	go test -run '^$' -bench . -benchtime 10x ./backend/blob/
 
 // stripeSizes are the stripe sizes the throughput benchmarks compare; the
-// default (codec.DefaultStripeSize) was chosen from their results.
+// default (blobmeta.DefaultStripeSize) was chosen from their results.
 var stripeSizes = []int{256 << 10, 1 << 20, 4 << 20}
 
 func BenchmarkPut64MiB(b *testing.B) {
@@ -31,7 +31,7 @@ func BenchmarkPut64MiB(b *testing.B) {
 	data := randBytes(1, 64<<20)
 	for _, ss := range stripeSizes {
 		b.Run(fmt.Sprintf("stripe=%dKiB", ss>>10), func(b *testing.B) {
-			s := newStore(b, c, blob.Options{Params: codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
+			s := newStore(b, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
 			b.SetBytes(int64(len(data)))
 			for range b.N {
 				if _, err := s.Put(context.Background(), bytes.NewReader(data), c.PlacementNodes(), nil); err != nil {
@@ -47,7 +47,7 @@ func BenchmarkGet64MiB(b *testing.B) {
 	data := randBytes(2, 64<<20)
 	for _, ss := range stripeSizes {
 		b.Run(fmt.Sprintf("stripe=%dKiB", ss>>10), func(b *testing.B) {
-			s := newStore(b, c, blob.Options{Params: codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
+			s := newStore(b, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
 			res := put(b, s, c, data)
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()

@@ -20,25 +20,23 @@ import (
 	"sync"
 	"time"
 
-	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/semaphore"
 )
 
 // Transport moves shards to and from storage nodes. *node.Client implements it.
 type Transport interface {
-	PutShard(ctx context.Context, addr string, index, blockSize int, body io.Reader, manifest func() []byte) (integrity.ID, error)
-	GetShard(ctx context.Context, addr string, id integrity.ID, index int, off, length int64, withHashes bool) (*node.ShardReader, error)
-	DeleteShard(ctx context.Context, addr string, id integrity.ID, index int) error
+	PutShard(ctx context.Context, addr string, index, blockSize int, body io.Reader, manifest func() []byte) (blobmeta.ID, error)
+	GetShard(ctx context.Context, addr string, id blobmeta.ID, index int, off, length int64, withHashes bool) (*node.ShardReader, error)
+	DeleteShard(ctx context.Context, addr string, id blobmeta.ID, index int) error
 }
 
 // Options tune a Store. The zero value of each field selects its default.
 type Options struct {
 	// Params are the coding parameters of new blobs (default RS 4+2, 1 MiB stripes).
-	Params codec.Params
+	Params blobmeta.Params
 	// WriteQuorum is how many shards must be durable before Put succeeds.
 	// The default is K: every acknowledged blob is readable, and a write
 	// survives up to M nodes failing during it. Shards that failed are
@@ -70,12 +68,12 @@ type Options struct {
 	// (err matches node.ErrCorrupt) or its node no longer has (err
 	// matches node.ErrNotFound), so it can be queued for repair. It runs
 	// in its own goroutine, at most once per shard and read.
-	OnBadShard func(id integrity.ID, index int, nd placement.Node, err error)
+	OnBadShard func(id blobmeta.ID, index int, nd blobmeta.Node, err error)
 }
 
 func (o Options) withDefaults() Options {
-	if o.Params == (codec.Params{}) {
-		o.Params = codec.DefaultParams()
+	if o.Params == (blobmeta.Params{}) {
+		o.Params = blobmeta.DefaultParams()
 	}
 	if o.WriteQuorum == 0 {
 		o.WriteQuorum = o.Params.K

@@ -17,14 +17,14 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
-const stripe = codec.DefaultStripeSize
+const stripe = blobmeta.DefaultStripeSize
 
 func randBytes(seed uint64, n int) []byte { return blobtest.RandBytes(seed, n) }
 
@@ -171,7 +171,7 @@ func TestCorruptShardIsReadAround(t *testing.T) {
 	s := newStore(t, c, blob.Options{SegmentStripes: 8})
 	data := randBytes(4, 6*stripe+99)
 	res := put(t, s, c, data)
-	blockSize := int64(codec.DefaultStripeSize / 4)
+	blockSize := int64(blobmeta.DefaultStripeSize / 4)
 	// Shard 0: a byte in block 0 (the node refuses at once). Shard 2: a
 	// byte in block 3 (the node breaks off mid-stream).
 	for _, flip := range []struct {
@@ -327,7 +327,7 @@ func TestStalledNodeDuringWrite(t *testing.T) {
 
 func TestPlacementUsesDistinctNodes(t *testing.T) {
 	c := nodetest.Start(t, 8)
-	s := newStore(t, c, blob.Options{Params: codec.Params{Kind: codec.ReedSolomon, K: 3, M: 3, StripeSize: 64 << 10}})
+	s := newStore(t, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 3, M: 3, StripeSize: 64 << 10}})
 	data := randBytes(11, 200<<10)
 	res := put(t, s, c, data)
 	seen := map[string]bool{}
@@ -387,7 +387,7 @@ func TestWriteShortOfLiveNodes(t *testing.T) {
 			}
 			for _, idx := range tt.wantFailed {
 				nd := res.Placement[idx]
-				if nd.Addr != "" || !slices.ContainsFunc(down, func(d placement.Node) bool { return d.ID == nd.ID }) {
+				if nd.Addr != "" || !slices.ContainsFunc(down, func(d blobmeta.Node) bool { return d.ID == nd.ID }) {
 					t.Fatalf("shard %d placed on %+v, want a down node without address", idx, nd)
 				}
 				if _, err := os.Stat(shardPath(shardHolder(t, c, res, idx), res, idx)); !errors.Is(err, os.ErrNotExist) {

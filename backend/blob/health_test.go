@@ -10,7 +10,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/nodetest"
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // A hung node costs a read HedgeDelay per segment unless the placement says
@@ -28,12 +28,12 @@ func TestReadRoutesAroundDownNodes(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		mark   func(i int, place []placement.Node)
+		mark   func(i int, place []blobmeta.Node)
 		slower bool // waits on the hung node at least once
 	}{
-		{"no hint", func(int, []placement.Node) {}, true},
-		{"dead", func(i int, p []placement.Node) { p[i].Addr = "" }, false},
-		{"suspect", func(i int, p []placement.Node) { p[i].Suspect = true }, false},
+		{"no hint", func(int, []blobmeta.Node) {}, true},
+		{"dead", func(i int, p []blobmeta.Node) { p[i].Addr = "" }, false},
+		{"suspect", func(i int, p []blobmeta.Node) { p[i].Suspect = true }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

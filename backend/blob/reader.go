@@ -12,13 +12,13 @@ import (
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // NotEnoughShardsError reports a stripe that could not be recovered because
 // fewer than K of its pieces could be fetched and verified.
 type NotEnoughShardsError struct {
-	Blob     integrity.ID
+	Blob     blobmeta.ID
 	Stripe   int64
 	Good     int
 	Need     int
@@ -43,7 +43,7 @@ func (e *NotEnoughShardsError) Is(target error) bool { return target == ErrNotEn
 // stored on place (place[i] holds shard i). n < 0 reads to the end. Bytes are
 // verified against m before they are returned; m itself must come from a
 // trusted source (the metadata store) or be checked against the blob's ID.
-func (s *Store) NewReader(ctx context.Context, m *integrity.Manifest, place []placement.Node, off, n int64) (io.ReadCloser, error) {
+func (s *Store) NewReader(ctx context.Context, m *blobmeta.Manifest, place []blobmeta.Node, off, n int64) (io.ReadCloser, error) {
 	r, err := s.newReader(ctx, m, place, off, n, nil)
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (s *Store) NewReader(ctx context.Context, m *integrity.Manifest, place []pl
 
 // newReader is NewReader that never asks the shards in skip (their nodes
 // are known to be gone or their pieces bad).
-func (s *Store) newReader(ctx context.Context, m *integrity.Manifest, place []placement.Node, off, n int64, skip []int) (*reader, error) {
+func (s *Store) newReader(ctx context.Context, m *blobmeta.Manifest, place []blobmeta.Node, off, n int64, skip []int) (*reader, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("blob: read: %w", err)
 	}
@@ -81,7 +81,7 @@ func (s *Store) newReader(ctx context.Context, m *integrity.Manifest, place []pl
 		off:    off,
 		end:    off + n,
 		cancel: cancel,
-		hashes: make([][]integrity.Hash, c.Shards()),
+		hashes: make([][]blobmeta.Hash, c.Shards()),
 		dead:   make([]error, c.Shards()),
 	}
 	for i, nd := range place {
@@ -111,9 +111,9 @@ type reader struct {
 	store  *Store
 	codec  codec.Codec
 	layout codec.Layout
-	m      *integrity.Manifest
-	id     integrity.ID
-	place  []placement.Node
+	m      *blobmeta.Manifest
+	id     blobmeta.ID
+	place  []blobmeta.Node
 	off    int64 // first byte of the range
 	end    int64 // end of the range (exclusive)
 	cancel context.CancelFunc
@@ -127,9 +127,9 @@ type reader struct {
 	fetched atomic.Int64 // bytes of blocks received from nodes
 
 	mu       sync.Mutex
-	hashes   [][]integrity.Hash // verified block hashes per shard, nil until fetched
-	dead     []error            // shards that failed as a whole during this read
-	reported map[int]bool       // shards passed to OnBadShard
+	hashes   [][]blobmeta.Hash // verified block hashes per shard, nil until fetched
+	dead     []error           // shards that failed as a whole during this read
+	reported map[int]bool      // shards passed to OnBadShard
 }
 
 // segmentResult is one segment's bytes, trimmed to the requested range, as

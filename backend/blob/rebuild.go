@@ -11,20 +11,20 @@ import (
 
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // RebuildRequest says which shards of a blob to write anew and where.
 type RebuildRequest struct {
-	Manifest *integrity.Manifest
+	Manifest *blobmeta.Manifest
 	// Placement[i] is the node that holds (or held) shard i.
-	Placement []placement.Node
+	Placement []blobmeta.Node
 	// Sources are the shards that can be read. A target in Sources is
 	// copied straight from its current node; the others are rebuilt
 	// from K sources.
 	Sources []int
 	// Targets maps a shard index to the node that must receive it.
-	Targets map[int]placement.Node
+	Targets map[int]blobmeta.Node
 }
 
 // RebuildStats measures a Rebuild.
@@ -58,7 +58,7 @@ func (s *Store) Rebuild(ctx context.Context, req RebuildRequest) (st RebuildStat
 	mb := m.Marshal()
 	layout := codec.NewLayout(c, m.Size)
 
-	written := map[int]placement.Node{} // targets stored so far
+	written := map[int]blobmeta.Node{} // targets stored so far
 	defer func() {
 		if err != nil {
 			s.DeleteShards(id, written, "could not delete shard of failed rebuild; left for the orphan collector")
@@ -109,8 +109,8 @@ func (s *Store) Rebuild(ctx context.Context, req RebuildRequest) (st RebuildStat
 
 // copyShard streams shard i from its current node to its target, checking
 // every block against the manifest on the way. It returns the bytes read.
-func (s *Store) copyShard(ctx context.Context, id integrity.ID, mb []byte, layout codec.Layout,
-	i int, from, to placement.Node, root integrity.Hash) (int64, error) {
+func (s *Store) copyShard(ctx context.Context, id blobmeta.ID, mb []byte, layout codec.Layout,
+	i int, from, to blobmeta.Node, root blobmeta.Hash) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, copyTimeout(layout.ShardLen()))
 	defer cancel()
 	sr, err := s.t.GetShard(ctx, from.Addr, id, i, 0, -1, true)
@@ -141,7 +141,7 @@ func copyTimeout(n int64) time.Duration {
 type verifyingReader struct {
 	r      io.Reader
 	layout codec.Layout
-	hashes []integrity.Hash
+	hashes []blobmeta.Hash
 	buf    []byte
 	cur    []byte
 	next   int64 // next block to read
@@ -174,8 +174,8 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 // and degraded, as any read), re-encodes every stripe and streams the
 // pieces of the shards in rebuild to their targets. It returns the bytes
 // read from nodes.
-func (s *Store) reconstruct(ctx context.Context, c codec.Codec, m *integrity.Manifest, mb []byte,
-	place []placement.Node, skip, rebuild []int, targets map[int]placement.Node, failed *[]int) (int64, error) {
+func (s *Store) reconstruct(ctx context.Context, c codec.Codec, m *blobmeta.Manifest, mb []byte,
+	place []blobmeta.Node, skip, rebuild []int, targets map[int]blobmeta.Node, failed *[]int) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	id := m.ID()

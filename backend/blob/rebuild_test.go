@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // rebuildSetup writes a blob on the first 6 of 8 nodes, leaving 2 spares.
@@ -51,7 +50,7 @@ func TestRebuild(t *testing.T) {
 				}
 			}
 			spares := c.PlacementNodes()[6:]
-			targets := map[int]placement.Node{}
+			targets := map[int]blobmeta.Node{}
 			for j, i := range tc.lost {
 				targets[i] = spares[j]
 			}
@@ -107,7 +106,7 @@ func TestRebuildCopiesReadableShard(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	st, err := s.Rebuild(ctx, blob.RebuildRequest{Manifest: res.Manifest, Placement: res.Placement,
-		Sources: []int{0, 1, 2, 3, 4, 5}, Targets: map[int]placement.Node{3: spare}})
+		Sources: []int{0, 1, 2, 3, 4, 5}, Targets: map[int]blobmeta.Node{3: spare}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +132,7 @@ func TestRebuildTooFewSources(t *testing.T) {
 	defer cancel()
 	spare := c.PlacementNodes()[6]
 	_, err := s.Rebuild(ctx, blob.RebuildRequest{Manifest: res.Manifest, Placement: res.Placement,
-		Sources: []int{0, 1, 2}, Targets: map[int]placement.Node{5: spare}})
+		Sources: []int{0, 1, 2}, Targets: map[int]blobmeta.Node{5: spare}})
 	if !errors.Is(err, blob.ErrNotEnoughShards) {
 		t.Fatalf("rebuild from 3 shards: %v, want ErrNotEnoughShards", err)
 	}
@@ -151,7 +150,7 @@ func TestReadReportsBadShard(t *testing.T) {
 	var got []report
 	seen := make(chan struct{}, 1)
 	c := nodetest.Start(t, 6)
-	s := newStore(t, c, blob.Options{OnBadShard: func(id integrity.ID, index int, nd placement.Node, err error) {
+	s := newStore(t, c, blob.Options{OnBadShard: func(id blobmeta.ID, index int, nd blobmeta.Node, err error) {
 		mu.Lock()
 		got = append(got, report{index, err})
 		mu.Unlock()

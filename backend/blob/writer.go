@@ -14,14 +14,15 @@ import (
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // Result describes a blob that Put made durable.
 type Result struct {
-	ID       integrity.ID
-	Manifest *integrity.Manifest
+	ID       blobmeta.ID
+	Manifest *blobmeta.Manifest
 	// Placement[i] is the node that holds (or should hold) shard i.
-	Placement []placement.Node
+	Placement []blobmeta.Node
 	// Failed lists the shards that are not durable; the blob is readable
 	// but has less redundancy until they are repaired.
 	Failed []ShardFailure
@@ -30,7 +31,7 @@ type Result struct {
 // ShardFailure is one shard a write or read could not use.
 type ShardFailure struct {
 	Index int
-	Node  placement.Node
+	Node  blobmeta.Node
 	Err   error
 }
 
@@ -73,9 +74,9 @@ func (s *stripe) release() {
 // Plan is where a blob will go, fixed before any byte is written so that
 // callers can record the intent (and find a failed write's leftovers).
 type Plan struct {
-	Params    codec.Params
-	Nonce     [integrity.NonceSize]byte
-	Placement []placement.Node // Placement[i] receives shard i
+	Params    blobmeta.Params
+	Nonce     [blobmeta.NonceSize]byte
+	Placement []blobmeta.Node // Placement[i] receives shard i
 }
 
 // Plan picks a nonce and the nodes for a new blob. live are the nodes that
@@ -86,7 +87,7 @@ type Plan struct {
 // in Result.Failed, and repair writes them once a node is available. A
 // write still needs max(WriteQuorum, K+1) live nodes, so no blob starts
 // without redundancy.
-func (s *Store) Plan(live, down []placement.Node) (*Plan, error) {
+func (s *Store) Plan(live, down []blobmeta.Node) (*Plan, error) {
 	p := s.opts.Params
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("blob: plan: %w", err)
@@ -117,7 +118,7 @@ func (s *Store) Plan(live, down []placement.Node) (*Plan, error) {
 		return nil, fmt.Errorf("blob: plan: %d live nodes, and down ones for the other shards: %w", len(live), err)
 	}
 	for _, nd := range rest {
-		place = append(place, placement.Node{ID: nd.ID})
+		place = append(place, blobmeta.Node{ID: nd.ID})
 	}
 	pl.Placement = place
 	return pl, nil
@@ -132,7 +133,7 @@ func (s *Store) minLive() int {
 
 // Put writes the bytes of r as a new blob on nodes chosen from live and
 // down as Plan does; it is Plan followed by Write.
-func (s *Store) Put(ctx context.Context, r io.Reader, live, down []placement.Node) (*Result, error) {
+func (s *Store) Put(ctx context.Context, r io.Reader, live, down []blobmeta.Node) (*Result, error) {
 	pl, err := s.Plan(live, down)
 	if err != nil {
 		return nil, err
@@ -155,7 +156,7 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 		return nil, fmt.Errorf("blob: put: plan places %d shards, codec makes %d", len(pl.Placement), n)
 	}
 	quorum := min(max(s.opts.WriteQuorum, c.MinShards()), n)
-	m := &integrity.Manifest{Params: p, Nonce: pl.Nonce, ShardRoots: make([]integrity.Hash, n)}
+	m := &blobmeta.Manifest{Params: p, Nonce: pl.Nonce, ShardRoots: make([]blobmeta.Hash, n)}
 	place := pl.Placement
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -226,7 +227,7 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 	if len(res.Failed) > w.maxFailed {
 		err := w.quorumErr()
 		// The durable shards of a write that missed its quorum go again.
-		durable := make(map[int]placement.Node, len(place))
+		durable := make(map[int]blobmeta.Node, len(place))
 		for i, nd := range place {
 			durable[i] = nd
 		}
@@ -247,8 +248,8 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 type write struct {
 	store     *Store
 	codec     codec.Codec
-	manifest  *integrity.Manifest
-	place     []placement.Node
+	manifest  *blobmeta.Manifest
+	place     []blobmeta.Node
 	shards    []*shardStream
 	stripes   *stripeSet
 	maxFailed int
@@ -267,10 +268,10 @@ type write struct {
 type shardStream struct {
 	index int
 	in    chan *stripe
-	root  chan integrity.Hash
+	root  chan blobmeta.Hash
 	done  chan struct{}
 	// set before done is closed
-	id  integrity.ID
+	id  blobmeta.ID
 	err error
 }
 
@@ -390,7 +391,7 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 	sh := &shardStream{
 		index: i,
 		in:    make(chan *stripe, w.store.opts.StripesInFlight),
-		root:  make(chan integrity.Hash, 1),
+		root:  make(chan blobmeta.Hash, 1),
 		done:  make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -426,7 +427,7 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 	go func() {
 		defer close(sh.done)
 		defer cancel(nil)
-		var hashes []integrity.Hash
+		var hashes []blobmeta.Hash
 		var writeErr error
 		for st := range sh.in {
 			piece := st.pieces[i]
@@ -473,7 +474,7 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 // nodes, concurrently and best effort, detached from any request: what is
 // left is unreferenced, for the orphan collector. failMsg is the log
 // message for a shard that could not be deleted.
-func (s *Store) DeleteShards(id integrity.ID, nodes map[int]placement.Node, failMsg string) {
+func (s *Store) DeleteShards(id blobmeta.ID, nodes map[int]blobmeta.Node, failMsg string) {
 	if len(nodes) == 0 {
 		return
 	}

@@ -9,15 +9,16 @@ import (
 
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // Blob is an encoded blob.
 type Blob struct {
 	Data      []byte
-	Manifest  *integrity.Manifest
-	ID        integrity.ID
-	Shards    [][]byte           // shard i's bytes
-	Hashes    [][]integrity.Hash // shard i's block hashes
+	Manifest  *blobmeta.Manifest
+	ID        blobmeta.ID
+	Shards    [][]byte          // shard i's bytes
+	Hashes    [][]blobmeta.Hash // shard i's block hashes
 	BlockSize int
 }
 
@@ -32,7 +33,7 @@ func RandBytes(seed uint64, n int) []byte {
 
 // Encode encodes size random bytes with p, stripe by stripe, as the blob
 // writer does.
-func Encode(t testing.TB, p codec.Params, seed uint64, size int) *Blob {
+func Encode(t testing.TB, p blobmeta.Params, seed uint64, size int) *Blob {
 	t.Helper()
 	c, err := codec.New(p)
 	if err != nil {
@@ -40,7 +41,7 @@ func Encode(t testing.TB, p codec.Params, seed uint64, size int) *Blob {
 	}
 	data := RandBytes(seed, size)
 	l := codec.NewLayout(c, int64(size))
-	b := &Blob{Data: data, Shards: make([][]byte, c.Shards()), Hashes: make([][]integrity.Hash, c.Shards()), BlockSize: l.BlockSize()}
+	b := &Blob{Data: data, Shards: make([][]byte, c.Shards()), Hashes: make([][]blobmeta.Hash, c.Shards()), BlockSize: l.BlockSize()}
 	for s := int64(0); s < l.Stripes(); s++ {
 		off := l.StripeOffset(s)
 		stripe := data[off : off+int64(l.StripeLen(s))]
@@ -56,8 +57,8 @@ func Encode(t testing.TB, p codec.Params, seed uint64, size int) *Blob {
 			b.Hashes[i] = append(b.Hashes[i], integrity.BlockHash(piece))
 		}
 	}
-	m := &integrity.Manifest{Params: p, Size: int64(size), ShardRoots: make([]integrity.Hash, c.Shards())}
-	copy(m.Nonce[:], RandBytes(seed+1000, integrity.NonceSize))
+	m := &blobmeta.Manifest{Params: p, Size: int64(size), ShardRoots: make([]blobmeta.Hash, c.Shards())}
+	copy(m.Nonce[:], RandBytes(seed+1000, blobmeta.NonceSize))
 	for i := range m.ShardRoots {
 		m.ShardRoots[i] = integrity.ShardRoot(b.Hashes[i])
 	}

@@ -3,11 +3,13 @@ package codec
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // benchPieces encodes one random DefaultParams stripe for the benchmarks.
 func benchPieces(b *testing.B) (Codec, []byte, [][]byte) {
-	p := DefaultParams()
+	p := blobmeta.DefaultParams()
 	data := make([]byte, p.StripeSize)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i := range data {

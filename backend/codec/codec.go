@@ -1,69 +1,19 @@
 // Package codec defines how a blob's bytes are turned into shards and back.
 //
-// A blob is cut into stripes of Params.StripeSize data bytes (the last stripe
+// A blob is cut into stripes of blobmeta.Params.StripeSize data bytes (the last stripe
 // may be shorter). Each stripe is encoded into Shards() equally sized pieces;
 // piece i of every stripe, concatenated in stripe order, is shard i of the
 // blob. Any MinShards() pieces of a stripe are enough to recover it.
 //
 // The codec's parameters are recorded with every blob (see package
-// integrity), so blobs written with different codes or parameters coexist.
+// metadata/blobmeta, which defines blobmeta.Params), so blobs written with different codes or parameters coexist.
 package codec
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
-
-// Kind names a code. It is stored with each blob and must never change
-// meaning once blobs have been written with it.
-type Kind string
-
-// ReedSolomon is a systematic Reed-Solomon code over GF(2^8): pieces
-// 0..K-1 hold the stripe's data, pieces K..K+M-1 hold parity.
-const ReedSolomon Kind = "rs"
-
-// DefaultStripeSize is the data carried by one stripe. 1 MiB keeps per-request
-// overhead on the nodes small while bounding the memory of a stripe in flight;
-// see BenchmarkEncode and the blob benchmarks for the figures behind it.
-const DefaultStripeSize = 1 << 20
-
-// MaxShards bounds K+M; it matches the GF(2^8) limit of the Reed-Solomon code.
-const MaxShards = 256
-
-// Params are a blob's coding parameters.
-type Params struct {
-	Kind       Kind
-	K          int // pieces needed to recover a stripe
-	M          int // extra pieces: up to M may be lost
-	StripeSize int // data bytes per stripe
-}
-
-// DefaultParams returns Reed-Solomon 4+2 with DefaultStripeSize.
-func DefaultParams() Params {
-	return Params{Kind: ReedSolomon, K: 4, M: 2, StripeSize: DefaultStripeSize}
-}
-
-// Validate reports whether p describes a code this package can build.
-func (p Params) Validate() error {
-	switch {
-	case p.Kind != ReedSolomon:
-		return fmt.Errorf("codec: unknown kind %q", p.Kind)
-	case p.K < 1:
-		return fmt.Errorf("codec: k=%d, need at least 1", p.K)
-	case p.M < 0:
-		return fmt.Errorf("codec: m=%d must not be negative", p.M)
-	case p.K+p.M > MaxShards:
-		return fmt.Errorf("codec: k+m=%d exceeds %d", p.K+p.M, MaxShards)
-	case p.StripeSize < p.K || p.StripeSize > 64<<20:
-		return fmt.Errorf("codec: stripe size %d out of range [k, 64 MiB]", p.StripeSize)
-	}
-	return nil
-}
-
-// String renders p as, e.g., "rs(4+2)/1048576".
-func (p Params) String() string {
-	return fmt.Sprintf("%s(%d+%d)/%d", p.Kind, p.K, p.M, p.StripeSize)
-}
 
 // ErrTooFewPieces is returned by Reconstruct when fewer than MinShards pieces
 // of a stripe are present.
@@ -72,8 +22,8 @@ var ErrTooFewPieces = errors.New("codec: too few pieces to reconstruct stripe")
 // Codec encodes and decodes single stripes. Implementations are safe for
 // concurrent use.
 type Codec interface {
-	// Params returns the parameters the codec was built with.
-	Params() Params
+	// blobmeta.Params returns the parameters the codec was built with.
+	Params() blobmeta.Params
 	// Shards is the number of pieces per stripe (K+M).
 	Shards() int
 	// MinShards is the number of pieces needed to recover a stripe (K).
@@ -99,7 +49,7 @@ type Codec interface {
 }
 
 // New builds the codec that p describes.
-func New(p Params) (Codec, error) {
+func New(p blobmeta.Params) (Codec, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -6,25 +6,27 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // testStripe keeps round-trip tests fast while still exercising multi-byte
 // pieces for every parameter set in the table.
 const testStripe = 4096
 
-var roundTripParams = []Params{
-	{ReedSolomon, 1, 0, testStripe},
-	{ReedSolomon, 2, 1, testStripe},
-	{ReedSolomon, 4, 2, testStripe},
-	{ReedSolomon, 3, 3, testStripe},
-	{ReedSolomon, 10, 4, testStripe},
-	{ReedSolomon, 10, 4, testStripe + 3}, // stripe not a multiple of k
-	DefaultParams(),
+var roundTripParams = []blobmeta.Params{
+	params(blobmeta.ReedSolomon, 1, 0, testStripe),
+	params(blobmeta.ReedSolomon, 2, 1, testStripe),
+	params(blobmeta.ReedSolomon, 4, 2, testStripe),
+	params(blobmeta.ReedSolomon, 3, 3, testStripe),
+	params(blobmeta.ReedSolomon, 10, 4, testStripe),
+	params(blobmeta.ReedSolomon, 10, 4, testStripe+3), // stripe not a multiple of k
+	blobmeta.DefaultParams(),
 }
 
-// name renders p for a subtest name; Params.String contains a slash, which
+// name renders p for a subtest name; blobmeta.Params.String contains a slash, which
 // go test would treat as a subtest separator.
-func name(p Params) string { return fmt.Sprintf("%d+%d,stripe=%d", p.K, p.M, p.StripeSize) }
+func name(p blobmeta.Params) string { return fmt.Sprintf("%d+%d,stripe=%d", p.K, p.M, p.StripeSize) }
 
 // roundTripSizes returns the data sizes worth testing for a k-piece code:
 // the edges of one piece and of one stripe.
@@ -40,7 +42,7 @@ func roundTripSizes(k, stripe int) []int {
 }
 
 // encode builds a codec for p and encodes data into fresh pieces.
-func encode(t testing.TB, p Params, data []byte) (Codec, [][]byte) {
+func encode(t testing.TB, p blobmeta.Params, data []byte) (Codec, [][]byte) {
 	t.Helper()
 	c, err := New(p)
 	if err != nil {
@@ -169,7 +171,7 @@ func TestReconstructTooFew(t *testing.T) {
 // TestReconstructInPlace checks the documented reuse of an empty piece's
 // spare capacity, which lets readers avoid an allocation per stripe.
 func TestReconstructInPlace(t *testing.T) {
-	p := Params{Kind: ReedSolomon, K: 4, M: 2, StripeSize: testStripe}
+	p := blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: testStripe}
 	data := bytes.Repeat([]byte("floe"), testStripe/4)
 	c, pieces := encode(t, p, data)
 	got := drop(pieces, nil)
@@ -187,7 +189,7 @@ func TestReconstructInPlace(t *testing.T) {
 }
 
 func TestEncodeRejectsBadPieces(t *testing.T) {
-	c, err := New(Params{Kind: ReedSolomon, K: 4, M: 2, StripeSize: testStripe})
+	c, err := New(blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: testStripe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,23 +215,23 @@ func TestEncodeRejectsBadPieces(t *testing.T) {
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name string
-		p    Params
+		p    blobmeta.Params
 		ok   bool
 	}{
-		{"default", DefaultParams(), true},
-		{"1+0", Params{ReedSolomon, 1, 0, 1}, true},
-		{"max shards", Params{ReedSolomon, 200, 56, DefaultStripeSize}, true},
-		{"max stripe", Params{ReedSolomon, 4, 2, 64 << 20}, true},
-		{"stripe equals k", Params{ReedSolomon, 4, 2, 4}, true},
-		{"empty kind", Params{"", 4, 2, DefaultStripeSize}, false},
-		{"unknown kind", Params{"xor", 4, 2, DefaultStripeSize}, false},
-		{"k zero", Params{ReedSolomon, 0, 2, DefaultStripeSize}, false},
-		{"k negative", Params{ReedSolomon, -1, 2, DefaultStripeSize}, false},
-		{"m negative", Params{ReedSolomon, 4, -1, DefaultStripeSize}, false},
-		{"k+m over 256", Params{ReedSolomon, 200, 57, DefaultStripeSize}, false},
-		{"stripe smaller than k", Params{ReedSolomon, 4, 2, 3}, false},
-		{"stripe zero", Params{ReedSolomon, 4, 2, 0}, false},
-		{"stripe too large", Params{ReedSolomon, 4, 2, 64<<20 + 1}, false},
+		{"default", blobmeta.DefaultParams(), true},
+		{"1+0", params(blobmeta.ReedSolomon, 1, 0, 1), true},
+		{"max shards", params(blobmeta.ReedSolomon, 200, 56, blobmeta.DefaultStripeSize), true},
+		{"max stripe", params(blobmeta.ReedSolomon, 4, 2, 64<<20), true},
+		{"stripe equals k", params(blobmeta.ReedSolomon, 4, 2, 4), true},
+		{"empty kind", params("", 4, 2, blobmeta.DefaultStripeSize), false},
+		{"unknown kind", params("xor", 4, 2, blobmeta.DefaultStripeSize), false},
+		{"k zero", params(blobmeta.ReedSolomon, 0, 2, blobmeta.DefaultStripeSize), false},
+		{"k negative", params(blobmeta.ReedSolomon, -1, 2, blobmeta.DefaultStripeSize), false},
+		{"m negative", params(blobmeta.ReedSolomon, 4, -1, blobmeta.DefaultStripeSize), false},
+		{"k+m over 256", params(blobmeta.ReedSolomon, 200, 57, blobmeta.DefaultStripeSize), false},
+		{"stripe smaller than k", params(blobmeta.ReedSolomon, 4, 2, 3), false},
+		{"stripe zero", params(blobmeta.ReedSolomon, 4, 2, 0), false},
+		{"stripe too large", params(blobmeta.ReedSolomon, 4, 2, 64<<20+1), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,7 +249,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestParamsString(t *testing.T) {
-	if got, want := DefaultParams().String(), "rs(4+2)/1048576"; got != want {
+	if got, want := blobmeta.DefaultParams().String(), "rs(4+2)/1048576"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
@@ -281,4 +283,9 @@ func TestEncodeFromPieceMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// params spells a Params literal briefly in the tables above.
+func params(kind blobmeta.Kind, k, m, stripe int) blobmeta.Params {
+	return blobmeta.Params{Kind: kind, K: k, M: m, StripeSize: stripe}
 }

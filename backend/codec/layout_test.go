@@ -3,13 +3,15 @@ package codec
 import (
 	"fmt"
 	"testing"
+
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 func TestLayout(t *testing.T) {
-	p42 := Params{Kind: ReedSolomon, K: 4, M: 2, StripeSize: 1000} // blocks of 250
-	p43 := Params{Kind: ReedSolomon, K: 4, M: 3, StripeSize: 1001} // blocks of 251, padded
+	p42 := blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: 1000} // blocks of 250
+	p43 := blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 3, StripeSize: 1001} // blocks of 251, padded
 	tests := []struct {
-		p         Params
+		p         blobmeta.Params
 		size      int64
 		stripes   int64
 		lastLen   int   // StripeLen of the last stripe

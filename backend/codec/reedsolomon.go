@@ -4,17 +4,18 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/klauspost/reedsolomon"
 )
 
 // rsCodec is the systematic Reed-Solomon code. Data pieces are the stripe cut
 // into K consecutive runs of PieceSize bytes, the last zero padded.
 type rsCodec struct {
-	p   Params
+	p   blobmeta.Params
 	enc reedsolomon.Encoder
 }
 
-func newReedSolomon(p Params) (*rsCodec, error) {
+func newReedSolomon(p blobmeta.Params) (*rsCodec, error) {
 	if p.M == 0 {
 		// reedsolomon.New refuses zero parity; a plain split needs no encoder.
 		return &rsCodec{p: p}, nil
@@ -26,10 +27,10 @@ func newReedSolomon(p Params) (*rsCodec, error) {
 	return &rsCodec{p: p, enc: enc}, nil
 }
 
-func (c *rsCodec) Params() Params      { return c.p }
-func (c *rsCodec) Shards() int         { return c.p.K + c.p.M }
-func (c *rsCodec) MinShards() int      { return c.p.K }
-func (c *rsCodec) PieceSize(n int) int { return (n + c.p.K - 1) / c.p.K }
+func (c *rsCodec) Params() blobmeta.Params { return c.p }
+func (c *rsCodec) Shards() int             { return c.p.K + c.p.M }
+func (c *rsCodec) MinShards() int          { return c.p.K }
+func (c *rsCodec) PieceSize(n int) int     { return (n + c.p.K - 1) / c.p.K }
 
 func (c *rsCodec) Encode(data []byte, pieces [][]byte) error {
 	if len(pieces) != c.Shards() {

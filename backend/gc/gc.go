@@ -12,10 +12,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
-	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
@@ -140,7 +139,7 @@ func (c *Collector) expireUploads(ctx context.Context, st *Stats) error {
 
 type nodeRef struct{ ID, Addr string }
 
-func (c *Collector) deleteShards(ctx context.Context, id integrity.ID, place []placement.Node) error {
+func (c *Collector) deleteShards(ctx context.Context, id blobmeta.ID, place []blobmeta.Node) error {
 	refs := make([]nodeRef, len(place))
 	for i, p := range place {
 		refs[i] = nodeRef{ID: p.ID, Addr: p.Addr}
@@ -153,7 +152,7 @@ func (c *Collector) deleteShards(ctx context.Context, id integrity.ID, place []p
 // cluster) is skipped rather than waited for, possibly for ever: should it
 // come back, the scrubber deletes the shard as an orphan, since no blob
 // refers to it any more.
-func (c *Collector) deleteRefs(ctx context.Context, id integrity.ID, place []nodeRef) error {
+func (c *Collector) deleteRefs(ctx context.Context, id blobmeta.ID, place []nodeRef) error {
 	var errs []error
 	for i, n := range place {
 		if n.Addr == "" {

@@ -1,57 +1,36 @@
 // Package integrity computes the checksums that make Floe's data verifiable:
-// a hash per shard block, a root per shard, and the blob ID, a commitment over
-// the codec parameters, the blob's size and every shard root.
+// a hash per shard block and a root per shard. The blob blobmeta.ID, a commitment over
+// the codec parameters, the blob's size and every shard root, is the hash of
+// the blob's manifest (package metadata/blobmeta).
 //
 // Block hashes are BLAKE3-256. Measured on the 2-core reference machine over
 // 256 KiB blocks (BenchmarkBlockHash): XXH3-128 27 GB/s, CRC32C 19 GB/s,
 // BLAKE3 2.6 GB/s, SHA-256 1.5 GB/s. The block hashes are the leaves of the
 // blob's commitment, so they must be collision resistant: with a
 // non-cryptographic checksum a faulty or hostile node could forge a block that
-// matches the blob ID. BLAKE3 is the fastest cryptographic hash here (1.75x
+// matches the blob blobmeta.ID. BLAKE3 is the fastest cryptographic hash here (1.75x
 // SHA-256). Nodes additionally keep a CRC32C per block (Sum32C) for cheap
 // at-rest checks on every read; the scrubber and the reader verify BLAKE3.
 package integrity
 
 import (
-	"encoding/hex"
-	"fmt"
 	"hash/crc32"
 
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/zeebo/blake3"
 )
 
-// HashSize is the length of every hash in this package.
-const HashSize = 32
-
-// Hash is a BLAKE3-256 digest.
-type Hash [HashSize]byte
-
-// String returns the hash in lower-case hex.
-func (h Hash) String() string { return hex.EncodeToString(h[:]) }
-
-// ParseHash parses the hex form produced by Hash.String.
-func ParseHash(s string) (Hash, error) {
-	var h Hash
-	if len(s) != 2*HashSize {
-		return h, fmt.Errorf("integrity: hash %q: want %d hex digits", s, 2*HashSize)
-	}
-	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("integrity: hash %q: %w", s, err)
-	}
-	return h, nil
-}
-
 // BlockHash returns the hash of one shard block.
-func BlockHash(block []byte) Hash { return blake3.Sum256(block) }
+func BlockHash(block []byte) blobmeta.Hash { return blake3.Sum256(block) }
 
 // ShardRoot commits to a shard's block hashes, in block order.
-func ShardRoot(blocks []Hash) Hash {
+func ShardRoot(blocks []blobmeta.Hash) blobmeta.Hash {
 	h := blake3.New()
 	_, _ = h.Write([]byte("floe/shard/v1"))
 	for i := range blocks {
 		_, _ = h.Write(blocks[i][:])
 	}
-	var r Hash
+	var r blobmeta.Hash
 	h.Sum(r[:0])
 	return r
 }

@@ -2,9 +2,9 @@ package integrity
 
 import (
 	"crypto/sha256"
-	"strings"
 	"testing"
 
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/zeebo/xxh3"
 )
 
@@ -23,60 +23,26 @@ func TestSum32CKnownAnswer(t *testing.T) {
 	}
 }
 
-func TestParse(t *testing.T) {
-	h := BlockHash([]byte("floe"))
-	tests := []struct {
-		name string
-		s    string
-		ok   bool
-	}{
-		{"round trip", h.String(), true},
-		{"zero", strings.Repeat("0", 2*HashSize), true},
-		{"empty", "", false},
-		{"one digit short", h.String()[1:], false},
-		{"one digit long", h.String() + "0", false},
-		{"one byte long", h.String() + "00", false},
-		{"non-hex", "g" + h.String()[1:], false},
-		{"0x prefix", "0x" + h.String()[2:], false},
-		{"spaces", " " + h.String()[1:], false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseHash(tt.s)
-			if (err == nil) != tt.ok {
-				t.Fatalf("ParseHash(%q) = %v, want ok=%v", tt.s, err, tt.ok)
-			}
-			id, idErr := ParseID(tt.s)
-			if (idErr == nil) != tt.ok {
-				t.Fatalf("ParseID(%q) = %v, want ok=%v", tt.s, idErr, tt.ok)
-			}
-			if tt.ok && (got.String() != tt.s || id.String() != tt.s) {
-				t.Errorf("parsed %q, prints as %s / %s", tt.s, got, id)
-			}
-		})
-	}
-}
-
 func TestShardRoot(t *testing.T) {
 	a, b, c := BlockHash([]byte("a")), BlockHash([]byte("b")), BlockHash([]byte("c"))
 	tests := []struct {
 		name   string
-		blocks []Hash
+		blocks []blobmeta.Hash
 	}{
 		{"none", nil},
-		{"a", []Hash{a}},
-		{"b", []Hash{b}},
-		{"ab", []Hash{a, b}},
-		{"ba", []Hash{b, a}},
-		{"abc", []Hash{a, b, c}},
-		{"acb", []Hash{a, c, b}},
-		{"cba", []Hash{c, b, a}},
-		{"aa", []Hash{a, a}},
+		{"a", []blobmeta.Hash{a}},
+		{"b", []blobmeta.Hash{b}},
+		{"ab", []blobmeta.Hash{a, b}},
+		{"ba", []blobmeta.Hash{b, a}},
+		{"abc", []blobmeta.Hash{a, b, c}},
+		{"acb", []blobmeta.Hash{a, c, b}},
+		{"cba", []blobmeta.Hash{c, b, a}},
+		{"aa", []blobmeta.Hash{a, a}},
 	}
-	seen := map[Hash]string{}
+	seen := map[blobmeta.Hash]string{}
 	for _, tt := range tests {
 		r := ShardRoot(tt.blocks)
-		if r != ShardRoot(append([]Hash(nil), tt.blocks...)) {
+		if r != ShardRoot(append([]blobmeta.Hash(nil), tt.blocks...)) {
 			t.Errorf("%s: ShardRoot is not deterministic", tt.name)
 		}
 		if prev, dup := seen[r]; dup {

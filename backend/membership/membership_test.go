@@ -10,11 +10,11 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/metadata/pgtest"
 	"github.com/rs/zerolog"
 )
@@ -127,7 +127,7 @@ func TestNodeLifecycleWithRealNodes(t *testing.T) {
 		t.Fatalf("live nodes: %v, %v; want 6 (the draining one takes no new shards)", live, err)
 	}
 	store := blob.NewStore(client, blob.Options{
-		Params:     codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: codec.DefaultStripeSize},
+		Params:     blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: blobmeta.DefaultStripeSize},
 		HedgeDelay: time.Second, FetchTimeout: time.Minute,
 	}, log)
 	if err := meta.CreateBucket(ctx, "bkt"); err != nil {
@@ -137,7 +137,7 @@ func TestNodeLifecycleWithRealNodes(t *testing.T) {
 	var first *blob.Result
 	for i := range 3 {
 		key := fmt.Sprintf("obj%d", i)
-		data[key] = blobtest.RandBytes(uint64(i), 2*codec.DefaultStripeSize+100)
+		data[key] = blobtest.RandBytes(uint64(i), 2*blobmeta.DefaultStripeSize+100)
 		res, err := store.Put(ctx, bytes.NewReader(data[key]), live, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -4,12 +4,12 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/shardfile"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // handleDelete serves DELETE /v1/shards/{id}/{idx}.
-func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, id integrity.ID, idx int) {
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, id blobmeta.ID, idx int) {
 	if err := s.store.Delete(id, idx); err != nil {
 		s.writeError(w, r, err)
 		return

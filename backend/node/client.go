@@ -16,8 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/shardfile"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/zeebo/blake3"
 )
 
@@ -109,7 +109,7 @@ func endpoint(addr, pathQuery string) string {
 	return "http://" + addr + pathQuery
 }
 
-func shardPath(id integrity.ID, index int) string {
+func shardPath(id blobmeta.ID, index int) string {
 	return "/v1/shards/" + id.String() + "/" + strconv.Itoa(index)
 }
 
@@ -190,7 +190,7 @@ var errAborted = errors.New("node: upload aborted by the writer")
 // PutShard returns when ctx is done even if a Read of body is blocked; that
 // Read is left to finish in the background (a caller feeding body through
 // an io.Pipe should close the pipe when it gives up).
-func (c *Client) PutShard(ctx context.Context, addr string, index, blockSize int, body io.Reader, manifest func() []byte) (integrity.ID, error) {
+func (c *Client) PutShard(ctx context.Context, addr string, index, blockSize int, body io.Reader, manifest func() []byte) (blobmeta.ID, error) {
 	const op = "put shard"
 	cr := newCtxReader(ctx, body)
 	defer cr.stop()
@@ -203,24 +203,24 @@ func (c *Client) PutShard(ctx context.Context, addr string, index, blockSize int
 		tb.trailer = req.Trailer
 	})
 	if err != nil {
-		return integrity.ID{}, err
+		return blobmeta.ID{}, err
 	}
 	defer closeBody(resp.Body)
 	var pr putResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&pr); err != nil {
-		return integrity.ID{}, fmt.Errorf("node %s: %s: decode response: %w", addr, op, err)
+		return blobmeta.ID{}, fmt.Errorf("node %s: %s: decode response: %w", addr, op, err)
 	}
-	id, err := integrity.ParseID(pr.ID)
+	id, err := blobmeta.ParseID(pr.ID)
 	if err != nil {
-		return integrity.ID{}, fmt.Errorf("node %s: %s: %w", addr, op, err)
+		return blobmeta.ID{}, fmt.Errorf("node %s: %s: %w", addr, op, err)
 	}
 	// The node must have stored the shard under the manifest we sent.
 	sent := tb.sent.Load()
 	if sent == nil {
-		return integrity.ID{}, fmt.Errorf("node %s: %s: node acknowledged a shard before its manifest was sent", addr, op)
+		return blobmeta.ID{}, fmt.Errorf("node %s: %s: node acknowledged a shard before its manifest was sent", addr, op)
 	}
-	if want := integrity.ID(blake3.Sum256(*sent)); id != want || pr.Index != index {
-		return integrity.ID{}, fmt.Errorf("node %s: %s: node acknowledged %s.%d, sent %s.%d", addr, op, id, pr.Index, want, index)
+	if want := blobmeta.ID(blake3.Sum256(*sent)); id != want || pr.Index != index {
+		return blobmeta.ID{}, fmt.Errorf("node %s: %s: node acknowledged %s.%d, sent %s.%d", addr, op, id, pr.Index, want, index)
 	}
 	return id, nil
 }
@@ -336,7 +336,7 @@ func (c *ctxReader) stop() { c.stopped.Do(func() { close(c.done) }) }
 // ShardReader is a shard read in progress.
 type ShardReader struct {
 	// Hashes is the BLAKE3 hash of every block of the shard, if requested.
-	Hashes []integrity.Hash
+	Hashes []blobmeta.Hash
 	// Body yields exactly the requested bytes; it fails with
 	// io.ErrUnexpectedEOF if the node breaks off (e.g. on finding a corrupt
 	// block mid-stream). Close it when done.
@@ -348,7 +348,7 @@ type ShardReader struct {
 // list is fetched too, before GetShard returns. The node checks each block's
 // CRC32C before sending it; if the first requested block is corrupt the
 // error matches ErrCorrupt.
-func (c *Client) GetShard(ctx context.Context, addr string, id integrity.ID, index int, off, length int64, withHashes bool) (*ShardReader, error) {
+func (c *Client) GetShard(ctx context.Context, addr string, id blobmeta.ID, index int, off, length int64, withHashes bool) (*ShardReader, error) {
 	const op = "get shard"
 	q := url.Values{}
 	q.Set("offset", strconv.FormatInt(off, 10))
@@ -379,16 +379,16 @@ func (c *Client) GetShard(ctx context.Context, addr string, id integrity.ID, ind
 	if withHashes {
 		hashLen, err = strconv.ParseInt(resp.Header.Get(HeaderHashesLength), 10, 64)
 		// Bound the allocation: a shard has at most MaxBlocks blocks.
-		if err != nil || hashLen < 0 || hashLen%integrity.HashSize != 0 || hashLen > shardfile.MaxBlocks*integrity.HashSize {
+		if err != nil || hashLen < 0 || hashLen%blobmeta.HashSize != 0 || hashLen > shardfile.MaxBlocks*blobmeta.HashSize {
 			return fail("bad %s %q", HeaderHashesLength, resp.Header.Get(HeaderHashesLength))
 		}
 		raw := make([]byte, hashLen)
 		if _, err := io.ReadFull(resp.Body, raw); err != nil {
 			return fail("read block hashes: %v", err)
 		}
-		sr.Hashes = make([]integrity.Hash, hashLen/integrity.HashSize)
+		sr.Hashes = make([]blobmeta.Hash, hashLen/blobmeta.HashSize)
 		for i := range sr.Hashes {
-			copy(sr.Hashes[i][:], raw[i*integrity.HashSize:])
+			copy(sr.Hashes[i][:], raw[i*blobmeta.HashSize:])
 		}
 	}
 	if resp.ContentLength >= 0 && resp.ContentLength != hashLen+want {
@@ -436,13 +436,13 @@ func (b *exactBody) Close() error {
 
 // ShardStat is what HEAD tells about a stored shard.
 type ShardStat struct {
-	Size     int64          // shard data bytes
-	Root     integrity.Hash // shard root
-	BlobSize int64          // size of the whole blob
+	Size     int64         // shard data bytes
+	Root     blobmeta.Hash // shard root
+	BlobSize int64         // size of the whole blob
 }
 
 // StatShard returns the size and root of a stored shard.
-func (c *Client) StatShard(ctx context.Context, addr string, id integrity.ID, index int) (ShardStat, error) {
+func (c *Client) StatShard(ctx context.Context, addr string, id blobmeta.ID, index int) (ShardStat, error) {
 	const op = "stat shard"
 	resp, err := c.do(ctx, op, addr, http.MethodHead, shardPath(id, index), nil, nil)
 	if err != nil {
@@ -455,7 +455,7 @@ func (c *Client) StatShard(ctx context.Context, addr string, id integrity.ID, in
 	errs = append(errs, err)
 	st.BlobSize, err = strconv.ParseInt(resp.Header.Get(HeaderBlobSize), 10, 64)
 	errs = append(errs, err)
-	st.Root, err = integrity.ParseHash(resp.Header.Get(HeaderShardRoot))
+	st.Root, err = blobmeta.ParseHash(resp.Header.Get(HeaderShardRoot))
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return ShardStat{}, fmt.Errorf("node %s: %s %s.%d: bad response headers: %w", addr, op, id, index, err)
@@ -465,19 +465,19 @@ func (c *Client) StatShard(ctx context.Context, addr string, id integrity.ID, in
 
 // ShardInfo describes a stored shard.
 type ShardInfo struct {
-	ID       integrity.ID
+	ID       blobmeta.ID
 	Index    int
 	Size     int64 // shard data bytes
 	BlobSize int64
-	Root     integrity.Hash
-	Manifest *integrity.Manifest
+	Root     blobmeta.Hash
+	Manifest *blobmeta.Manifest
 	ModTime  time.Time
 	Verified bool // the node checked every block's BLAKE3 hash just now
 }
 
 // ShardInfo returns a stored shard's description and manifest. With verify
 // the node first checks the whole shard; corruption matches ErrCorrupt.
-func (c *Client) ShardInfo(ctx context.Context, addr string, id integrity.ID, index int, verify bool) (ShardInfo, error) {
+func (c *Client) ShardInfo(ctx context.Context, addr string, id blobmeta.ID, index int, verify bool) (ShardInfo, error) {
 	const op = "shard info"
 	pq := shardPath(id, index) + "/info"
 	if verify {
@@ -490,15 +490,15 @@ func (c *Client) ShardInfo(ctx context.Context, addr string, id integrity.ID, in
 	bad := func(err error) (ShardInfo, error) {
 		return ShardInfo{}, fmt.Errorf("node %s: %s %s.%d: bad response: %w", addr, op, id, index, err)
 	}
-	gotID, err := integrity.ParseID(ir.ID)
+	gotID, err := blobmeta.ParseID(ir.ID)
 	if err != nil {
 		return bad(err)
 	}
-	root, err := integrity.ParseHash(ir.Root)
+	root, err := blobmeta.ParseHash(ir.Root)
 	if err != nil {
 		return bad(err)
 	}
-	m, err := integrity.UnmarshalManifest(ir.Manifest)
+	m, err := blobmeta.UnmarshalManifest(ir.Manifest)
 	if err != nil {
 		return bad(err)
 	}
@@ -515,7 +515,7 @@ func (c *Client) ShardInfo(ctx context.Context, addr string, id integrity.ID, in
 }
 
 // DeleteShard removes a shard from the node; ErrNotFound if it is absent.
-func (c *Client) DeleteShard(ctx context.Context, addr string, id integrity.ID, index int) error {
+func (c *Client) DeleteShard(ctx context.Context, addr string, id blobmeta.ID, index int) error {
 	resp, err := c.do(ctx, "delete shard", addr, http.MethodDelete, shardPath(id, index), nil, nil)
 	if err != nil {
 		return err
@@ -526,7 +526,7 @@ func (c *Client) DeleteShard(ctx context.Context, addr string, id integrity.ID, 
 
 // ListEntry is one shard in a listing.
 type ListEntry struct {
-	ID      integrity.ID
+	ID      blobmeta.ID
 	Index   int
 	Size    int64 // shard data bytes; -1 if the node could not read it
 	ModTime time.Time
@@ -559,7 +559,7 @@ func (c *Client) ListShards(ctx context.Context, addr string, after string, limi
 	}
 	page := ListPage{Shards: make([]ListEntry, len(lr.Shards)), Next: lr.Next}
 	for i, e := range lr.Shards {
-		id, err := integrity.ParseID(e.ID)
+		id, err := blobmeta.ParseID(e.ID)
 		if err != nil {
 			return ListPage{}, fmt.Errorf("node %s: %s: bad response: %w", addr, op, err)
 		}

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/shardfile"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // handleGet serves GET /v1/shards/{id}/{idx}?offset=O&length=L&hashes=1.
@@ -14,7 +14,7 @@ import (
 // block fails, the client gets 422; if a later one fails, the response is
 // already under way and is broken off, so the client sees a short body
 // rather than bad data.
-func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id integrity.ID, idx int) {
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id blobmeta.ID, idx int) {
 	sh, err := s.store.OpenShard(id, idx)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -30,7 +30,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id integrity.
 	var prefix []byte
 	if q.Get("hashes") == "1" {
 		hashes := sh.Hashes()
-		prefix = make([]byte, 0, len(hashes)*integrity.HashSize)
+		prefix = make([]byte, 0, len(hashes)*blobmeta.HashSize)
 		for i := range hashes {
 			prefix = append(prefix, hashes[i][:]...)
 		}
@@ -124,7 +124,7 @@ func parseRange(offStr, lenStr string, size int64) (off, length int64, err error
 
 // handleHead serves HEAD /v1/shards/{id}/{idx}: the shard's length, root
 // and blob size, from its checked metadata.
-func (s *Server) handleHead(w http.ResponseWriter, r *http.Request, id integrity.ID, idx int) {
+func (s *Server) handleHead(w http.ResponseWriter, r *http.Request, id blobmeta.ID, idx int) {
 	info, err := s.store.Stat(id, idx)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -141,7 +141,7 @@ func (s *Server) handleHead(w http.ResponseWriter, r *http.Request, id integrity
 
 // handleInfo serves GET /v1/shards/{id}/{idx}/info?verify=1. With verify=1
 // the whole shard is checked against its BLAKE3 block hashes first.
-func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request, id integrity.ID, idx int) {
+func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request, id blobmeta.ID, idx int) {
 	sh, err := s.store.OpenShard(id, idx)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -12,15 +12,14 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
 var testSecret = []byte("test-cluster-secret")
 
 // small makes many 16-byte blocks out of little data.
-var small = codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: 64}
+var small = blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: 64}
 
 // testNode is a node served over HTTP on a loopback port.
 type testNode struct {
@@ -77,7 +76,7 @@ func (n *testNode) putShard(t testing.TB, b *blobtest.Blob, idx int) {
 	}
 }
 
-func (n *testNode) shardFile(id integrity.ID, idx int) string {
+func (n *testNode) shardFile(id blobmeta.ID, idx int) string {
 	return n.srv.store.Path(id, idx)
 }
 

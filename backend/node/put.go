@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/shardfile"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // putStall is how long an upload may send nothing before the node gives
@@ -107,19 +107,19 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, sw *shardfile.W
 }
 
 // trailerManifest decodes the manifest the client sent after the body.
-func trailerManifest(r *http.Request) (*integrity.Manifest, error) {
+func trailerManifest(r *http.Request) (*blobmeta.Manifest, error) {
 	enc := r.Trailer.Get(TrailerManifest)
 	if enc == "" {
 		return nil, apiErr(CodeBadRequest, "missing %s trailer", TrailerManifest)
 	}
-	if len(enc) > base64.StdEncoding.EncodedLen(integrity.MaxManifestSize) {
+	if len(enc) > base64.StdEncoding.EncodedLen(blobmeta.MaxManifestSize) {
 		return nil, apiErr(CodeBadRequest, "%s trailer too long", TrailerManifest)
 	}
 	b, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {
 		return nil, apiErr(CodeBadRequest, "%s trailer: %v", TrailerManifest, err)
 	}
-	m, err := integrity.UnmarshalManifest(b)
+	m, err := blobmeta.UnmarshalManifest(b)
 	if err != nil {
 		return nil, apiErr(CodeBadRequest, "%s trailer: %v", TrailerManifest, err)
 	}

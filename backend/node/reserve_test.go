@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/nodetest"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 func TestDefaultReserve(t *testing.T) {
@@ -135,7 +135,7 @@ func TestPutRefusedByReserve(t *testing.T) {
 func TestPutDiskFillsMidStream(t *testing.T) {
 	dir := nodetest.MountTmpfs(t, 4<<20)
 	n := startNodeWith(t, Config{Dir: dir, Reserve: -1})
-	big := blobtest.Encode(t, codec.Params{Kind: codec.ReedSolomon, K: 2, M: 1, StripeSize: 256 << 10}, 22, 12<<20)
+	big := blobtest.Encode(t, blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 2, M: 1, StripeSize: 256 << 10}, 22, 12<<20)
 	if len(big.Shards[0]) <= 4<<20 {
 		t.Fatalf("shard of %d bytes fits the disk", len(big.Shards[0]))
 	}
@@ -148,7 +148,7 @@ func TestPutDiskFillsMidStream(t *testing.T) {
 		assertNothingStored(t, n)
 	}
 	// The space came back: a shard that fits is stored and verifies.
-	fits := blobtest.Encode(t, codec.Params{Kind: codec.ReedSolomon, K: 2, M: 1, StripeSize: 256 << 10}, 23, 4<<20)
+	fits := blobtest.Encode(t, blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 2, M: 1, StripeSize: 256 << 10}, 23, 4<<20)
 	n.putShard(t, fits, 0)
 	if _, err := n.client.ShardInfo(ctx(t), n.addr, fits.ID, 0, true); err != nil {
 		t.Fatalf("shard stored after the failures: %v", err)

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/shardfile"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
@@ -173,7 +173,7 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request, method
 }
 
 // shardParams parses the {id}/{idx} path segments.
-func (s *Server) shardParams(w http.ResponseWriter, r *http.Request, hexID, num string) (integrity.ID, int, bool) {
+func (s *Server) shardParams(w http.ResponseWriter, r *http.Request, hexID, num string) (blobmeta.ID, int, bool) {
 	id, idx, err := shardfile.ParseName(hexID + "." + num)
 	if err != nil || strings.Contains(hexID, ".") {
 		s.writeError(w, r, apiErr(CodeBadRequest, "bad shard %q/%q", hexID, num))

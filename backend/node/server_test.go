@@ -17,9 +17,8 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/shardfile"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
@@ -84,7 +83,7 @@ func TestPutGet(t *testing.T) {
 	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 5+1, 0, -1, false); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("GetShard of an absent shard: %v", err)
 	}
-	if _, err := n.client.StatShard(ctx(t), n.addr, integrity.ID{1}, 0); !errors.Is(err, ErrNotFound) {
+	if _, err := n.client.StatShard(ctx(t), n.addr, blobmeta.ID{1}, 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("StatShard of an absent shard: %v", err)
 	}
 }
@@ -92,9 +91,9 @@ func TestPutGet(t *testing.T) {
 func TestPutEmptyAndLargeShards(t *testing.T) {
 	n := startNode(t)
 	for _, tc := range []struct {
-		p    codec.Params
+		p    blobmeta.Params
 		size int
-	}{{small, 0}, {small, 1}, {codec.DefaultParams(), 3*codec.DefaultStripeSize + 777}} {
+	}{{small, 0}, {small, 1}, {blobmeta.DefaultParams(), 3*blobmeta.DefaultStripeSize + 777}} {
 		b := blobtest.Encode(t, tc.p, uint64(tc.size), tc.size)
 		n.putShard(t, b, 0)
 		n.putShard(t, b, len(b.Shards)-1)
@@ -244,7 +243,7 @@ func TestPutContextCanceled(t *testing.T) {
 
 func TestCorruptShard(t *testing.T) {
 	n := startNode(t)
-	b := blobtest.Encode(t, codec.DefaultParams(), 6, 6*codec.DefaultStripeSize+99) // 7 blocks per shard
+	b := blobtest.Encode(t, blobmeta.DefaultParams(), 6, 6*blobmeta.DefaultStripeSize+99) // 7 blocks per shard
 	bs := int64(b.BlockSize)
 	for idx := range 3 {
 		n.putShard(t, b, idx)

@@ -21,7 +21,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/floe-s3/floe/backend/placement"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // Cluster is a set of running storage nodes sharing a secret.
@@ -141,10 +141,10 @@ func (c *Cluster) ByAddr(t testing.TB, addr string) *Node {
 }
 
 // PlacementNodes returns the nodes as placement sees them.
-func (c *Cluster) PlacementNodes() []placement.Node {
-	out := make([]placement.Node, len(c.Nodes))
+func (c *Cluster) PlacementNodes() []blobmeta.Node {
+	out := make([]blobmeta.Node, len(c.Nodes))
 	for i, nd := range c.Nodes {
-		out[i] = placement.Node{ID: nd.ID, Addr: nd.Addr}
+		out[i] = blobmeta.Node{ID: nd.ID, Addr: nd.Addr}
 	}
 	return out
 }

@@ -13,18 +13,9 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/zeebo/blake3"
 )
-
-// Node is a storage node as placement sees it.
-type Node struct {
-	ID   string // stable identity; scores derive from it, not from Addr
-	Addr string // host:port of the node's HTTP API
-	// Suspect marks a node that missed its recent heartbeats, as the
-	// metadata store reports a blob's placement: readers ask it only when
-	// the other nodes cannot serve a stripe. Placement ignores it.
-	Suspect bool
-}
 
 // ErrNotEnoughNodes is returned when fewer distinct nodes are usable than
 // shards must be placed.
@@ -32,13 +23,13 @@ var ErrNotEnoughNodes = errors.New("placement: not enough usable nodes")
 
 // Place returns n distinct nodes for the blob with placement key key, in
 // shard order. nodes is the usable node set; its order does not matter.
-func Place(key []byte, nodes []Node, n int) ([]Node, error) {
+func Place(key []byte, nodes []blobmeta.Node, n int) ([]blobmeta.Node, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("placement: %d shards requested", n)
 	}
 	seen := make(map[string]bool, len(nodes))
 	type scored struct {
-		node  Node
+		node  blobmeta.Node
 		score uint64
 	}
 	all := make([]scored, 0, len(nodes))
@@ -61,7 +52,7 @@ func Place(key []byte, nodes []Node, n int) ([]Node, error) {
 		}
 		return all[i].node.ID < all[j].node.ID
 	})
-	out := make([]Node, n)
+	out := make([]blobmeta.Node, n)
 	for i := range out {
 		out[i] = all[i].node
 	}

@@ -6,14 +6,16 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // testNodes returns n nodes named like the addresses nodetest hands out.
-func testNodes(n int) []Node {
-	nodes := make([]Node, n)
+func testNodes(n int) []blobmeta.Node {
+	nodes := make([]blobmeta.Node, n)
 	for i := range nodes {
 		addr := fmt.Sprintf("127.0.0.%d:9001", 2+i)
-		nodes[i] = Node{ID: addr, Addr: addr}
+		nodes[i] = blobmeta.Node{ID: addr, Addr: addr}
 	}
 	return nodes
 }
@@ -97,7 +99,7 @@ func TestPlaceErrors(t *testing.T) {
 	nodes := testNodes(4)
 	tests := []struct {
 		name      string
-		nodes     []Node
+		nodes     []blobmeta.Node
 		n         int
 		notEnough bool
 	}{
@@ -105,9 +107,9 @@ func TestPlaceErrors(t *testing.T) {
 		{"one short", nodes, 5, true},
 		{"far short", nodes[:1], 6, true},
 		{"negative n", nodes, -1, false},
-		{"duplicate ID", append(slices.Clone(nodes), Node{ID: nodes[2].ID, Addr: "10.0.0.1:1"}), 2, false},
+		{"duplicate ID", append(slices.Clone(nodes), blobmeta.Node{ID: nodes[2].ID, Addr: "10.0.0.1:1"}), 2, false},
 		{"duplicate node", append(slices.Clone(nodes), nodes[0]), 2, false},
-		{"empty ID", append(slices.Clone(nodes), Node{Addr: "10.0.0.1:1"}), 2, false},
+		{"empty ID", append(slices.Clone(nodes), blobmeta.Node{Addr: "10.0.0.1:1"}), 2, false},
 		// Duplicates must not count towards n, or two shards could share a node.
 		{"duplicates hide shortage", append(slices.Clone(nodes), nodes[0]), 5, false},
 	}
@@ -182,7 +184,7 @@ func TestPlaceMinimalDisruption(t *testing.T) {
 				// The survivors keep their relative order and the next
 				// best node takes the last place.
 				moved++
-				survivors := slices.DeleteFunc(slices.Clone(before), func(nd Node) bool { return nd == nodes[gone] })
+				survivors := slices.DeleteFunc(slices.Clone(before), func(nd blobmeta.Node) bool { return nd == nodes[gone] })
 				if !slices.Equal(after[:n-1], survivors) || slices.Contains(before, after[n-1]) {
 					t.Fatalf("key %d: %v -> %v, want survivors %v then a new node", k, before, after, survivors)
 				}

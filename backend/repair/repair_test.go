@@ -15,19 +15,18 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
-	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/metadata/pgtest"
 	"github.com/rs/zerolog"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-const stripe = codec.DefaultStripeSize
+const stripe = blobmeta.DefaultStripeSize
 
 // fixture is 8 running nodes, all registered alive, and objects whose
 // blobs live on the first 6, leaving 2 spares for repairs.
@@ -187,7 +186,7 @@ func TestDeadNodeShardsRebuilt(t *testing.T) {
 	shardLen := int64(3*stripe+77+3) / 4
 	for key := range f.data {
 		b := f.blob(t, key)
-		i := slices.IndexFunc(b.Placement, func(n placement.Node) bool { return n.ID == dead.ID })
+		i := slices.IndexFunc(b.Placement, func(n blobmeta.Node) bool { return n.ID == dead.ID })
 		if i >= 0 {
 			t.Fatalf("%s: shard %d still on the dead node", key, i)
 		}

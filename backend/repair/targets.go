@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // targetPicker chooses nodes for rebuilt shards: live nodes, most free
@@ -20,7 +20,7 @@ type targetPicker struct {
 
 	mu      sync.Mutex
 	fetched time.Time
-	nodes   []placement.Node
+	nodes   []blobmeta.Node
 	free    map[string]int64     // node ID → free bytes, less what was handed out
 	avoid   map[string]time.Time // node ID → until when not to pick it
 }
@@ -44,7 +44,7 @@ const refreshEvery = 2 * time.Second
 
 // pick returns up to n distinct live nodes not in exclude (node IDs), most
 // free bytes first, and charges each shardLen bytes.
-func (p *targetPicker) pick(ctx context.Context, n int, exclude map[string]bool, shardLen int64) ([]placement.Node, error) {
+func (p *targetPicker) pick(ctx context.Context, n int, exclude map[string]bool, shardLen int64) ([]blobmeta.Node, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if time.Since(p.fetched) > refreshEvery {
@@ -63,7 +63,7 @@ func (p *targetPicker) pick(ctx context.Context, n int, exclude map[string]bool,
 			p.free[ni.ID] = ni.FreeBytes
 		}
 	}
-	var cand []placement.Node
+	var cand []blobmeta.Node
 	now := time.Now()
 	for _, nd := range p.nodes {
 		if !exclude[nd.ID] && now.After(p.avoid[nd.ID]) {
@@ -72,7 +72,7 @@ func (p *targetPicker) pick(ctx context.Context, n int, exclude map[string]bool,
 	}
 	// Most free first; the ID breaks ties so equal nodes are used in a
 	// stable order.
-	slices.SortFunc(cand, func(a, b placement.Node) int {
+	slices.SortFunc(cand, func(a, b blobmeta.Node) int {
 		if fa, fb := p.free[a.ID], p.free[b.ID]; fa != fb {
 			if fa > fb {
 				return -1

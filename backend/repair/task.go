@@ -9,8 +9,8 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // Repair restores one claimed blob: every shard that NeedsRewrite is
@@ -62,7 +62,7 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 	if err != nil {
 		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
 	}
-	targets := make(map[int]placement.Node, len(rewrite))
+	targets := make(map[int]blobmeta.Node, len(rewrite))
 	var placed, unplaced []int
 	for j, i := range rewrite {
 		switch sh := t.Shards[i]; {
@@ -74,7 +74,7 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 			// lacks a good copy (a failed write, a lost or damaged file):
 			// write it back where it belongs. A node replaces a damaged
 			// copy with a verified one (shardfile's install).
-			targets[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
+			targets[i] = blobmeta.Node{ID: sh.NodeID, Addr: sh.Addr}
 		default:
 			unplaced = append(unplaced, i)
 			continue
@@ -126,10 +126,10 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 		return st, err
 	}
 	// The old copies that can still be reached are now orphans.
-	old := make(map[int]placement.Node)
+	old := make(map[int]blobmeta.Node)
 	for _, i := range rewrite {
 		if sh := t.Shards[i]; sh.Addr != "" && sh.NodeState != metadata.NodeDead && sh.NodeID != targets[i].ID {
-			old[i] = placement.Node{ID: sh.NodeID, Addr: sh.Addr}
+			old[i] = blobmeta.Node{ID: sh.NodeID, Addr: sh.Addr}
 		}
 	}
 	r.deleteShards(b, old, rewrite)
@@ -160,7 +160,7 @@ func (r *Repairer) finish(ctx context.Context, t metadata.RepairTask, moves []me
 // file is often the winner's, by then recorded: deleting it would lose a
 // shard the metadata calls healthy. If the rows cannot be read, nothing is
 // deleted: the orphan collector checks the rows before it deletes.
-func (r *Repairer) unreferenced(ctx context.Context, b metadata.Blob, targets map[int]placement.Node) map[int]placement.Node {
+func (r *Repairer) unreferenced(ctx context.Context, b metadata.Blob, targets map[int]blobmeta.Node) map[int]blobmeta.Node {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	cur, err := r.Meta.GetRepairTask(ctx, b.ID)
@@ -183,8 +183,8 @@ func (r *Repairer) unreferenced(ctx context.Context, b metadata.Blob, targets ma
 
 // deleteShards deletes shard i of b from nodes[i] for each i in idx that
 // nodes names, best effort: what is left is found by the orphan collector.
-func (r *Repairer) deleteShards(b metadata.Blob, nodes map[int]placement.Node, idx []int) {
-	sel := make(map[int]placement.Node, len(idx))
+func (r *Repairer) deleteShards(b metadata.Blob, nodes map[int]blobmeta.Node, idx []int) {
+	sel := make(map[int]blobmeta.Node, len(idx))
 	for _, i := range idx {
 		if nd, ok := nodes[i]; ok {
 			sel[i] = nd

@@ -11,12 +11,12 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/backend/shardfile"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/metadata/pgtest"
 	"github.com/rs/zerolog"
 )
@@ -208,7 +208,7 @@ func (e *env) pass(s *scrub.Scrubber) scrub.Stats {
 }
 
 // shardState returns a shard row's state.
-func (e *env) shardState(id integrity.ID, idx int) string {
+func (e *env) shardState(id blobmeta.ID, idx int) string {
 	var s string
 	if err := e.meta.Pool().QueryRow(e.ctx, `SELECT state FROM shards WHERE blob_id = $1 AND idx = $2`, id[:], idx).Scan(&s); err != nil {
 		e.t.Fatal(err)
@@ -217,7 +217,7 @@ func (e *env) shardState(id integrity.ID, idx int) string {
 }
 
 // queued reports whether a blob is in the repair queue.
-func (e *env) queued(id integrity.ID) bool {
+func (e *env) queued(id blobmeta.ID) bool {
 	var ok bool
 	if err := e.meta.Pool().QueryRow(e.ctx, `SELECT EXISTS (SELECT 1 FROM repair_queue WHERE blob_id = $1)`, id[:]).Scan(&ok); err != nil {
 		e.t.Fatal(err)

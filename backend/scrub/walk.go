@@ -6,10 +6,10 @@ import (
 	"sort"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/shardfile"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // verifyTimeout bounds one verification: the node reads the whole shard.
@@ -80,11 +80,11 @@ func (w *walk) page(ctx context.Context) (string, error) {
 	}
 	// Rows in (cursor, last listed name], or (cursor, end) on the last
 	// page. Blob IDs sort as their hex, so a blob ID range covers them.
-	var from integrity.ID
+	var from blobmeta.ID
 	if id, _, err := shardfile.ParseName(w.cursor); err == nil {
 		from = id
 	}
-	var to *integrity.ID
+	var to *blobmeta.ID
 	last := ""
 	if pg.Next != "" {
 		e := pg.Shards[len(pg.Shards)-1]

@@ -7,7 +7,7 @@
 //
 //	[shard data: shardLen bytes]
 //	[block table: nblocks entries of (32-byte BLAKE3 block hash, 4-byte big-endian CRC32C)]
-//	[manifest: integrity.Manifest.Marshal() bytes]
+//	[manifest: blobmeta.Manifest.Marshal() bytes]
 //	[tail: TailSize bytes, see below]
 //
 // The shard is cut into blocks of the blob layout's BlockSize (the last

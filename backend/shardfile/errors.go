@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 var (
@@ -36,7 +36,7 @@ const MetadataBlock = -1
 // CorruptError reports a corrupt shard and where the damage is. It matches
 // ErrCorrupt under errors.Is.
 type CorruptError struct {
-	ID    integrity.ID
+	ID    blobmeta.ID
 	Index int
 	// Block is the damaged data block, or MetadataBlock.
 	Block int64

@@ -7,8 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 const (
@@ -19,7 +18,7 @@ const (
 	// TailSize is the length of the fixed tail at the end of a shard file.
 	TailSize = 48
 	// EntrySize is the length of one block table entry: hash, then CRC32C.
-	EntrySize = integrity.HashSize + 4
+	EntrySize = blobmeta.HashSize + 4
 	// MaxBlockSize bounds a shard's block size (the codec's largest stripe
 	// holds 64 MiB).
 	MaxBlockSize = 64 << 20
@@ -85,7 +84,7 @@ func decodeTail(b []byte) (tail, error) {
 	// Bound every field before converting, so a damaged tail cannot make
 	// the reader allocate or seek absurdly.
 	switch {
-	case idx >= codec.MaxShards:
+	case idx >= blobmeta.MaxShards:
 		return t, fmt.Errorf("shard index %d out of range", idx)
 	case nblocks > MaxBlocks:
 		return t, fmt.Errorf("%d blocks exceed %d", nblocks, MaxBlocks)
@@ -93,8 +92,8 @@ func decodeTail(b []byte) (tail, error) {
 		return t, fmt.Errorf("block size %d out of range", blockSize)
 	case shardLen > nblocks*uint64(blockSize):
 		return t, fmt.Errorf("shard length %d exceeds %d blocks of %d", shardLen, nblocks, blockSize)
-	case manifestLen > uint32(integrity.MaxManifestSize):
-		return t, fmt.Errorf("manifest length %d exceeds %d", manifestLen, integrity.MaxManifestSize)
+	case manifestLen > uint32(blobmeta.MaxManifestSize):
+		return t, fmt.Errorf("manifest length %d exceeds %d", manifestLen, blobmeta.MaxManifestSize)
 	}
 	return tail{
 		index:       int(idx),
@@ -107,34 +106,34 @@ func decodeTail(b []byte) (tail, error) {
 }
 
 // putEntry encodes one block table entry into b (EntrySize bytes).
-func putEntry(b []byte, h integrity.Hash, crc uint32) {
+func putEntry(b []byte, h blobmeta.Hash, crc uint32) {
 	copy(b, h[:])
-	binary.BigEndian.PutUint32(b[integrity.HashSize:], crc)
+	binary.BigEndian.PutUint32(b[blobmeta.HashSize:], crc)
 }
 
 // Name returns the file name of shard idx of blob id: "<id hex>.<idx>".
 // Listings are ordered and paged by it.
-func Name(id integrity.ID, idx int) string {
+func Name(id blobmeta.ID, idx int) string {
 	return id.String() + "." + strconv.Itoa(idx)
 }
 
 // ParseName parses a name produced by Name.
-func ParseName(name string) (integrity.ID, int, error) {
+func ParseName(name string) (blobmeta.ID, int, error) {
 	hexID, num, ok := strings.Cut(name, ".")
 	if !ok {
-		return integrity.ID{}, 0, fmt.Errorf("shardfile: name %q: want <id>.<index>", name)
+		return blobmeta.ID{}, 0, fmt.Errorf("shardfile: name %q: want <id>.<index>", name)
 	}
-	id, err := integrity.ParseID(hexID)
+	id, err := blobmeta.ParseID(hexID)
 	if err != nil {
-		return integrity.ID{}, 0, fmt.Errorf("shardfile: name %q: %w", name, err)
+		return blobmeta.ID{}, 0, fmt.Errorf("shardfile: name %q: %w", name, err)
 	}
 	idx, err := parseIndex(num)
 	if err != nil {
-		return integrity.ID{}, 0, fmt.Errorf("shardfile: name %q: %w", name, err)
+		return blobmeta.ID{}, 0, fmt.Errorf("shardfile: name %q: %w", name, err)
 	}
 	// Only the canonical spelling names a shard, so each shard has one name.
 	if hexID != id.String() {
-		return integrity.ID{}, 0, fmt.Errorf("shardfile: name %q: id not in lower-case hex", name)
+		return blobmeta.ID{}, 0, fmt.Errorf("shardfile: name %q: id not in lower-case hex", name)
 	}
 	return id, idx, nil
 }
@@ -142,7 +141,7 @@ func ParseName(name string) (integrity.ID, int, error) {
 // parseIndex parses a shard index in canonical decimal form.
 func parseIndex(s string) (int, error) {
 	idx, err := strconv.Atoi(s)
-	if err != nil || idx < 0 || idx >= codec.MaxShards || strconv.Itoa(idx) != s {
+	if err != nil || idx < 0 || idx >= blobmeta.MaxShards || strconv.Itoa(idx) != s {
 		return 0, fmt.Errorf("bad shard index %q", s)
 	}
 	return idx, nil

@@ -7,12 +7,11 @@ import (
 	"testing"
 
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // small makes many blocks out of little data: 16-byte blocks.
-var small = codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: 64}
+var small = blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: 64}
 
 func openStore(t testing.TB) *Store {
 	t.Helper()
@@ -33,7 +32,7 @@ func put(t testing.TB, s *Store, b *blobtest.Blob, idx int) (existed bool) {
 	return existed
 }
 
-func tryPut(s *Store, b *blobtest.Blob, idx int, m *integrity.Manifest) (bool, error) {
+func tryPut(s *Store, b *blobtest.Blob, idx int, m *blobmeta.Manifest) (bool, error) {
 	w, err := s.Create(b.BlockSize)
 	if err != nil {
 		return false, err

@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // Entry is one shard in a listing.
 type Entry struct {
 	Name    string // "<id hex>.<idx>", the paging cursor
-	ID      integrity.ID
+	ID      blobmeta.ID
 	Index   int
 	Size    int64 // shard data bytes from the tail, or -1 if the tail is unreadable
 	ModTime time.Time

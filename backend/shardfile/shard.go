@@ -12,27 +12,28 @@ import (
 
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // Info describes a stored shard.
 type Info struct {
-	ID        integrity.ID
+	ID        blobmeta.ID
 	Index     int
 	Size      int64 // shard data bytes
 	BlobSize  int64 // size of the whole blob, from the manifest
 	BlockSize int   // bytes per full block
 	Blocks    int64
-	Root      integrity.Hash      // shard root, equal to Manifest.ShardRoots[Index]
-	Manifest  *integrity.Manifest // shared with the store's cache: do not modify
+	Root      blobmeta.Hash      // shard root, equal to Manifest.ShardRoots[Index]
+	Manifest  *blobmeta.Manifest // shared with the store's cache: do not modify
 	ModTime   time.Time
 }
 
 // footer is the checked metadata of a shard file.
 type footer struct {
 	tail     tail
-	manifest *integrity.Manifest
+	manifest *blobmeta.Manifest
 	layout   codec.Layout
-	hashes   []integrity.Hash
+	hashes   []blobmeta.Hash
 	crcs     []uint32
 }
 
@@ -42,7 +43,7 @@ type footer struct {
 type Shard struct {
 	s       *Store
 	f       *os.File
-	id      integrity.ID
+	id      blobmeta.ID
 	idx     int
 	modTime time.Time
 	footer
@@ -51,7 +52,7 @@ type Shard struct {
 // OpenShard opens shard idx of blob id. It returns an error matching
 // ErrNotFound if the store does not hold it, and a *CorruptError with Block
 // MetadataBlock if its metadata is damaged or belongs to another shard.
-func (s *Store) OpenShard(id integrity.ID, idx int) (*Shard, error) {
+func (s *Store) OpenShard(id blobmeta.ID, idx int) (*Shard, error) {
 	f, err := os.Open(s.Path(id, idx))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -68,7 +69,7 @@ func (s *Store) OpenShard(id integrity.ID, idx int) (*Shard, error) {
 }
 
 // load reads and checks the footer of f, which should hold id.idx.
-func (s *Store) load(f *os.File, id integrity.ID, idx int) (*Shard, error) {
+func (s *Store) load(f *os.File, id blobmeta.ID, idx int) (*Shard, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("shardfile: stat %s: %w", Name(id, idx), err)
@@ -86,7 +87,7 @@ func (s *Store) load(f *os.File, id integrity.ID, idx int) (*Shard, error) {
 
 // checkedFooter reads the footer of f, which should hold id.idx, and
 // checks it, reporting damage as a *CorruptError naming the shard.
-func (s *Store) checkedFooter(f io.ReaderAt, size int64, id integrity.ID, idx int) (*footer, error) {
+func (s *Store) checkedFooter(f io.ReaderAt, size int64, id blobmeta.ID, idx int) (*footer, error) {
 	ft, err := s.readFooter(f, size)
 	if err != nil {
 		var ce *CorruptError
@@ -131,7 +132,7 @@ func (s *Store) readFooter(f io.ReaderAt, size int64) (*footer, error) {
 		return nil, bad("tail CRC32C %08x, computed %08x", t.crc, crc)
 	}
 	table, mb := meta[:t.nblocks*EntrySize], meta[t.nblocks*EntrySize:]
-	m, err := integrity.UnmarshalManifest(mb)
+	m, err := blobmeta.UnmarshalManifest(mb)
 	if err != nil {
 		return nil, bad("%v", err)
 	}
@@ -151,13 +152,13 @@ func (s *Store) readFooter(f io.ReaderAt, size int64) (*footer, error) {
 		tail:     t,
 		manifest: m,
 		layout:   l,
-		hashes:   make([]integrity.Hash, t.nblocks),
+		hashes:   make([]blobmeta.Hash, t.nblocks),
 		crcs:     make([]uint32, t.nblocks),
 	}
 	for i := range ft.hashes {
 		e := table[i*EntrySize : (i+1)*EntrySize]
 		copy(ft.hashes[i][:], e)
-		ft.crcs[i] = binary.BigEndian.Uint32(e[integrity.HashSize:])
+		ft.crcs[i] = binary.BigEndian.Uint32(e[blobmeta.HashSize:])
 	}
 	if root := integrity.ShardRoot(ft.hashes); root != m.ShardRoots[t.index] {
 		return nil, bad("block table root %s does not match the manifest's %s", root, m.ShardRoots[t.index])
@@ -166,7 +167,7 @@ func (s *Store) readFooter(f io.ReaderAt, size int64) (*footer, error) {
 }
 
 // checkIdentity reports whether the footer belongs to shard idx of blob id.
-func (ft *footer) checkIdentity(id integrity.ID, idx int) error {
+func (ft *footer) checkIdentity(id blobmeta.ID, idx int) error {
 	if ft.tail.index != idx {
 		return fmt.Errorf("file holds shard %d, not %d", ft.tail.index, idx)
 	}
@@ -187,11 +188,11 @@ func (sh *Shard) BlockSize() int { return sh.tail.blockSize }
 
 // Hashes returns the BLAKE3 hash of every block, in order. The slice is
 // shared: do not modify it.
-func (sh *Shard) Hashes() []integrity.Hash { return sh.hashes }
+func (sh *Shard) Hashes() []blobmeta.Hash { return sh.hashes }
 
 // Manifest returns the blob's manifest stored with the shard. Do not
 // modify it.
-func (sh *Shard) Manifest() *integrity.Manifest { return sh.manifest }
+func (sh *Shard) Manifest() *blobmeta.Manifest { return sh.manifest }
 
 // Info describes the shard.
 func (sh *Shard) Info() Info {

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // Store is a directory of shard files. It is safe for concurrent use.
@@ -25,7 +25,7 @@ type Store struct {
 	locks [64]sync.Mutex
 
 	codecMu sync.Mutex
-	codecs  map[codec.Params]codec.Codec
+	codecs  map[blobmeta.Params]codec.Codec
 
 	footers *footerCache
 }
@@ -42,7 +42,7 @@ func Open(dir string) (*Store, error) {
 		dir:     dir,
 		shards:  filepath.Join(dir, "shards"),
 		tmp:     filepath.Join(dir, "tmp"),
-		codecs:  make(map[codec.Params]codec.Codec),
+		codecs:  make(map[blobmeta.Params]codec.Codec),
 		footers: newFooterCache(),
 	}
 	if err := os.MkdirAll(s.shards, 0o755); err != nil {
@@ -73,21 +73,21 @@ func (s *Store) Count() int64 { return s.count.Load() }
 func (s *Store) Usage() (capacity, free int64, err error) { return diskUsage(s.dir) }
 
 // Path returns the file that holds (or would hold) shard idx of blob id.
-func (s *Store) Path(id integrity.ID, idx int) string {
+func (s *Store) Path(id blobmeta.ID, idx int) string {
 	return filepath.Join(s.fanout(id), Name(id, idx))
 }
 
-func (s *Store) fanout(id integrity.ID) string {
+func (s *Store) fanout(id blobmeta.ID) string {
 	return filepath.Join(s.shards, id.String()[:2])
 }
 
-func (s *Store) lock(id integrity.ID, idx int) *sync.Mutex {
+func (s *Store) lock(id blobmeta.ID, idx int) *sync.Mutex {
 	return &s.locks[(int(id[0])+idx)%len(s.locks)]
 }
 
 // codecFor returns a codec for p, cached because building a Reed-Solomon
 // encoder costs more than the small reads that need one for its layout.
-func (s *Store) codecFor(p codec.Params) (codec.Codec, error) {
+func (s *Store) codecFor(p blobmeta.Params) (codec.Codec, error) {
 	s.codecMu.Lock()
 	defer s.codecMu.Unlock()
 	if c, ok := s.codecs[p]; ok {
@@ -140,7 +140,7 @@ func (s *Store) walkDirs(fn func(dir string) error) error {
 
 // Stat returns the description of a stored shard, after checking its
 // metadata as OpenShard does.
-func (s *Store) Stat(id integrity.ID, idx int) (Info, error) {
+func (s *Store) Stat(id blobmeta.ID, idx int) (Info, error) {
 	sh, err := s.OpenShard(id, idx)
 	if err != nil {
 		return Info{}, err
@@ -152,7 +152,7 @@ func (s *Store) Stat(id integrity.ID, idx int) (Info, error) {
 // Verify fully checks a stored shard: the tail CRC, the shard root and
 // every block's BLAKE3 hash and CRC32C. Damage is reported as a
 // *CorruptError naming the block.
-func (s *Store) Verify(id integrity.ID, idx int) error {
+func (s *Store) Verify(id blobmeta.ID, idx int) error {
 	sh, err := s.OpenShard(id, idx)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func (s *Store) Verify(id integrity.ID, idx int) error {
 
 // Delete removes a shard. It returns an error matching ErrNotFound if the
 // shard is absent.
-func (s *Store) Delete(id integrity.ID, idx int) error {
+func (s *Store) Delete(id blobmeta.ID, idx int) error {
 	mu := s.lock(id, idx)
 	mu.Lock()
 	defer mu.Unlock()

@@ -13,14 +13,13 @@ import (
 	"testing"
 
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 func TestRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		p    codec.Params
+		p    blobmeta.Params
 		size int
 	}{
 		{"empty", small, 0},
@@ -28,7 +27,7 @@ func TestRoundTrip(t *testing.T) {
 		{"one block", small, 64},
 		{"partial last block", small, 3*64 + 10},
 		{"many blocks", small, 500*64 + 7},
-		{"default params, partial", codec.DefaultParams(), codec.DefaultStripeSize + 12345},
+		{"default params, partial", blobmeta.DefaultParams(), blobmeta.DefaultStripeSize + 12345},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openStore(t)
@@ -185,11 +184,11 @@ func TestCommitRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		idx  int
-		m    *integrity.Manifest
+		m    *blobmeta.Manifest
 		want error
 	}{
 		{"bad root", 1, &badRoot, ErrBadDigest},
-		{"root of another shard", 2, &integrity.Manifest{Params: b.Manifest.Params, Size: b.Manifest.Size, ShardRoots: slices.Repeat([]integrity.Hash{b.Manifest.ShardRoots[1]}, 6)}, ErrBadDigest},
+		{"root of another shard", 2, &blobmeta.Manifest{Params: b.Manifest.Params, Size: b.Manifest.Size, ShardRoots: slices.Repeat([]blobmeta.Hash{b.Manifest.ShardRoots[1]}, 6)}, ErrBadDigest},
 		{"size disagrees", 1, &bigger, ErrInvalid},
 		{"block size disagrees", 1, &otherStripe, ErrInvalid},
 		{"invalid manifest", 1, &fewRoots, ErrInvalid},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/zeebo/blake3"
 )
 
@@ -30,7 +31,7 @@ type Writer struct {
 	cur    int            // bytes of the current block so far
 	hasher *blake3.Hasher // over the current block
 	crc    uint32         // of the current block
-	hashes []integrity.Hash
+	hashes []blobmeta.Hash
 	crcs   []uint32
 
 	err  error // first write error, returned again by Write and Commit
@@ -92,7 +93,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 
 // endBlock records the hash and CRC of the current block.
 func (w *Writer) endBlock() {
-	var h integrity.Hash
+	var h blobmeta.Hash
 	w.hasher.Sum(h[:0])
 	w.hashes = append(w.hashes, h)
 	w.crcs = append(w.crcs, w.crc)
@@ -121,7 +122,7 @@ func (w *Writer) Abort() {
 // ErrInvalid (sizes disagree with the manifest), ErrBadDigest (data does
 // not hash to the manifest's root), ErrConflict, ErrInsufficientStorage or
 // ErrTooLarge.
-func (w *Writer) Commit(idx int, m *integrity.Manifest) (id integrity.ID, existed bool, err error) {
+func (w *Writer) Commit(idx int, m *blobmeta.Manifest) (id blobmeta.ID, existed bool, err error) {
 	if w.done {
 		return id, false, errors.New("shardfile: commit after commit or abort")
 	}
@@ -152,7 +153,7 @@ func (w *Writer) Commit(idx int, m *integrity.Manifest) (id integrity.ID, existe
 }
 
 // check validates the received data against shard idx of m.
-func (w *Writer) check(idx int, m *integrity.Manifest) error {
+func (w *Writer) check(idx int, m *blobmeta.Manifest) error {
 	if m == nil {
 		return fmt.Errorf("%w: no manifest", ErrInvalid)
 	}
@@ -232,7 +233,7 @@ func (w *Writer) writeFooter(idx int, mb []byte, op string) error {
 // install moves the finished temp file into place as id.idx, unless an
 // identical shard is already there. It removes tmp on every path except a
 // successful rename.
-func (s *Store) install(tmp string, id integrity.ID, idx int) (existed bool, err error) {
+func (s *Store) install(tmp string, id blobmeta.ID, idx int) (existed bool, err error) {
 	name := Name(id, idx)
 	mu := s.lock(id, idx)
 	mu.Lock()
@@ -289,7 +290,7 @@ func (s *Store) install(tmp string, id integrity.ID, idx int) (existed bool, err
 // checkExisting inspects the file at path: nil if it is an intact copy of
 // id.idx (every block verified), ErrNotFound if absent, ErrCorrupt if
 // damaged, ErrConflict if it is an intact shard of something else.
-func (s *Store) checkExisting(path string, id integrity.ID, idx int) error {
+func (s *Store) checkExisting(path string, id blobmeta.ID, idx int) error {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/metadata/pgrun"
 	"github.com/floe-s3/floe/s3api/gateway"
 	"github.com/rs/zerolog"
@@ -207,7 +207,7 @@ func (d *devCluster) run(ctx context.Context) (err error) {
 		Listen:      d.listen,
 		DatabaseURL: dsn,
 		Secret:      secret,
-		Params:      codec.Params{Kind: codec.ReedSolomon, K: 4, M: 2, StripeSize: codec.DefaultStripeSize},
+		Params:      blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: blobmeta.DefaultStripeSize},
 		Nodes:       seeds,
 		Region:      devRegion,
 		Logger:      d.log.With().Str("component", "gateway").Logger(),

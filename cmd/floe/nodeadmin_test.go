@@ -9,27 +9,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/floe-s3/floe/backend/codec"
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/nodetest"
-	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/metadata/pgtest"
 )
 
 // putBlobObject stores object key (size bytes) in one RS(2+1) blob whose
 // shards are on nodes, and returns the blob's ID.
-func putBlobObject(t *testing.T, meta metadata.Store, key string, size int64, nodes ...string) integrity.ID {
+func putBlobObject(t *testing.T, meta metadata.Store, key string, size int64, nodes ...string) blobmeta.ID {
 	t.Helper()
-	m := &integrity.Manifest{
-		Params:     codec.Params{Kind: codec.ReedSolomon, K: 2, M: 1, StripeSize: 1 << 20},
+	m := &blobmeta.Manifest{
+		Params:     blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 2, M: 1, StripeSize: 1 << 20},
 		Size:       size,
-		ShardRoots: make([]integrity.Hash, 3),
+		ShardRoots: make([]blobmeta.Hash, 3),
 	}
 	rand.Read(m.Nonce[:])
 	b := metadata.Blob{ID: m.ID(), Manifest: m}
 	for _, n := range nodes {
-		b.Placement = append(b.Placement, placement.Node{ID: n})
+		b.Placement = append(b.Placement, blobmeta.Node{ID: n})
 	}
 	obj := metadata.Object{Bucket: "bkt", Key: key, Size: size, ETag: `"e"`,
 		Parts: []metadata.Part{{Number: 1, Size: size, Blob: b}}}
@@ -111,7 +109,7 @@ func TestAdminNodeListDrainRemove(t *testing.T) {
 	if u := usageOf(t, meta)["n0"]; u.State != metadata.NodeDraining {
 		t.Errorf("n0 is %s after drain", u.State)
 	}
-	for _, id := range []integrity.ID{a, b} {
+	for _, id := range []blobmeta.ID{a, b} {
 		task, err := meta.GetRepairTask(ctx, id)
 		if err != nil || !task.Shards[0].NeedsRewrite() || !task.Shards[0].Readable() {
 			t.Errorf("blob on the drained node: %+v, %v; want shard 0 readable and to be moved", task.Shards, err)
@@ -175,7 +173,7 @@ func TestAdminNodeListDrainRemove(t *testing.T) {
 	if _, ok := usageOf(t, meta)["n0"]; ok {
 		t.Error("n0 still registered")
 	}
-	for _, id := range []integrity.ID{a, b} {
+	for _, id := range []blobmeta.ID{a, b} {
 		task, err := meta.GetRepairTask(ctx, id)
 		if err != nil || task.Shards[0].State != metadata.ShardMissing || task.Shards[0].Readable() || task.Shards[1].State != metadata.ShardOK {
 			t.Errorf("blob that was on n0: %+v, %v", task.Shards, err)

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/floe-s3/floe/s3api/gateway"
 )
@@ -49,7 +49,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	dbURL := fs.String("database-url", env.getenv("DATABASE_URL"), "PostgreSQL `url` (default $DATABASE_URL)")
 	nodes := fs.String("nodes", "", "comma-separated storage node `addresses` to register")
 	ec := fs.String("ec", "4+2", "erasure code of new blobs: `K+M` data and parity shards")
-	stripe := fs.Int("stripe-size", codec.DefaultStripeSize, "data `bytes` per stripe")
+	stripe := fs.Int("stripe-size", blobmeta.DefaultStripeSize, "data `bytes` per stripe")
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM)")
 	key := fs.String("tls-key", "", "private key `file` (PEM) for --tls-cert")
 	region := fs.String("region", "us-east-1", "`region` requests are signed for and the gateway reports")
@@ -119,7 +119,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	if err != nil {
 		return err
 	}
-	params := codec.Params{Kind: codec.ReedSolomon, K: k, M: m, StripeSize: *stripe}
+	params := blobmeta.Params{Kind: blobmeta.ReedSolomon, K: k, M: m, StripeSize: *stripe}
 	if err := params.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}

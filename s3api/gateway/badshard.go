@@ -5,18 +5,17 @@ import (
 	"errors"
 	"time"
 
-	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/node"
-	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
 // badShardHook returns the blob store's OnBadShard: a shard a read found
 // corrupt, or that its node no longer has, is marked so and its blob
 // queued for repair. The reader already runs it off the read's path.
-func badShardHook(meta metadata.Store, log zerolog.Logger) func(integrity.ID, int, placement.Node, error) {
-	return func(id integrity.ID, index int, nd placement.Node, cause error) {
+func badShardHook(meta metadata.Store, log zerolog.Logger) func(blobmeta.ID, int, blobmeta.Node, error) {
+	return func(id blobmeta.ID, index int, nd blobmeta.Node, cause error) {
 		state := metadata.ShardCorrupt
 		if errors.Is(cause, node.ErrNotFound) {
 			state = metadata.ShardMissing

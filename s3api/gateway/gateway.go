@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/gc"
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/s3api"
 	"github.com/rs/zerolog"
 )
@@ -34,7 +34,7 @@ type Config struct {
 	// metadata.DefaultWait.
 	DBWait  time.Duration
 	Secret  []byte // cluster secret shared with the storage nodes
-	Params  codec.Params
+	Params  blobmeta.Params
 	Nodes   []string // storage node addresses to register (more may be registered already)
 	TLSCert string   // serve HTTPS with this certificate and key when set
 	TLSKey  string

@@ -1,4 +1,4 @@
-package integrity
+package blobmeta
 
 import (
 	"bytes"
@@ -7,19 +7,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/floe-s3/floe/backend/codec"
+	"github.com/zeebo/blake3"
 )
 
 // testManifest returns a valid manifest for p whose nonce and roots are all
 // distinct, so a test can tell any two fields apart.
-func testManifest(p codec.Params, size int64) *Manifest {
+func testManifest(p Params, size int64) *Manifest {
 	m := &Manifest{Params: p, Size: size}
 	for i := range m.Nonce {
 		m.Nonce[i] = byte(0xA0 + i)
 	}
 	m.ShardRoots = make([]Hash, p.K+p.M)
 	for i := range m.ShardRoots {
-		m.ShardRoots[i] = BlockHash([]byte(fmt.Sprintf("shard %d", i)))
+		m.ShardRoots[i] = blake3.Sum256([]byte(fmt.Sprintf("shard %d", i)))
 	}
 	return m
 }
@@ -38,14 +38,14 @@ func unmarshal(b []byte) (m *Manifest, err error) {
 
 func TestManifestRoundTrip(t *testing.T) {
 	tests := []struct {
-		p    codec.Params
+		p    Params
 		size int64
 	}{
-		{codec.DefaultParams(), 0},
-		{codec.DefaultParams(), 5 << 20},
-		{codec.Params{Kind: codec.ReedSolomon, K: 1, M: 0, StripeSize: 1}, 1},
-		{codec.Params{Kind: codec.ReedSolomon, K: 10, M: 4, StripeSize: 64 << 20}, 1 << 40},
-		{codec.Params{Kind: codec.ReedSolomon, K: 200, M: 56, StripeSize: 4096}, 1<<63 - 1},
+		{DefaultParams(), 0},
+		{DefaultParams(), 5 << 20},
+		{Params{Kind: ReedSolomon, K: 1, M: 0, StripeSize: 1}, 1},
+		{Params{Kind: ReedSolomon, K: 10, M: 4, StripeSize: 64 << 20}, 1 << 40},
+		{Params{Kind: ReedSolomon, K: 200, M: 56, StripeSize: 4096}, 1<<63 - 1},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d+%d/%d", tt.p.K, tt.p.M, tt.size), func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestManifestRoundTrip(t *testing.T) {
 // orphan every stored blob.
 func TestManifestEncoding(t *testing.T) {
 	m := &Manifest{
-		Params:     codec.Params{Kind: codec.ReedSolomon, K: 2, M: 1, StripeSize: 1 << 20},
+		Params:     Params{Kind: ReedSolomon, K: 2, M: 1, StripeSize: 1 << 20},
 		Size:       0x0102030405,
 		ShardRoots: []Hash{{0: 1}, {0: 2}, {31: 3}},
 	}
@@ -122,7 +122,7 @@ func TestManifestIDChanges(t *testing.T) {
 		{"nonce first", func(m *Manifest) { m.Nonce[0] ^= 1 }},
 		{"nonce last", func(m *Manifest) { m.Nonce[NonceSize-1] ^= 0x80 }},
 	}
-	for i := range codec.DefaultParams().K + codec.DefaultParams().M {
+	for i := range DefaultParams().K + DefaultParams().M {
 		tests = append(tests,
 			mutation{fmt.Sprintf("root %d first byte", i), func(m *Manifest) { m.ShardRoots[i][0] ^= 1 }},
 			mutation{fmt.Sprintf("root %d last byte", i), func(m *Manifest) { m.ShardRoots[i][HashSize-1] ^= 1 }},
@@ -132,15 +132,15 @@ func TestManifestIDChanges(t *testing.T) {
 		m.ShardRoots[0], m.ShardRoots[1] = m.ShardRoots[1], m.ShardRoots[0]
 	}})
 
-	base := testManifest(codec.DefaultParams(), 12345)
+	base := testManifest(DefaultParams(), 12345)
 	id := base.ID()
-	if again := testManifest(codec.DefaultParams(), 12345).ID(); again != id {
+	if again := testManifest(DefaultParams(), 12345).ID(); again != id {
 		t.Fatalf("ID is not deterministic: %v then %v", id, again)
 	}
 	seen := map[ID]string{id: "base"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := testManifest(codec.DefaultParams(), 12345)
+			m := testManifest(DefaultParams(), 12345)
 			tt.f(m)
 			got := m.ID()
 			if prev, dup := seen[got]; dup {
@@ -152,7 +152,7 @@ func TestManifestIDChanges(t *testing.T) {
 }
 
 func TestUnmarshalManifestRejects(t *testing.T) {
-	good := testManifest(codec.DefaultParams(), 1000).Marshal()
+	good := testManifest(DefaultParams(), 1000).Marshal()
 	with := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	// Offsets into good, which has the two-byte kind "rs".
 	const (
@@ -221,7 +221,7 @@ func TestManifestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := testManifest(codec.DefaultParams(), 1000)
+			m := testManifest(DefaultParams(), 1000)
 			tt.f(m)
 			if err := m.Validate(); (err == nil) != tt.ok {
 				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)

@@ -1,4 +1,4 @@
-package integrity
+package blobmeta
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/floe-s3/floe/backend/codec"
 	"github.com/zeebo/blake3"
 )
 
@@ -32,7 +31,7 @@ func ParseID(s string) (ID, error) {
 // and what each shard must hash to. Every shard file carries a copy, so a
 // shard can be checked without the metadata store.
 type Manifest struct {
-	Params codec.Params
+	Params Params
 	Size   int64
 	// Nonce makes each write unique: two blobs with equal content get
 	// different IDs, so deleting one never touches the other's shards. It
@@ -43,8 +42,8 @@ type Manifest struct {
 
 const manifestMagic = "FLOEMAN1"
 
-// MaxManifestSize bounds an encoded manifest (K+M is at most codec.MaxShards).
-const MaxManifestSize = len(manifestMagic) + 1 + 255 + 2 + 2 + 4 + 8 + NonceSize + codec.MaxShards*HashSize
+// MaxManifestSize bounds an encoded manifest (K+M is at most MaxShards).
+const MaxManifestSize = len(manifestMagic) + 1 + 255 + 2 + 2 + 4 + 8 + NonceSize + MaxShards*HashSize
 
 // Marshal encodes m in the stable binary form that ID hashes.
 func (m *Manifest) Marshal() []byte {
@@ -68,15 +67,15 @@ func (m *Manifest) Marshal() []byte {
 	return b.Bytes()
 }
 
-var errShortManifest = errors.New("integrity: manifest truncated")
+var errShortManifest = errors.New("blobmeta: manifest truncated")
 
 // UnmarshalManifest decodes and validates the output of Marshal.
 func UnmarshalManifest(b []byte) (*Manifest, error) {
 	if len(b) > MaxManifestSize {
-		return nil, fmt.Errorf("integrity: manifest of %d bytes exceeds %d", len(b), MaxManifestSize)
+		return nil, fmt.Errorf("blobmeta: manifest of %d bytes exceeds %d", len(b), MaxManifestSize)
 	}
 	if !bytes.HasPrefix(b, []byte(manifestMagic)) {
-		return nil, errors.New("integrity: not a manifest")
+		return nil, errors.New("blobmeta: not a manifest")
 	}
 	b = b[len(manifestMagic):]
 	if len(b) < 1 {
@@ -87,7 +86,7 @@ func UnmarshalManifest(b []byte) (*Manifest, error) {
 		return nil, errShortManifest
 	}
 	m := &Manifest{}
-	m.Params.Kind = codec.Kind(b[1:kl])
+	m.Params.Kind = Kind(b[1:kl])
 	b = b[kl:]
 	if len(b) < 2+2+4+8+NonceSize {
 		return nil, errShortManifest
@@ -99,14 +98,14 @@ func UnmarshalManifest(b []byte) (*Manifest, error) {
 	copy(m.Nonce[:], b[16:])
 	b = b[16+NonceSize:]
 	if err := m.Params.Validate(); err != nil {
-		return nil, fmt.Errorf("integrity: manifest: %w", err)
+		return nil, fmt.Errorf("blobmeta: manifest: %w", err)
 	}
 	if m.Size < 0 {
-		return nil, fmt.Errorf("integrity: manifest: negative size %d", m.Size)
+		return nil, fmt.Errorf("blobmeta: manifest: negative size %d", m.Size)
 	}
 	n := m.Params.K + m.Params.M
 	if len(b) != n*HashSize {
-		return nil, fmt.Errorf("integrity: manifest: %d bytes of roots, want %d", len(b), n*HashSize)
+		return nil, fmt.Errorf("blobmeta: manifest: %d bytes of roots, want %d", len(b), n*HashSize)
 	}
 	m.ShardRoots = make([]Hash, n)
 	for i := range m.ShardRoots {
@@ -121,13 +120,13 @@ func (m *Manifest) ID() ID { return ID(blake3.Sum256(m.Marshal())) }
 // Validate checks that m is self-consistent.
 func (m *Manifest) Validate() error {
 	if err := m.Params.Validate(); err != nil {
-		return fmt.Errorf("integrity: manifest: %w", err)
+		return fmt.Errorf("blobmeta: manifest: %w", err)
 	}
 	if m.Size < 0 {
-		return fmt.Errorf("integrity: manifest: negative size %d", m.Size)
+		return fmt.Errorf("blobmeta: manifest: negative size %d", m.Size)
 	}
 	if want := m.Params.K + m.Params.M; len(m.ShardRoots) != want {
-		return fmt.Errorf("integrity: manifest: %d shard roots, want %d", len(m.ShardRoots), want)
+		return fmt.Errorf("blobmeta: manifest: %d shard roots, want %d", len(m.ShardRoots), want)
 	}
 	return nil
 }
