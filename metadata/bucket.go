@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// CreateBucket implements Store.
+// CreateBucket creates an empty bucket; ErrBucketExists if it exists.
 func (s *Postgres) CreateBucket(ctx context.Context, name string) error {
 	if err := checkText("bucket name", name); err != nil || name == "" {
 		return fmt.Errorf("metadata: create bucket %q: invalid name", name)
@@ -23,7 +23,8 @@ func (s *Postgres) CreateBucket(ctx context.Context, name string) error {
 	return nil
 }
 
-// DeleteBucket implements Store.
+// DeleteBucket deletes an empty bucket: ErrBucketNotEmpty if it holds
+// an object or a multipart upload, ErrNoSuchBucket if it is missing.
 func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
 	var deleted, exists bool
 	err := s.db.QueryRow(ctx, `
@@ -50,7 +51,7 @@ func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
 	}
 }
 
-// GetBucket implements Store.
+// GetBucket returns a bucket, or ErrNoSuchBucket.
 func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 	b := Bucket{Name: name}
 	err := s.db.QueryRow(ctx, `SELECT created_at FROM buckets WHERE name = $1`, name).Scan(&b.CreatedAt)
@@ -63,7 +64,7 @@ func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 	return b, nil
 }
 
-// ListBuckets implements Store.
+// ListBuckets returns every bucket in name order.
 func (s *Postgres) ListBuckets(ctx context.Context) ([]Bucket, error) {
 	rows, err := s.db.Query(ctx, `SELECT name, created_at FROM buckets ORDER BY name`)
 	if err != nil {

@@ -2,9 +2,15 @@
 // their parts, the blobs that hold the parts' bytes and where their shards
 // are, storage nodes, write intents and the queue of blobs to delete.
 //
-// Store is the interface the gateway uses; Postgres implements it over a
-// pgx connection pool. Open applies the schema migrations of package
-// migrations (see Migrate).
+// Postgres is the one implementation, over a pgx connection pool; Open
+// applies the schema migrations of package migrations (see Migrate). There
+// is no Store interface here: each consumer declares the few methods it
+// uses, where it uses them (s3api's Catalog and KeyStore, gc.Store,
+// repair.Store, scrub.Store, membership.Store), so a change to one
+// consumer's needs touches one small interface, and fakes stay small.
+// Blob IDs, manifests, coding parameters and node records, which the
+// backend computes and this package stores, are in the leaf package
+// blobmeta.
 //
 // # Blob lifecycle
 //
@@ -32,4 +38,54 @@
 // delimiter, the keys under a common prefix are skipped by seeking past the
 // prefix, never by reading them, so a page costs the same whatever the
 // bucket's size (see BenchmarkListObjects).
+//
+// # Nodes and their state machine
+//
+// Storage nodes register with UpsertNode and report through heartbeats
+// (RecordHeartbeat). UpdateNodeStates runs the state machine on the
+// database's clock, so gateways' clocks need not agree and any number of
+// gateways may run it: alive → suspect after suspectAfter without a
+// heartbeat, suspect → dead after deadAfter more (the node's blobs are
+// queued for repair in the same transaction), suspect or dead → alive on a
+// fresh heartbeat (a returning node's scrub pass restarts, and repairs
+// waiting out a backoff are retried). Draining is set by an operator
+// (SetNodeState) and never changed by the machine. Writes place shards on
+// LiveNodes only: alive, heard from recently, with free space.
+//
+// # Shard health and the repair queue
+//
+// Each shards row has its own state apart from its node's: ok, corrupt
+// (a scrub or a read found bad bytes), missing (the node does not have it)
+// or misplaced (healthy, but rebalancing wants it elsewhere).
+// SetShardState and EnqueueRepair put a blob on repair_queue; a dead node
+// puts all of its blobs there. ClaimRepairs leases entries, the blobs with
+// the fewest readable shards first, with FOR UPDATE SKIP LOCKED so that
+// repairers on several gateways never share a blob; FinishRepair records
+// the moved shards in one compare-and-set transaction that fails with
+// ErrRepairConflict, changing nothing, if a shard is no longer where the
+// repair read it or the blob is being deleted; FailRepair releases an entry
+// for a later retry. A lease that runs out hands the entry out again.
+//
+// # Scrub leases
+//
+// scrub_progress holds, per node, the cursor of the scrubber's pass (a
+// shard name; ScrubPassDone at the end), its counters and a lease.
+// ClaimScrub leases one node to one scrubber, a node whose pass was just
+// restarted first, then the least recently scrubbed; SaveScrub advances the
+// cursor and renews the lease, failing with ErrScrubLeaseLost if another
+// took it or the pass was restarted. NodeShards gives the rows to compare a
+// page of the node's files against, and OrphanDeletable decides in one
+// snapshot whether a file no row names may go: no write intent, deletion or
+// repair may involve its blob.
+//
+// # Rebalance
+//
+// Rebalance does not move data itself: on alive nodes loaded more than a
+// tolerance above the average (by shards or bytes) it marks healthy shards
+// misplaced and queues their blobs, and repair copies them to a less
+// loaded node as it does any shard that needs rewriting. Only blobs with
+// no shard on some node below the average qualify, so repair always has
+// somewhere better to put them. DeleteNode refuses to forget a node while
+// shard rows name it, unless forced, and even then not while some blob
+// would keep fewer than K readable shards elsewhere.
 package metadata

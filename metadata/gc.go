@@ -9,9 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ClaimDeletions implements Store. Each claim adds one to the blob's
-// attempts and leases it for the store's lease (DefaultLease); rows other
-// collectors hold locked are skipped, not waited for.
+// ClaimDeletions leases up to limit queued blobs to the caller, who
+// must delete their shards and then call FinishDeletion. A blob whose
+// lease runs out is handed out again.
+//
+// Each claim adds one to the blob's attempts and leases it for the store's
+// lease (DefaultLease); rows other collectors hold locked are skipped, not
+// waited for.
 func (s *Postgres) ClaimDeletions(ctx context.Context, limit int) ([]Blob, error) {
 	rows, err := s.db.Query(ctx, `
 		WITH claimed AS (
@@ -47,9 +51,10 @@ func (s *Postgres) ClaimDeletions(ctx context.Context, limit int) ([]Blob, error
 	return blobs, nil
 }
 
-// FinishDeletion implements Store. It drops the blob's row, its shards
-// rows and its queue entry. A blob that is not queued is left alone, so
-// calling it twice is harmless.
+// FinishDeletion forgets a queued blob whose shards are gone.
+//
+// It drops the blob's row, its shards rows and its queue entry. A blob that
+// is not queued is left alone, so calling it twice is harmless.
 func (s *Postgres) FinishDeletion(ctx context.Context, id blobmeta.ID) error {
 	_, err := s.db.Exec(ctx, `
 		DELETE FROM blobs WHERE id = $1
@@ -60,7 +65,8 @@ func (s *Postgres) FinishDeletion(ctx context.Context, id blobmeta.ID) error {
 	return nil
 }
 
-// RecordIntent implements Store.
+// RecordIntent records that a blob with this nonce is about to be
+// written to nodeIDs (shard order); call it before writing any shard.
 func (s *Postgres) RecordIntent(ctx context.Context, nonce []byte, nodeIDs []string) error {
 	if len(nonce) == 0 {
 		return fmt.Errorf("metadata: record intent: empty nonce")
@@ -75,8 +81,10 @@ func (s *Postgres) RecordIntent(ctx context.Context, nonce []byte, nodeIDs []str
 	return nil
 }
 
-// SetIntentBlob implements Store. It fails with ErrIntentExpired if the
-// intent is gone or claimed: the write must then be abandoned.
+// SetIntentBlob records the ID of the blob the intent's write produced.
+//
+// It fails with ErrIntentExpired if the intent is gone or claimed: the write
+// must then be abandoned.
 func (s *Postgres) SetIntentBlob(ctx context.Context, nonce []byte, id blobmeta.ID) error {
 	tag, err := s.db.Exec(ctx, `UPDATE write_intents SET blob_id = $2
 		WHERE nonce = $1 AND claimed_until IS NULL`, nonce, id[:])
@@ -89,9 +97,13 @@ func (s *Postgres) SetIntentBlob(ctx context.Context, nonce []byte, id blobmeta.
 	return nil
 }
 
-// StaleIntents implements Store. Intents are returned oldest first; each
-// is leased for the store's lease (DefaultLease), after which another
-// collector may claim it again. Ages are measured by the database's clock.
+// StaleIntents leases up to limit intents older than olderThan to the
+// caller, who must delete what the write left on the nodes and then
+// call DeleteIntent. A leased intent can no longer be committed.
+//
+// Intents are returned oldest first; each is leased for the store's lease
+// (DefaultLease), after which another collector may claim it again. Ages are
+// measured by the database's clock.
 func (s *Postgres) StaleIntents(ctx context.Context, olderThan time.Duration, limit int) ([]Intent, error) {
 	rows, err := s.db.Query(ctx, `
 		WITH claimed AS (
@@ -133,7 +145,9 @@ func (s *Postgres) StaleIntents(ctx context.Context, olderThan time.Duration, li
 	return intents, nil
 }
 
-// DeleteIntent implements Store. Deleting a missing intent is not an error.
+// DeleteIntent forgets an intent.
+//
+// Deleting a missing intent is not an error.
 func (s *Postgres) DeleteIntent(ctx context.Context, nonce []byte) error {
 	if _, err := s.db.Exec(ctx, `DELETE FROM write_intents WHERE nonce = $1`, nonce); err != nil {
 		return fmt.Errorf("metadata: delete intent %x: %w", nonce, err)

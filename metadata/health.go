@@ -59,7 +59,7 @@ type NodeUsage struct {
 // microseconds by the database's clock (or that never had one).
 const staleHeartbeat = `(last_heartbeat IS NULL OR last_heartbeat <= now() - $1::bigint * interval '1 microsecond')`
 
-// UpdateNodeStates implements Store. It runs the heartbeat state machine
+// UpdateNodeStates runs the heartbeat state machine
 // on the database's clock, so gateways' clocks need not agree:
 //
 //	alive   → suspect  no heartbeat for suspectAfter
@@ -168,7 +168,9 @@ func restartScrub(ctx context.Context, tx pgx.Tx, nodeID string) error {
 	return nil
 }
 
-// RecordHeartbeat implements Store.
+// RecordHeartbeat refreshes a registered node's heartbeat, address and
+// capacity, leaving its state alone; false if no node has n.ID (it was
+// removed), in which case nothing is registered.
 func (s *Postgres) RecordHeartbeat(ctx context.Context, n NodeInfo) (bool, error) {
 	tag, err := s.db.Exec(ctx, `
 		UPDATE nodes SET addr = $2, last_heartbeat = now(), capacity_bytes = $3, free_bytes = $4
@@ -179,7 +181,8 @@ func (s *Postgres) RecordHeartbeat(ctx context.Context, n NodeInfo) (bool, error
 	return tag.RowsAffected() == 1, nil
 }
 
-// SetNodeState implements Store.
+// SetNodeState sets a node's state (a Node* constant), recording when
+// it changed; ErrNoSuchNode if it is not registered.
 func (s *Postgres) SetNodeState(ctx context.Context, id, state string) error {
 	switch state {
 	case NodeAlive, NodeSuspect, NodeDead, NodeDraining:
@@ -199,7 +202,8 @@ func (s *Postgres) SetNodeState(ctx context.Context, id, state string) error {
 	return nil
 }
 
-// NodeUsage implements Store.
+// NodeUsage returns every registered node with its shard count and the
+// bytes those shards stand for, in ID order.
 func (s *Postgres) NodeUsage(ctx context.Context) ([]NodeUsage, error) {
 	rows, err := s.db.Query(ctx, `
 		WITH per_shard AS (

@@ -39,7 +39,9 @@ func CheckAccessKeyID(id string) error {
 	return nil
 }
 
-// CreateAccessKey implements Store.
+// CreateAccessKey stores a new access key pair (its CreatedAt is
+// ignored); ErrAccessKeyExists if its ID is taken. The ID must pass
+// CheckAccessKeyID and the secret must not be empty.
 func (s *Postgres) CreateAccessKey(ctx context.Context, k AccessKey) error {
 	if err := CheckAccessKeyID(k.ID); err != nil {
 		return fmt.Errorf("metadata: create access key: %w", err)
@@ -64,7 +66,8 @@ func (s *Postgres) CreateAccessKey(ctx context.Context, k AccessKey) error {
 	return nil
 }
 
-// GetAccessKey implements Store.
+// GetAccessKey returns an access key with its secret, or
+// ErrNoSuchAccessKey.
 func (s *Postgres) GetAccessKey(ctx context.Context, id string) (AccessKey, error) {
 	if CheckAccessKeyID(id) != nil {
 		// Such an ID is never stored; nor should it reach PostgreSQL,
@@ -84,7 +87,8 @@ func (s *Postgres) GetAccessKey(ctx context.Context, id string) (AccessKey, erro
 	return k, nil
 }
 
-// ListAccessKeys implements Store.
+// ListAccessKeys returns every access key, secrets included, oldest
+// first.
 func (s *Postgres) ListAccessKeys(ctx context.Context) ([]AccessKey, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT access_key_id, secret_key, coalesce(description, ''), created_at
@@ -103,7 +107,8 @@ func (s *Postgres) ListAccessKeys(ctx context.Context) ([]AccessKey, error) {
 	return ks, nil
 }
 
-// DeleteAccessKey implements Store.
+// DeleteAccessKey deletes an access key, or fails with
+// ErrNoSuchAccessKey.
 func (s *Postgres) DeleteAccessKey(ctx context.Context, id string) error {
 	if CheckAccessKeyID(id) != nil {
 		return fmt.Errorf("%w: %q", ErrNoSuchAccessKey, id)

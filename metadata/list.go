@@ -35,10 +35,12 @@ const listWalkSQL = `
 	SELECT COALESCE(key, ''), cp, COALESCE(size, 0), COALESCE(etag, ''), COALESCE(last_modified, 'epoch')
 	FROM floe_list($1, $2, $3, $4, $5)`
 
-// ListObjects implements Store. Keys and common prefixes count together
-// toward MaxKeys, in byte order. The cost of a page is proportional to the
-// entries it returns, not to the keys it skips. The store does not cap
-// MaxKeys; the gateway caps it at 1000 as S3 does.
+// ListObjects returns one page of a bucket's objects in key order.
+//
+// Keys and common prefixes count together toward MaxKeys, in byte order. The
+// cost of a page is proportional to the entries it returns, not to the keys
+// it skips. The store does not cap MaxKeys; the gateway caps it at 1000 as
+// S3 does.
 func (s *Postgres) ListObjects(ctx context.Context, p ListParams) (ListResult, error) {
 	for _, f := range []struct{ what, s string }{{"prefix", p.Prefix}, {"delimiter", p.Delimiter}, {"start-after", p.StartAfter}} {
 		if err := checkText(f.what, f.s); err != nil {

@@ -9,10 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// UpsertNode implements Store: it registers n or updates its address and
-// capacity, and sets its heartbeat to the database's now(). An empty
-// n.State keeps the node's state (NodeAlive for a new node), so heartbeats
-// do not undo an operator's "draining" or "dead".
+// UpsertNode registers n or records its heartbeat: it inserts n or updates its address and capacity, and sets its heartbeat
+// to the database's now(). An empty n.State keeps the node's state
+// (NodeAlive for a new node), so heartbeats do not undo an operator's
+// "draining" or "dead".
 func (s *Postgres) UpsertNode(ctx context.Context, n NodeInfo) error {
 	if n.ID == "" {
 		return fmt.Errorf("metadata: upsert node at %s: empty ID", n.Addr)
@@ -33,7 +33,7 @@ func (s *Postgres) UpsertNode(ctx context.Context, n NodeInfo) error {
 	return nil
 }
 
-// ListNodes implements Store.
+// ListNodes returns every registered node in ID order.
 func (s *Postgres) ListNodes(ctx context.Context) ([]NodeInfo, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT id, addr, state, COALESCE(last_heartbeat, 'epoch'),
@@ -61,13 +61,19 @@ const liveNode = `state = 'alive'
 	AND last_heartbeat > now() - $1::bigint * interval '1 microsecond'
 	AND (COALESCE(capacity_bytes, 0) = 0 OR free_bytes > 0)`
 
-// LiveNodes implements Store. Heartbeat ages are measured by the
-// database's clock, so gateways' clocks need not agree.
+// LiveNodes returns the nodes that may take new shards: alive, with a
+// heartbeat within maxAge, and with free space above their reserve.
+//
+// Heartbeat ages are measured by the database's clock, so gateways' clocks
+// need not agree.
 func (s *Postgres) LiveNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error) {
 	return s.queryNodes(ctx, `SELECT id, addr FROM nodes WHERE `+liveNode+` ORDER BY id`, maxAge)
 }
 
-// DownNodes implements Store.
+// DownNodes returns the registered nodes that are neither live nor
+// draining: suspect, dead, full or not heard from within maxAge. A
+// write on a cluster short of live nodes records the shards it cannot
+// place on them as missing, for repair to write once they return.
 func (s *Postgres) DownNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error) {
 	return s.queryNodes(ctx, `SELECT id, addr FROM nodes WHERE state <> 'draining' AND NOT (`+liveNode+`) ORDER BY id`, maxAge)
 }

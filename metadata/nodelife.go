@@ -8,11 +8,17 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DeleteNode implements Store. Without force it refuses (ErrNodeInUse)
-// while any shard row names the node. With force it refuses (ErrNodeNeeded)
-// if some blob not being deleted would keep fewer than K readable shards on
-// other nodes; otherwise the node's shards are marked missing, their blobs
-// queued for repair and the node's row deleted, in one transaction.
+// DeleteNode unregisters a node. It refuses with ErrNodeInUse while
+// shard rows name the node, unless force; with force it refuses with
+// ErrNodeNeeded if a blob would keep fewer than K readable shards
+// elsewhere, else marks the node's shards missing, queues their blobs
+// for repair and returns how many shards it marked.
+//
+// Without force it refuses (ErrNodeInUse) while any shard row names the
+// node. With force it refuses (ErrNodeNeeded) if some blob not being deleted
+// would keep fewer than K readable shards on other nodes; otherwise the
+// node's shards are marked missing, their blobs queued for repair and the
+// node's row deleted, in one transaction.
 func (s *Postgres) DeleteNode(ctx context.Context, id string, force bool) (int, error) {
 	var marked int
 	err := s.inTx(ctx, func(tx pgx.Tx) error {

@@ -7,12 +7,19 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// PutObject implements Store. Parts' blobs and shards are inserted if new;
-// an existing blob must not belong to another object or be queued for
-// deletion. Every nonce must name an intent that garbage collection has not
-// claimed, or nothing is stored and the error is ErrIntentExpired. If cond
-// fails, nothing is stored, the intents are deleted and obj's blobs queued
-// for deletion: the caller has nothing to clean up.
+// PutObject creates or replaces obj with its parts, and deletes the
+// write intents of nonces; it reports whether an object was replaced.
+// The replaced object's blobs are queued for deletion. If cond does not
+// hold (ErrPreconditionFailed, or ErrNoSuchKey for If-Match on a
+// missing key) nothing is stored and obj's new blobs are queued for
+// deletion along with the intents' removal.
+//
+// Parts' blobs and shards are inserted if new; an existing blob must not
+// belong to another object or be queued for deletion. Every nonce must name
+// an intent that garbage collection has not claimed, or nothing is stored
+// and the error is ErrIntentExpired. If cond fails, nothing is stored, the
+// intents are deleted and obj's blobs queued for deletion: the caller has
+// nothing to clean up.
 func (s *Postgres) PutObject(ctx context.Context, obj Object, nonces [][]byte, cond Precondition) (bool, error) {
 	if err := checkObject(&obj); err != nil {
 		return false, fmt.Errorf("metadata: put %s/%s: %w", obj.Bucket, obj.Key, err)
@@ -49,8 +56,10 @@ func (s *Postgres) PutObject(ctx context.Context, obj Object, nonces [][]byte, c
 	return replaced, nil
 }
 
-// GetObject implements Store. One query reads the object, its parts, their
-// manifests and shard placement, in one snapshot.
+// GetObject returns an object with its parts, manifests and placement.
+//
+// One query reads the object, its parts, their manifests and shard
+// placement, in one snapshot.
 func (s *Postgres) GetObject(ctx context.Context, bucket, key string) (Object, error) {
 	if err := checkKey(key); err != nil {
 		return Object{}, fmt.Errorf("metadata: get %s/%s: %w", bucket, key, err)
@@ -116,8 +125,10 @@ func (s *Postgres) GetObject(ctx context.Context, bucket, key string) (Object, e
 	return obj, nil
 }
 
-// DeleteObject implements Store. Deleting a missing key of an existing
-// bucket is not an error.
+// DeleteObject deletes an object, queueing its blobs for deletion, and
+// reports whether it existed.
+//
+// Deleting a missing key of an existing bucket is not an error.
 func (s *Postgres) DeleteObject(ctx context.Context, bucket, key string) (bool, error) {
 	if err := checkKey(key); err != nil {
 		return false, fmt.Errorf("metadata: delete %s/%s: %w", bucket, key, err)

@@ -15,14 +15,14 @@ import (
 // collector before another may take it.
 const DefaultLease = 5 * time.Minute
 
-// Postgres is a Store backed by PostgreSQL. It is safe for concurrent use.
+// Postgres is Floe's metadata store, on PostgreSQL. Every method that changes
+// several rows does so in one transaction. It is safe for concurrent use;
+// each consumer declares the few methods it needs as its own interface.
 type Postgres struct {
 	pool  *pgxpool.Pool // for Close, Pool and migrations
-	db    waitPool      // every statement of the Store goes through it
+	db    waitPool      // every statement of the store goes through it
 	lease time.Duration
 }
-
-var _ Store = (*Postgres)(nil)
 
 // Options tune a Postgres beyond its DSN.
 type Options struct {

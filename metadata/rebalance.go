@@ -46,17 +46,21 @@ func (p RebalancePlan) Marked() int {
 	return n
 }
 
-// Rebalance implements Store. Only alive nodes take part: dead and draining
-// nodes shed everything through repair anyway, and suspect ones may be on
-// their way out. On a node whose load (shard count, or bytes if byBytes)
-// exceeds the average by more than tolerance (0.1 = 10%) — or by anything,
-// if some node is more than tolerance below it —, counting shards
-// already misplaced as gone, healthy shards
-// of blobs not being deleted are marked misplaced, in blob order, until the
-// marked load would pass the node's excess over the average; their blobs are
-// queued for repair. Only blobs with no shard on some node below the average
-// qualify: for the others repair could only pick another loaded node. A dry run computes the same plan in a transaction it
-// rolls back.
+// Rebalance marks shards misplaced on alive nodes loaded more than
+// tolerance above the average (shards, or bytes if byBytes), or above
+// it at all if some node is more than tolerance below it, so that
+// repair moves them; dryRun only computes the plan.
+//
+// Only alive nodes take part: dead and draining nodes shed everything
+// through repair anyway, and suspect ones may be on their way out. On a node
+// whose load (shard count, or bytes if byBytes) exceeds the average by more
+// than tolerance (0.1 = 10%) — or by anything, if some node is more than
+// tolerance below it —, counting shards already misplaced as gone, healthy
+// shards of blobs not being deleted are marked misplaced, in blob order,
+// until the marked load would pass the node's excess over the average; their
+// blobs are queued for repair. Only blobs with no shard on some node below
+// the average qualify: for the others repair could only pick another loaded
+// node. A dry run computes the same plan in a transaction it rolls back.
 func (s *Postgres) Rebalance(ctx context.Context, byBytes bool, tolerance float64, dryRun bool) (RebalancePlan, error) {
 	plan := RebalancePlan{ByBytes: byBytes}
 	if tolerance < 0 {

@@ -79,7 +79,8 @@ const readableShard = `s.state IN ('ok', 'misplaced') AND n.state <> 'dead'`
 const readableShards = `(SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id
 	WHERE s.blob_id = q.blob_id AND ` + readableShard + `)`
 
-// EnqueueRepair implements Store.
+// EnqueueRepair queues blobs for repair (see RepairTask); blobs already
+// queued, missing or being deleted are skipped.
 func (s *Postgres) EnqueueRepair(ctx context.Context, reason string, ids ...blobmeta.ID) error {
 	if len(ids) == 0 {
 		return nil
@@ -101,7 +102,8 @@ func (s *Postgres) EnqueueRepair(ctx context.Context, reason string, ids ...blob
 	return nil
 }
 
-// EnqueueNodeRepairs implements Store.
+// EnqueueNodeRepairs queues every blob with a shard on a node (dead,
+// draining or removed) and returns how many were newly queued.
 func (s *Postgres) EnqueueNodeRepairs(ctx context.Context, nodeID, reason string) (int, error) {
 	tag, err := s.db.Exec(ctx, `
 		INSERT INTO repair_queue (blob_id, reason)
@@ -114,7 +116,9 @@ func (s *Postgres) EnqueueNodeRepairs(ctx context.Context, nodeID, reason string
 	return int(tag.RowsAffected()), nil
 }
 
-// SetShardState implements Store.
+// SetShardState records a shard's health (a Shard* constant) if the
+// shard is still on nodeID, and queues its blob for repair unless the
+// state is ShardOK. It reports whether the shard was on nodeID.
 func (s *Postgres) SetShardState(ctx context.Context, id blobmeta.ID, idx int, nodeID, state, reason string) (bool, error) {
 	switch state {
 	case ShardOK, ShardCorrupt, ShardMissing, ShardMisplaced:
@@ -144,9 +148,14 @@ func (s *Postgres) SetShardState(ctx context.Context, id blobmeta.ID, idx int, n
 	return changed, nil
 }
 
-// ClaimRepairs implements Store. Blobs with the fewest readable shards come
-// first, then the longest queued; entries other repairers hold locked are
-// skipped, not waited for, and blobs being deleted are left alone.
+// ClaimRepairs leases up to limit queued blobs to the caller, fewest
+// readable shards first, with the current health of every shard. The
+// caller rewrites the shards that need it and calls FinishRepair, or
+// FailRepair; an entry whose lease runs out is handed out again.
+//
+// Blobs with the fewest readable shards come first, then the longest queued;
+// entries other repairers hold locked are skipped, not waited for, and blobs
+// being deleted are left alone.
 func (s *Postgres) ClaimRepairs(ctx context.Context, limit int, lease time.Duration) ([]RepairTask, error) {
 	type claim struct {
 		id       []byte
@@ -204,7 +213,8 @@ func (s *Postgres) ClaimRepairs(ctx context.Context, limit int, lease time.Durat
 	return tasks, nil
 }
 
-// GetRepairTask implements Store.
+// GetRepairTask returns a blob and the health of its shards, as
+// ClaimRepairs would, without claiming it; ErrNoSuchBlob if it is gone.
 func (s *Postgres) GetRepairTask(ctx context.Context, id blobmeta.ID) (RepairTask, error) {
 	byID, err := loadRepairBlobs(ctx, s.db, [][]byte{id[:]})
 	if err != nil {
@@ -260,7 +270,10 @@ func loadRepairBlobs(ctx context.Context, q querier, ids [][]byte) (map[string]R
 	return out, nil
 }
 
-// FinishRepair implements Store.
+// FinishRepair records in one transaction that the moved shards now
+// live on their new nodes (healthy), and drops the blob's queue entry.
+// If any shard is no longer on its From node, or the blob is being
+// deleted, it changes nothing and returns ErrRepairConflict.
 func (s *Postgres) FinishRepair(ctx context.Context, id blobmeta.ID, moves []ShardMove) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var deleting bool
@@ -289,7 +302,7 @@ func (s *Postgres) FinishRepair(ctx context.Context, id blobmeta.ID, moves []Sha
 	return nil
 }
 
-// FailRepair implements Store.
+// FailRepair releases a claimed blob, to be retried after retryAfter.
 func (s *Postgres) FailRepair(ctx context.Context, id blobmeta.ID, cause error, retryAfter time.Duration) error {
 	msg := "unknown error"
 	if cause != nil {
@@ -304,7 +317,7 @@ func (s *Postgres) FailRepair(ctx context.Context, id blobmeta.ID, cause error, 
 	return nil
 }
 
-// RepairStatus implements Store.
+// RepairStatus summarizes the repair queue.
 func (s *Postgres) RepairStatus(ctx context.Context) (RepairStatus, error) {
 	st := RepairStatus{ByReadable: map[int]int{}}
 	var oldest *time.Time

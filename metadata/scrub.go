@@ -52,9 +52,14 @@ type ScrubShard struct {
 	State    string // a Shard* constant
 }
 
-// ClaimScrub implements Store. Nodes whose pass starts now (cursor "")
-// come first, then the node whose last full pass is oldest. Only alive and
-// draining nodes are scrubbed: the others cannot answer.
+// ClaimScrub leases to the caller the node to scrub next: one whose
+// pass was just (re)started first, then the one scrubbed least
+// recently; false if none is free. A node whose last pass finished
+// less than rest ago is not due; a finished pass restarts at the claim.
+//
+// Nodes whose pass starts now (cursor "") come first, then the node whose
+// last full pass is oldest. Only alive and draining nodes are scrubbed: the
+// others cannot answer.
 func (s *Postgres) ClaimScrub(ctx context.Context, lease, rest time.Duration) (ScrubProgress, bool, error) {
 	var p ScrubProgress
 	var started, last *time.Time
@@ -107,7 +112,10 @@ func deref(t *time.Time) time.Time {
 	return *t
 }
 
-// SaveScrub implements Store.
+// SaveScrub records a claimed node's new cursor (ScrubPassDone ends
+// the pass), adds to its counters and renews the lease, updating p.
+// ErrScrubLeaseLost if the lease ran out and was taken, or the pass
+// was restarted, since p was read.
 func (s *Postgres) SaveScrub(ctx context.Context, p *ScrubProgress, cursor string, add ScrubCounts, lease time.Duration) error {
 	var last *time.Time
 	err := s.db.QueryRow(ctx, `
@@ -129,7 +137,7 @@ func (s *Postgres) SaveScrub(ctx context.Context, p *ScrubProgress, cursor strin
 	return nil
 }
 
-// ReleaseScrub implements Store.
+// ReleaseScrub gives up a claim, if it is still p's.
 func (s *Postgres) ReleaseScrub(ctx context.Context, p ScrubProgress) error {
 	_, err := s.db.Exec(ctx, `UPDATE scrub_progress SET claimed_until = NULL
 		WHERE node_id = $1 AND claimed_until = $2`, p.NodeID, p.ClaimedUntil)
@@ -139,8 +147,11 @@ func (s *Postgres) ReleaseScrub(ctx context.Context, p ScrubProgress) error {
 	return nil
 }
 
-// RestartScrub implements Store. The lease is kept: a scrubber working the
-// node finds its pass gone (pass_started_at cleared) at its next SaveScrub and releases the node, so
+// RestartScrub starts a new pass over a node (one that came back): it
+// is scrubbed before any other.
+//
+// The lease is kept: a scrubber working the node finds its pass gone
+// (pass_started_at cleared) at its next SaveScrub and releases the node, so
 // two never work it at once.
 func (s *Postgres) RestartScrub(ctx context.Context, nodeID string) error {
 	_, err := s.db.Exec(ctx, `
@@ -152,7 +163,7 @@ func (s *Postgres) RestartScrub(ctx context.Context, nodeID string) error {
 	return nil
 }
 
-// ListScrubProgress implements Store.
+// ListScrubProgress returns every node's scrub progress in ID order.
 func (s *Postgres) ListScrubProgress(ctx context.Context) ([]ScrubProgress, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT p.node_id, COALESCE(n.addr, ''), p.cursor, p.pass_started_at, p.last_pass_at, p.claimed_until,
@@ -175,8 +186,12 @@ func (s *Postgres) ListScrubProgress(ctx context.Context) ([]ScrubProgress, erro
 	return out, nil
 }
 
-// NodeShards implements Store. Blob IDs sort as their hex does, so the
-// range [from, to] holds every shard name between "<from>." and "<to>.~".
+// NodeShards returns the shards rows on a node whose blob IDs are in
+// [from, to] (to nil: no upper bound), by blob ID then index, with
+// their blobs' manifests.
+//
+// Blob IDs sort as their hex does, so the range [from, to] holds every shard
+// name between "<from>." and "<to>.~".
 func (s *Postgres) NodeShards(ctx context.Context, nodeID string, from blobmeta.ID, to *blobmeta.ID) ([]ScrubShard, error) {
 	var toArg []byte
 	if to != nil {
@@ -217,10 +232,15 @@ func (s *Postgres) NodeShards(ctx context.Context, nodeID string, from blobmeta.
 	return out, nil
 }
 
-// OrphanDeletable implements Store. One snapshot sees either a write's
-// intent or the rows its commit inserted (the commit drops the one and
-// inserts the others in one transaction), so a shard a write is about to
-// commit is never reported deletable.
+// OrphanDeletable reports whether shard idx of blob id on nodeID, a
+// file no row points at, may be deleted: still no row points at it,
+// and its blob is neither in a write intent (by ID, or by nonce; nil
+// if unknown, written is then the file's time) nor queued for
+// deletion or repair.
+//
+// One snapshot sees either a write's intent or the rows its commit inserted
+// (the commit drops the one and inserts the others in one transaction), so a
+// shard a write is about to commit is never reported deletable.
 func (s *Postgres) OrphanDeletable(ctx context.Context, id blobmeta.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error) {
 	var ok bool
 	err := s.db.QueryRow(ctx, `

@@ -14,7 +14,8 @@ import (
 // object row, as PutObject and DeleteObject do. Nothing locks an object row
 // and then an upload row, so these cannot deadlock.
 
-// CreateUpload implements Store.
+// CreateUpload starts multipart upload u; ErrNoSuchBucket if its
+// bucket is missing.
 func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 	if err := checkKey(u.Key); err != nil {
 		return fmt.Errorf("metadata: create upload %s/%s: %w", u.Bucket, u.Key, err)
@@ -77,7 +78,8 @@ func scanUpload(row pgx.Row) (Upload, error) {
 	return u, nil
 }
 
-// GetUpload implements Store.
+// GetUpload returns an upload, or ErrNoSuchUpload if there is none with
+// this ID in this bucket under this key.
 func (s *Postgres) GetUpload(ctx context.Context, bucket, key, uploadID string) (Upload, error) {
 	u, err := scanUpload(s.db.QueryRow(ctx, `SELECT `+uploadColumns+` FROM multipart_uploads
 		WHERE upload_id = $1 AND bucket = $2 AND key = $3`, uploadID, bucket, key))
@@ -96,9 +98,13 @@ func lockUpload(ctx context.Context, tx pgx.Tx, bucket, key, uploadID string) (U
 		WHERE upload_id = $1 AND bucket = $2 AND key = $3 FOR UPDATE`, uploadID, bucket, key))
 }
 
-// PutUploadPart implements Store. The part's blob and shards are inserted
-// if new; an existing blob must not belong to another part or be queued
-// for deletion.
+// PutUploadPart adds part p to an upload, replacing (and queueing for
+// deletion the blob of) an earlier part with its number, and deletes
+// the write intent of nonce unless nonce is nil. ErrNoSuchUpload if the
+// upload is gone; ErrIntentExpired as for PutObject.
+//
+// The part's blob and shards are inserted if new; an existing blob must not
+// belong to another part or be queued for deletion.
 func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID string, p UploadPart, nonce []byte) error {
 	fail := func(err error) error {
 		return fmt.Errorf("metadata: put part %d of upload %s of %s/%s: %w", p.Number, uploadID, bucket, key, err)
@@ -176,9 +182,15 @@ func (s *Postgres) PutUploadPart(ctx context.Context, bucket, key, uploadID stri
 	return nil
 }
 
-// ListUploadPartsPage implements Store. One query reads the upload and, by
-// keyset on upload_parts' primary key (upload_id, part_number), the page's
-// parts plus one to tell whether more follow.
+// ListUploadPartsPage returns one page of an upload's parts: up to
+// limit of those numbered above after, in number order, and whether
+// more follow; ErrNoSuchUpload as for ListUploadParts. The parts come
+// without their blobs (Blob is zero), and only the page is read, so a
+// page costs the same however many parts the upload has.
+//
+// One query reads the upload and, by keyset on upload_parts' primary key
+// (upload_id, part_number), the page's parts plus one to tell whether more
+// follow.
 func (s *Postgres) ListUploadPartsPage(ctx context.Context, bucket, key, uploadID string, after, limit int) ([]UploadPart, bool, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("metadata: list parts of upload %s of %s/%s after %d: %w", uploadID, bucket, key, after, err)
@@ -210,8 +222,11 @@ func (s *Postgres) ListUploadPartsPage(ctx context.Context, bucket, key, uploadI
 	return parts, false, nil
 }
 
-// ListUploadParts implements Store. One query reads the upload, its parts,
-// their manifests and shard placement, in one snapshot.
+// ListUploadParts returns an upload's parts in number order with their
+// manifests and placement, or ErrNoSuchUpload.
+//
+// One query reads the upload, its parts, their manifests and shard
+// placement, in one snapshot.
 func (s *Postgres) ListUploadParts(ctx context.Context, bucket, key, uploadID string) ([]UploadPart, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("metadata: list parts of upload %s of %s/%s: %w", uploadID, bucket, key, err)
@@ -287,8 +302,17 @@ func scanUploadParts(rows pgx.Rows, extra []any, fill func(*UploadPart) error) (
 	return parts, nil
 }
 
-// CompleteUpload implements Store. A failed cond rolls everything back: the
-// upload is left as it was.
+// CompleteUpload turns an upload into object obj, whose parts must be
+// parts of the upload with the same numbers and blobs (else
+// ErrInvalidPart) and whose Bucket and Key must be the upload's (else
+// ErrNoSuchUpload). The object gets the upload's headers and user
+// metadata; obj's are ignored. It creates or replaces the object as
+// PutObject does, queues the blobs of the parts not used for deletion,
+// deletes the upload and reports whether an object was replaced. If
+// cond does not hold it fails as PutObject does and changes nothing:
+// the upload remains. obj's Checksum and its parts' are stored as given.
+//
+// A failed cond rolls everything back: the upload is left as it was.
 func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Object, cond Precondition) (bool, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("metadata: complete upload %s of %s/%s: %w", uploadID, obj.Bucket, obj.Key, err)
@@ -338,7 +362,8 @@ func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Obje
 	return replaced, nil
 }
 
-// AbortUpload implements Store.
+// AbortUpload deletes an upload, queueing its parts' blobs for
+// deletion; ErrNoSuchUpload if there is none.
 func (s *Postgres) AbortUpload(ctx context.Context, bucket, key, uploadID string) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := lockUpload(ctx, tx, bucket, key, uploadID); err != nil {

@@ -47,10 +47,12 @@ func before(key string) uploadPos {
 	return uploadPos{key: key, created: pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}}
 }
 
-// ListUploads implements Store. Uploads and common prefixes count together
-// toward MaxUploads. Keys under a common prefix are skipped by seeking past
-// the prefix, never read. The store does not cap MaxUploads; the gateway
-// caps it at 1000 as S3 does.
+// ListUploads returns one page of a bucket's in-progress uploads, or
+// ErrNoSuchBucket.
+//
+// Uploads and common prefixes count together toward MaxUploads. Keys under a
+// common prefix are skipped by seeking past the prefix, never read. The
+// store does not cap MaxUploads; the gateway caps it at 1000 as S3 does.
 func (s *Postgres) ListUploads(ctx context.Context, p ListUploadsParams) (ListUploadsResult, error) {
 	fail := func(err error) error { return fmt.Errorf("metadata: list uploads of %s: %w", p.Bucket, err) }
 	for _, f := range []struct{ what, s string }{{"prefix", p.Prefix}, {"delimiter", p.Delimiter},
@@ -173,9 +175,13 @@ func uploadCommonPrefix(key, prefix, delim string) string {
 	return key[:len(prefix)+i+len(delim)]
 }
 
-// AbortStaleUploads implements Store. Ages are measured by the database's
-// clock from each upload's initiation, as S3's lifecycle rule
-// AbortIncompleteMultipartUpload measures them.
+// AbortStaleUploads aborts, as AbortUpload does, up to limit uploads
+// initiated more than olderThan ago and returns how many it aborted.
+// Uploads another transaction holds (a part being committed) are
+// skipped, not waited for, so several gateways may call it at once.
+//
+// Ages are measured by the database's clock from each upload's initiation,
+// as S3's lifecycle rule AbortIncompleteMultipartUpload measures them.
 func (s *Postgres) AbortStaleUploads(ctx context.Context, olderThan time.Duration, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, fmt.Errorf("metadata: abort stale uploads: limit %d", limit)

@@ -33,7 +33,7 @@ type SigV4 struct {
 // NewSigV4 returns a SigV4 for requests signed for region (e.g.
 // "us-east-1"), looking keys up in meta and caching them for ttl: zero
 // means DefaultKeyCacheTTL, a negative ttl disables the cache.
-func NewSigV4(meta metadata.Store, region string, ttl time.Duration) *SigV4 {
+func NewSigV4(meta KeyStore, region string, ttl time.Duration) *SigV4 {
 	if ttl == 0 {
 		ttl = DefaultKeyCacheTTL
 	}
@@ -59,7 +59,7 @@ func (a *SigV4) Authenticate(r *http.Request) (Auth, error) {
 // keyCache looks secrets up in the metadata store and remembers them for a
 // while. It implements sigv4.Credentials.
 type keyCache struct {
-	meta metadata.Store
+	meta KeyStore
 	ttl  time.Duration // <= 0: no caching
 	now  func() time.Time
 
@@ -73,7 +73,7 @@ type cachedKey struct {
 	expires time.Time
 }
 
-func newKeyCache(meta metadata.Store, ttl time.Duration) *keyCache {
+func newKeyCache(meta KeyStore, ttl time.Duration) *keyCache {
 	return &keyCache{meta: meta, ttl: ttl, now: time.Now, keys: make(map[string]cachedKey)}
 }
 

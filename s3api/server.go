@@ -4,7 +4,7 @@
 //
 // A PUT travels: ServeHTTP → route → putObject (decode aws-chunked, verify
 // checksums, hash MD5) → blob.Store.Write (stripes → shards on nodes) →
-// metadata.Store.PutObject (one transaction points the key at the blob).
+// Catalog.PutObject (one transaction points the key at the blob).
 package s3api
 
 import (
@@ -53,7 +53,7 @@ func (AcceptAll) Authenticate(*http.Request) (Auth, error) { return Auth{}, nil 
 
 // Config wires a Server to its stores.
 type Config struct {
-	Meta   metadata.Store
+	Meta   Catalog
 	Blobs  *blob.Store
 	Auth   Authenticator // nil means AcceptAll, for tests; gateways use SigV4
 	Region string        // reported by GetBucketLocation; default us-east-1

@@ -18,10 +18,27 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// Store is what a Collector needs of the metadata store; *metadata.Postgres
+// implements it.
+type Store interface {
+	ClaimDeletions(ctx context.Context, limit int) ([]metadata.Blob, error)
+	FinishDeletion(ctx context.Context, id blobmeta.ID) error
+	StaleIntents(ctx context.Context, olderThan time.Duration, limit int) ([]metadata.Intent, error)
+	DeleteIntent(ctx context.Context, nonce []byte) error
+	AbortStaleUploads(ctx context.Context, olderThan time.Duration, limit int) (int, error)
+	ListNodes(ctx context.Context) ([]metadata.NodeInfo, error)
+}
+
+// NodeClient is what a Collector needs of the storage nodes; *node.Client
+// implements it, blob.InmemTransport fakes it.
+type NodeClient interface {
+	DeleteShard(ctx context.Context, addr string, id blobmeta.ID, index int) error
+}
+
 // Collector runs garbage collection rounds.
 type Collector struct {
-	Meta   metadata.Store
-	Client *node.Client
+	Meta   Store
+	Client NodeClient
 	// IntentGrace is how old an uncommitted write intent must be before
 	// its blob is collected (default 1h): longer than any write takes.
 	IntentGrace time.Duration

@@ -1,7 +1,7 @@
 // Package membership keeps the metadata store's view of the storage nodes
 // current: the gateway polls each node's health and records a heartbeat, so
 // that placement only picks nodes that answered recently, and runs the node
-// state machine (alive, suspect, dead; see metadata.Store.UpdateNodeStates)
+// state machine (alive, suspect, dead; see metadata.Postgres.UpdateNodeStates)
 // on those heartbeats.
 package membership
 
@@ -16,10 +16,25 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// Store is what a Monitor needs of the metadata store; *metadata.Postgres
+// implements it.
+type Store interface {
+	UpsertNode(ctx context.Context, n metadata.NodeInfo) error
+	RecordHeartbeat(ctx context.Context, n metadata.NodeInfo) (bool, error)
+	ListNodes(ctx context.Context) ([]metadata.NodeInfo, error)
+	UpdateNodeStates(ctx context.Context, suspectAfter, deadAfter, watched time.Duration) ([]metadata.NodeTransition, error)
+}
+
+// NodeClient is what a Monitor needs of the storage nodes; *node.Client
+// implements it.
+type NodeClient interface {
+	Health(ctx context.Context, addr string) (node.Health, error)
+}
+
 // Monitor polls storage nodes and records their heartbeats.
 type Monitor struct {
-	Meta   metadata.Store
-	Client *node.Client
+	Meta   Store
+	Client NodeClient
 	// Seeds are addresses to register: each is polled until it has
 	// answered once, then only as a registered node, so that removing a
 	// node (floe admin node remove) is not undone by the next poll.

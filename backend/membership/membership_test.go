@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // states returns every registered node's state by address (nodetest's
 // Node.ID is its address; the metadata store knows nodes by the ID they
 // report).
-func states(t *testing.T, meta metadata.Store) map[string]string {
+func states(t *testing.T, meta membership.Store) map[string]string {
 	t.Helper()
 	nodes, err := meta.ListNodes(context.Background())
 	if err != nil {
@@ -38,7 +38,7 @@ func states(t *testing.T, meta metadata.Store) map[string]string {
 }
 
 // idOf returns the registered ID of the node at addr.
-func idOf(t *testing.T, meta metadata.Store, addr string) string {
+func idOf(t *testing.T, meta membership.Store, addr string) string {
 	t.Helper()
 	nodes, err := meta.ListNodes(context.Background())
 	if err != nil {
@@ -73,7 +73,7 @@ func pollUntil(t *testing.T, mon *membership.Monitor, addr, want string, limit t
 }
 
 // lastHeartbeat returns the time of the last heartbeat of the node at addr.
-func lastHeartbeat(t *testing.T, meta metadata.Store, addr string) time.Time {
+func lastHeartbeat(t *testing.T, meta membership.Store, addr string) time.Time {
 	t.Helper()
 	nodes, err := meta.ListNodes(context.Background())
 	if err != nil {

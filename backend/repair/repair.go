@@ -21,6 +21,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
@@ -30,9 +31,21 @@ const (
 	DefaultRate    = 64 << 20 // bytes read per second
 )
 
+// Store is what a Repairer needs of the metadata store: the repair queue
+// and the nodes to rebuild on. *metadata.Postgres implements it.
+type Store interface {
+	ClaimRepairs(ctx context.Context, limit int, lease time.Duration) ([]metadata.RepairTask, error)
+	GetRepairTask(ctx context.Context, id blobmeta.ID) (metadata.RepairTask, error)
+	FinishRepair(ctx context.Context, id blobmeta.ID, moves []metadata.ShardMove) error
+	FailRepair(ctx context.Context, id blobmeta.ID, cause error, retryAfter time.Duration) error
+	EnqueueRepair(ctx context.Context, reason string, ids ...blobmeta.ID) error
+	RepairStatus(ctx context.Context) (metadata.RepairStatus, error)
+	nodeSource
+}
+
 // Repairer works through the repair queue.
 type Repairer struct {
-	Meta  metadata.Store
+	Meta  Store
 	Blobs *blob.Store
 	// Workers is how many blobs are repaired at once (default 2).
 	Workers int

@@ -32,7 +32,7 @@ const stripe = blobmeta.DefaultStripeSize
 // blobs live on the first 6, leaving 2 spares for repairs.
 type fixture struct {
 	c      *nodetest.Cluster
-	meta   metadata.Store
+	meta   *metadata.Postgres
 	blobs  *blob.Store
 	client *node.Client
 	log    zerolog.Logger

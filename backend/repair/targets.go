@@ -11,11 +11,17 @@ import (
 	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
+// nodeSource lists the nodes a targetPicker chooses among.
+type nodeSource interface {
+	ListNodes(ctx context.Context) ([]metadata.NodeInfo, error)
+	LiveNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error)
+}
+
 // targetPicker chooses nodes for rebuilt shards: live nodes, most free
 // space first. It keeps the node list for a short while and charges the
 // shards it hands out against it, so concurrent repairs spread out.
 type targetPicker struct {
-	meta   metadata.Store
+	meta   nodeSource
 	maxAge time.Duration
 
 	mu      sync.Mutex

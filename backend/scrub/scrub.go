@@ -18,6 +18,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
@@ -34,10 +35,31 @@ const (
 	reason              = "scrub"
 )
 
+// Store is what a Scrubber needs of the metadata store: scrub leases, the
+// rows to check a node's files against, and shard health. *metadata.Postgres
+// implements it.
+type Store interface {
+	ClaimScrub(ctx context.Context, lease, rest time.Duration) (metadata.ScrubProgress, bool, error)
+	SaveScrub(ctx context.Context, p *metadata.ScrubProgress, cursor string, add metadata.ScrubCounts, lease time.Duration) error
+	ReleaseScrub(ctx context.Context, p metadata.ScrubProgress) error
+	NodeShards(ctx context.Context, nodeID string, from blobmeta.ID, to *blobmeta.ID) ([]metadata.ScrubShard, error)
+	OrphanDeletable(ctx context.Context, id blobmeta.ID, idx int, nodeID string, nonce []byte, written time.Time) (bool, error)
+	SetShardState(ctx context.Context, id blobmeta.ID, idx int, nodeID, state, reason string) (bool, error)
+}
+
+// NodeClient is what a Scrubber needs of the storage nodes; *node.Client
+// implements it, blob.InmemTransport fakes it.
+type NodeClient interface {
+	ListShards(ctx context.Context, addr string, after string, limit int) (node.ListPage, error)
+	ShardInfo(ctx context.Context, addr string, id blobmeta.ID, index int, verify bool) (node.ShardInfo, error)
+	StatShard(ctx context.Context, addr string, id blobmeta.ID, index int) (node.ShardStat, error)
+	DeleteShard(ctx context.Context, addr string, id blobmeta.ID, index int) error
+}
+
 // Scrubber scrubs nodes, one at a time.
 type Scrubber struct {
-	Meta   metadata.Store
-	Client *node.Client
+	Meta   Store
+	Client NodeClient
 	// Rate bounds the shard bytes verified per second (DefaultRate if 0;
 	// negative: unlimited). A gateway started with rate 0 runs no
 	// scrubber at all.

@@ -17,7 +17,7 @@ import (
 
 // putBlobObject stores object key (size bytes) in one RS(2+1) blob whose
 // shards are on nodes, and returns the blob's ID.
-func putBlobObject(t *testing.T, meta metadata.Store, key string, size int64, nodes ...string) blobmeta.ID {
+func putBlobObject(t *testing.T, meta *metadata.Postgres, key string, size int64, nodes ...string) blobmeta.ID {
 	t.Helper()
 	m := &blobmeta.Manifest{
 		Params:     blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 2, M: 1, StripeSize: 1 << 20},
@@ -61,7 +61,7 @@ func adminFixture(t *testing.T) (*metadata.Postgres, string) {
 }
 
 // usageOf returns each node's shard count and state.
-func usageOf(t *testing.T, meta metadata.Store) map[string]metadata.NodeUsage {
+func usageOf(t *testing.T, meta *metadata.Postgres) map[string]metadata.NodeUsage {
 	t.Helper()
 	us, err := meta.NodeUsage(context.Background())
 	if err != nil {

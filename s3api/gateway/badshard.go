@@ -14,7 +14,12 @@ import (
 // badShardHook returns the blob store's OnBadShard: a shard a read found
 // corrupt, or that its node no longer has, is marked so and its blob
 // queued for repair. The reader already runs it off the read's path.
-func badShardHook(meta metadata.Store, log zerolog.Logger) func(blobmeta.ID, int, blobmeta.Node, error) {
+// shardMarker records a shard's health; *metadata.Postgres implements it.
+type shardMarker interface {
+	SetShardState(ctx context.Context, id blobmeta.ID, idx int, nodeID, state, reason string) (bool, error)
+}
+
+func badShardHook(meta shardMarker, log zerolog.Logger) func(blobmeta.ID, int, blobmeta.Node, error) {
 	return func(id blobmeta.ID, index int, nd blobmeta.Node, cause error) {
 		state := metadata.ShardCorrupt
 		if errors.Is(cause, node.ErrNotFound) {

@@ -1,0 +1,49 @@
+package s3api
+
+import (
+	"context"
+	"time"
+
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
+)
+
+// Catalog is what the S3 handlers need of the metadata store: buckets,
+// objects, multipart uploads, the write intents that guard a blob until its
+// commit, and the nodes a new blob may be placed on. *metadata.Postgres
+// implements it; see its methods for the contract of each.
+type Catalog interface {
+	CreateBucket(ctx context.Context, name string) error
+	DeleteBucket(ctx context.Context, name string) error
+	GetBucket(ctx context.Context, name string) (metadata.Bucket, error)
+	ListBuckets(ctx context.Context) ([]metadata.Bucket, error)
+
+	PutObject(ctx context.Context, obj metadata.Object, nonces [][]byte, cond metadata.Precondition) (replaced bool, err error)
+	GetObject(ctx context.Context, bucket, key string) (metadata.Object, error)
+	DeleteObject(ctx context.Context, bucket, key string) (existed bool, err error)
+	ListObjects(ctx context.Context, p metadata.ListParams) (metadata.ListResult, error)
+
+	CreateUpload(ctx context.Context, u metadata.Upload) error
+	GetUpload(ctx context.Context, bucket, key, uploadID string) (metadata.Upload, error)
+	PutUploadPart(ctx context.Context, bucket, key, uploadID string, p metadata.UploadPart, nonce []byte) error
+	ListUploadParts(ctx context.Context, bucket, key, uploadID string) ([]metadata.UploadPart, error)
+	ListUploadPartsPage(ctx context.Context, bucket, key, uploadID string, after, limit int) (parts []metadata.UploadPart, truncated bool, err error)
+	CompleteUpload(ctx context.Context, uploadID string, obj metadata.Object, cond metadata.Precondition) (replaced bool, err error)
+	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
+	ListUploads(ctx context.Context, p metadata.ListUploadsParams) (metadata.ListUploadsResult, error)
+
+	RecordIntent(ctx context.Context, nonce []byte, nodeIDs []string) error
+	SetIntentBlob(ctx context.Context, nonce []byte, id blobmeta.ID) error
+	DeleteIntent(ctx context.Context, nonce []byte) error
+	// SetShardState marks the shards an acknowledged write could not make
+	// durable, so repair writes them.
+	SetShardState(ctx context.Context, id blobmeta.ID, idx int, nodeID, state, reason string) (bool, error)
+
+	LiveNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error)
+	DownNodes(ctx context.Context, maxAge time.Duration) ([]blobmeta.Node, error)
+}
+
+// KeyStore looks up access keys for SigV4; *metadata.Postgres implements it.
+type KeyStore interface {
+	GetAccessKey(ctx context.Context, id string) (metadata.AccessKey, error)
+}
