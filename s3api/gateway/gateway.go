@@ -1,6 +1,11 @@
-// Package gateway assembles and runs a Floe S3 gateway: the metadata store,
-// the blob store over the storage nodes, the background node monitor and
-// garbage collector, and the S3 HTTP(S) server.
+// Package gateway assembles and runs a whole Floe S3 gateway: it opens the
+// metadata store (*metadata.Postgres) and the node client, builds the blob
+// store over the storage nodes, starts the background workers (membership's
+// node monitor, gc's collector, the repairer and the scrubber) and serves
+// the S3 HTTP(S) server. It is the one place that knows every part: each
+// part declares the small interface it needs of the others, and the gateway
+// hands it the concrete store and client. cmd/floe only turns flags into a
+// Config and calls Run.
 package gateway
 
 import (
