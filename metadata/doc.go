@@ -14,7 +14,7 @@
 //
 // # Blob lifecycle
 //
-// A blob is owned by exactly one object part (or, later, upload part); a
+// A blob is owned by exactly one object part or multipart upload part; a
 // unique index enforces it, so deleting one object can never free another's
 // bytes. A write goes:
 //

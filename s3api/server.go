@@ -3,8 +3,11 @@
 // the erasure-coded blob store (package blob).
 //
 // A PUT travels: ServeHTTP → route → putObject (decode aws-chunked, verify
-// checksums, hash MD5) → blob.Store.Write (stripes → shards on nodes) →
-// Catalog.PutObject (one transaction points the key at the blob).
+// checksums, hash MD5) → writeBlob: blob.Store.Plan picks the nodes,
+// Catalog.RecordIntent records them (so gc can find the shards of a write
+// that never commits), blob.Store.Write (stripes → shards on nodes),
+// Catalog.SetIntentBlob → Catalog.PutObject (one transaction points the key
+// at the blob and drops the intent).
 package s3api
 
 import (

@@ -1,6 +1,9 @@
 // Package blob stores and reads erasure-coded blobs on storage nodes.
 //
-// A write (Store.Put) cuts a stream of unknown length into stripes, encodes
+// A write is planned first (Store.Plan picks the nonce and the nodes, so the
+// gateway can record a write intent naming them before any shard is sent),
+// then carried out (Store.Write; Store.Put does both, for tests and tools).
+// It cuts a stream of unknown length into stripes, encodes
 // each stripe into K+M pieces with the blob's codec, and streams piece i of
 // every stripe to the node holding shard i, all shards concurrently and with
 // a fixed number of stripes in memory. When the stream ends, each node is sent

@@ -1,8 +1,12 @@
 // Command floe is Floe's single binary. Each role is a subcommand:
 //
 //	floe dev [--data DIR]                          run a whole Floe for development
+//	floe server --nodes ADDR,... ...               run an S3 gateway
 //	floe node --listen 127.0.0.1:9001 --data DIR   run a storage node
 //	floe admin key create|list|delete              manage S3 access keys
+//	floe admin node list|add|drain|undrain|remove  manage storage nodes
+//	floe admin rebalance                           move shards off loaded nodes
+//	floe admin repair status                       summarize the repair queue
 //	floe help [command]                            show usage
 //
 // Subcommands parse their own flags and hand a config to the package that
