@@ -22,6 +22,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/floe-s3/floe/backend/blobtest"
 )
 
 // httpClient talks to a test gateway, whose certificate is self-signed.
@@ -165,7 +166,7 @@ func TestAuth(t *testing.T) {
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")})
 	must(t, err, "create bucket")
-	orig := randBytes(1, 100<<10)
+	orig := blobtest.RandBytes(1, 100<<10)
 	putBytes(t, c, "bkt", "obj", orig)
 	objURL := cl.endpoint + "/bkt/obj"
 
@@ -217,15 +218,15 @@ func TestAuth(t *testing.T) {
 		}
 	})
 	t.Run("payload hash mismatch", func(t *testing.T) {
-		evil := randBytes(2, len(orig))
-		r := signedRequest(t, http.MethodPut, objURL, evil, cl.accessKey, cl.secretKey, hexSHA256(randBytes(3, len(orig))), time.Now())
+		evil := blobtest.RandBytes(2, len(orig))
+		r := signedRequest(t, http.MethodPut, objURL, evil, cl.accessKey, cl.secretKey, hexSHA256(blobtest.RandBytes(3, len(orig))), time.Now())
 		if status, code, _ := sendRaw(t, r); status != http.StatusBadRequest || code != "XAmzContentSHA256Mismatch" {
 			t.Fatalf("PUT with a wrong x-amz-content-sha256: %d %s, want 400 XAmzContentSHA256Mismatch", status, code)
 		}
 		eq(t, getBytes(t, c, "bkt", "obj", ""), orig, "object after a PUT with a mismatched payload hash")
 	})
 	t.Run("unsigned payload", func(t *testing.T) {
-		data := randBytes(4, 70<<10)
+		data := blobtest.RandBytes(4, 70<<10)
 		r := signedRequest(t, http.MethodPut, cl.endpoint+"/bkt/unsigned", data, cl.accessKey, cl.secretKey, "UNSIGNED-PAYLOAD", time.Now())
 		if status, code, _ := sendRaw(t, r); status != http.StatusOK {
 			t.Fatalf("UNSIGNED-PAYLOAD PUT: %d %s", status, code)
@@ -234,7 +235,7 @@ func TestAuth(t *testing.T) {
 	})
 	for _, trailer := range []bool{false, true} {
 		t.Run(fmt.Sprintf("signed chunks/trailer=%v", trailer), func(t *testing.T) {
-			data := randBytes(5, 200<<10)
+			data := blobtest.RandBytes(5, 200<<10)
 			url := cl.endpoint + "/bkt/chunked"
 			r := signedChunkedPut(t, url, data, 64<<10, cl.accessKey, cl.secretKey, trailer, -1)
 			if status, code, _ := sendRaw(t, r); status != http.StatusOK {
@@ -248,7 +249,7 @@ func TestAuth(t *testing.T) {
 				tampers = append(tampers, 5)
 			}
 			for _, tamper := range tampers {
-				r := signedChunkedPut(t, url, randBytes(6, len(data)), 64<<10, cl.accessKey, cl.secretKey, trailer, tamper)
+				r := signedChunkedPut(t, url, blobtest.RandBytes(6, len(data)), 64<<10, cl.accessKey, cl.secretKey, trailer, tamper)
 				if status, code, _ := sendRaw(t, r); status != http.StatusForbidden || code != "SignatureDoesNotMatch" {
 					t.Fatalf("signature %d tampered: %d %s, want 403 SignatureDoesNotMatch", tamper, status, code)
 				}

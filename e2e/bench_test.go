@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/floe-s3/floe/backend/blobtest"
 )
 
 // Gateway benchmarks: whole requests through the SDK, the gateway, six
@@ -41,7 +42,7 @@ func benchCluster(b *testing.B) (*cluster, context.Context) {
 // overwrites the last, so garbage collection runs alongside).
 func BenchmarkPut256MiB(b *testing.B) {
 	cl, ctx := benchCluster(b)
-	data := randBytes(256, bigSize)
+	data := blobtest.RandBytes(256, bigSize)
 	rd := bytes.NewReader(data)
 	b.SetBytes(bigSize)
 	for b.Loop() {
@@ -60,7 +61,7 @@ func BenchmarkPut256MiB(b *testing.B) {
 // BenchmarkGet256MiB measures one client reading a 256 MiB object.
 func BenchmarkGet256MiB(b *testing.B) {
 	cl, ctx := benchCluster(b)
-	data := randBytes(256, bigSize)
+	data := blobtest.RandBytes(256, bigSize)
 	_, err := cl.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench"), Key: aws.String("big"), Body: bytes.NewReader(data)})
 	must(b, err, "put 256 MiB")
 	want := sha256.Sum256(data)
@@ -101,7 +102,7 @@ func BenchmarkSmallObjects(b *testing.B) {
 	for i := range cs {
 		cs[i] = newClient(b, cl.endpoint, cl.accessKey, cl.secretKey)
 	}
-	body := randBytes(4, size)
+	body := blobtest.RandBytes(4, size)
 	put := func(c *s3.Client, key string) error {
 		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench"), Key: aws.String(key), Body: bytes.NewReader(body)})
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -119,7 +120,7 @@ func testChecksumPutGetCopy(t *testing.T, cl *cluster) {
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sums")})
 	must(t, err, "create bucket")
-	data := randBytes(5, 3<<20+7)
+	data := blobtest.RandBytes(5, 3<<20+7)
 
 	// Each algorithm the SDK computes is stored and returned, full-object.
 	for _, alg := range allAlgorithms {
@@ -240,7 +241,7 @@ func testChecksumMultipart(t *testing.T, cl *cluster) {
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("multi")})
 	must(t, err, "create bucket")
 	const partSize = 5 << 20
-	data := randBytes(9, 2*partSize+12345)
+	data := blobtest.RandBytes(9, 2*partSize+12345)
 
 	// The upload manager: by default the SDK asks for CRC32 (composite);
 	// CRC64NVME is full-object, combined from the parts' CRCs; with no

@@ -13,6 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/floe-s3/floe/backend/blobtest"
 )
 
 // httpResponse is the HTTP status of a failed SDK call (0 if it has none),
@@ -34,7 +35,7 @@ func TestConditionalReads(t *testing.T) {
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("cond")})
 	must(t, err, "create bucket")
-	data := randBytes(1, 100_000)
+	data := blobtest.RandBytes(1, 100_000)
 	etag := aws.ToString(putBytes(t, c, "cond", "obj", data).ETag)
 	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("cond"), Key: aws.String("obj")})
 	must(t, err, "head")
@@ -146,7 +147,7 @@ func TestConditionalWrites(t *testing.T) {
 
 	t.Run("racing creates", func(t *testing.T) {
 		before := cl.shardFiles(t)
-		bodies := [][]byte{randBytes(10, 3<<20), randBytes(11, 3<<20)}
+		bodies := [][]byte{blobtest.RandBytes(10, 3<<20), blobtest.RandBytes(11, 3<<20)}
 		errs := make([]error, 2)
 		var wg sync.WaitGroup
 		for i := range bodies {
@@ -177,7 +178,7 @@ func TestConditionalWrites(t *testing.T) {
 		// commit; its shards are deleted.
 		before := cl.shardFiles(t)
 		pr, pw := io.Pipe()
-		data := randBytes(12, 1<<20)
+		data := blobtest.RandBytes(12, 1<<20)
 		done := make(chan rawResult, 1)
 		go func() {
 			res, err := cl.trySend(http.MethodPut, "/cwr/late", http.Header{"If-None-Match": {"*"}}, pr, int64(len(data)), "UNSIGNED-PAYLOAD")

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/floe-s3/floe/backend/blobtest"
 )
 
 // rawPut opens a TCP connection to the gateway and sends the head of a
@@ -167,12 +168,12 @@ func TestPutCutOffKeepsOldVersion(t *testing.T) {
 	const bucket, key = "cutoff", "victim"
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 	must(t, err, "create bucket")
-	putBytes(t, c, bucket, key, randBytes(100, 3<<20))
+	putBytes(t, c, bucket, key, blobtest.RandBytes(100, 3<<20))
 	cl.waitShardFiles(t, 6)
 
 	// Version 1 arrives as a complete aws-chunked body with the right
 	// CRC32 trailer: the framing below is what the gateway accepts.
-	v1 := randBytes(101, 5<<20+17)
+	v1 := blobtest.RandBytes(101, 5<<20+17)
 	body := awsChunked(v1, 64<<10, crc32Base64(v1))
 	conn := rawPut(t, cl, bucket, key, int64(len(body)), "STREAMING-UNSIGNED-PAYLOAD-TRAILER", chunkedHeader(len(v1)))
 	_, err = conn.Write(body)
@@ -214,7 +215,7 @@ func TestPutCutOffKeepsOldVersion(t *testing.T) {
 	// While the PUT hangs, readers see version 1.
 	t.Run("content-length", func(t *testing.T) {
 		conn := rawPut(t, cl, bucket, key, 8<<20, "UNSIGNED-PAYLOAD", http.Header{"Content-Type": {"application/octet-stream"}})
-		_, err := conn.Write(randBytes(102, 3<<20))
+		_, err := conn.Write(blobtest.RandBytes(102, 3<<20))
 		must(t, err, "send 3 MiB")
 		waitWriteReachedNodes(t, cl)
 		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
@@ -230,7 +231,7 @@ func TestPutCutOffKeepsOldVersion(t *testing.T) {
 	// The same, but the client half-closes and waits for the answer.
 	t.Run("content-length-answered", func(t *testing.T) {
 		conn := rawPut(t, cl, bucket, key, 8<<20, "UNSIGNED-PAYLOAD", nil)
-		_, err := conn.Write(randBytes(103, 3<<20))
+		_, err := conn.Write(blobtest.RandBytes(103, 3<<20))
 		must(t, err, "send 3 MiB")
 		waitWriteReachedNodes(t, cl)
 		if status, code, _ := readResponse(t, conn, true); status != http.StatusBadRequest || code != "IncompleteBody" {
@@ -241,7 +242,7 @@ func TestPutCutOffKeepsOldVersion(t *testing.T) {
 
 	// aws-chunked, 8 MiB declared, cut off inside a chunk after 3 MiB.
 	t.Run("aws-chunked", func(t *testing.T) {
-		v2 := randBytes(104, 8<<20)
+		v2 := blobtest.RandBytes(104, 8<<20)
 		full := awsChunked(v2, 64<<10, crc32Base64(v2))
 		cut := len(full) / 8 * 3
 		for full[cut-1] == '\n' || full[cut-1] == '\r' {
@@ -258,7 +259,7 @@ func TestPutCutOffKeepsOldVersion(t *testing.T) {
 	// aws-chunked, complete framing and a right CRC32, but fewer bytes
 	// than x-amz-decoded-content-length says: IncompleteBody.
 	t.Run("aws-chunked-short-decoded-length", func(t *testing.T) {
-		v2 := randBytes(106, 4<<20)
+		v2 := blobtest.RandBytes(106, 4<<20)
 		body := awsChunked(v2, 64<<10, crc32Base64(v2))
 		conn := rawPut(t, cl, bucket, key, int64(len(body)), "STREAMING-UNSIGNED-PAYLOAD-TRAILER", chunkedHeader(len(v2)+1))
 		_, err := conn.Write(body)
@@ -271,7 +272,7 @@ func TestPutCutOffKeepsOldVersion(t *testing.T) {
 
 	// aws-chunked, complete, but the CRC32 trailer is wrong: BadDigest.
 	t.Run("aws-chunked-bad-crc32", func(t *testing.T) {
-		v2 := randBytes(105, 6<<20)
+		v2 := blobtest.RandBytes(105, 6<<20)
 		bad := v2[: len(v2)-1 : len(v2)-1]
 		body := awsChunked(v2, 64<<10, crc32Base64(append(bad, v2[len(v2)-1]^1)))
 		conn := rawPut(t, cl, bucket, key, int64(len(body)), "STREAMING-UNSIGNED-PAYLOAD-TRAILER", chunkedHeader(len(v2)))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/backend/shardfile"
@@ -84,7 +85,7 @@ func TestDiskFullNode(t *testing.T) {
 				size := 1<<20 + rng.IntN(7<<20+1)
 				sent += int64(size)
 				mu.Unlock()
-				data := randBytes(uint64(w)<<32|uint64(i), size)
+				data := blobtest.RandBytes(uint64(w)<<32|uint64(i), size)
 				key := fmt.Sprintf("w%d/obj-%03d", w, i)
 				_, err := c.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("full"), Key: aws.String(key), Body: bytes.NewReader(data)})
 				if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/metadata/pgtest"
 )
 
@@ -77,7 +78,7 @@ func (l *load) ackedKeys() []string {
 
 func (l *load) put(ctx context.Context, n int64, rng *rand.Rand) {
 	key := fmt.Sprintf("load/%06d", n)
-	data := randBytes(uint64(n), 1<<10+rng.IntN(3<<20))
+	data := blobtest.RandBytes(uint64(n), 1<<10+rng.IntN(3<<20))
 	sum := sha256.Sum256(data)
 	l.mu.Lock()
 	l.tried[key] = sum
@@ -329,7 +330,7 @@ func TestGatewayKilledDuringMultipartUpload(t *testing.T) {
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("mpu")})
 	must(t, err, "create bucket")
 	const partSize = 5 << 20
-	data := randBytes(77, 3*partSize+12345)
+	data := blobtest.RandBytes(77, 3*partSize+12345)
 	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("mpu"), Key: aws.String("big")})
 	must(t, err, "create upload")
 	part := func(c *s3.Client, n int32, body io.Reader, size int64) (*s3.UploadPartOutput, error) {

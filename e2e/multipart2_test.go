@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -79,7 +80,7 @@ func TestMultipartUploads(t *testing.T) {
 	// Three parts of 5 MiB, 5 MiB and 1 MiB, the first two uploaded by
 	// different gateway processes: uploads live in Postgres, not in a
 	// gateway.
-	three := randBytes(301, 11*mib)
+	three := blobtest.RandBytes(301, 11*mib)
 	t.Run("survives gateway restart", func(t *testing.T) {
 		id := createUpload(t, c, "mpu", "three")
 		p1 := uploadPart(t, c, "mpu", "three", id, 1, three[:5*mib])
@@ -148,7 +149,7 @@ func TestMultipartUploads(t *testing.T) {
 		}
 
 		// An object from a single PUT is its own part 1.
-		single := randBytes(302, 1000)
+		single := blobtest.RandBytes(302, 1000)
 		putBytes(t, c, "mpu", "single", single)
 		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("mpu"), Key: aws.String("single"), PartNumber: aws.Int32(1)})
 		must(t, err, "get part 1 of a single-part object")
@@ -167,11 +168,11 @@ func TestMultipartUploads(t *testing.T) {
 
 	t.Run("upload part copy", func(t *testing.T) {
 		ctx := ctxT(t)
-		src := randBytes(303, 12*mib)
+		src := blobtest.RandBytes(303, 12*mib)
 		putBytes(t, c, "mpu", "src/big", src)
 		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("other")})
 		must(t, err, "create bucket")
-		small := randBytes(304, 777)
+		small := blobtest.RandBytes(304, 777)
 		putBytes(t, c, "other", "small one", small)
 
 		id := createUpload(t, c, "mpu", "assembled")
@@ -254,8 +255,8 @@ func TestMultipartUploads(t *testing.T) {
 	t.Run("complete errors", func(t *testing.T) {
 		ctx := ctxT(t)
 		id := createUpload(t, c, "mpu", "order")
-		p1 := uploadPart(t, c, "mpu", "order", id, 1, randBytes(305, 5*mib))
-		p2 := uploadPart(t, c, "mpu", "order", id, 2, randBytes(306, 10))
+		p1 := uploadPart(t, c, "mpu", "order", id, 1, blobtest.RandBytes(305, 5*mib))
+		p2 := uploadPart(t, c, "mpu", "order", id, 2, blobtest.RandBytes(306, 10))
 		for _, tc := range []struct {
 			name  string
 			parts []types.CompletedPart
@@ -404,8 +405,8 @@ func TestMultipartUploads(t *testing.T) {
 		// Aborting every upload empties the listing and frees the shards.
 		before := liveShards(t, cl)
 		cl.waitShardFiles(t, before) // the blobs earlier subtests dropped are collected
-		uploadPart(t, c, "lus", all[0].key, all[0].id, 1, randBytes(307, 1000))
-		uploadPart(t, c, "lus", all[0].key, all[0].id, 2, randBytes(308, 1000))
+		uploadPart(t, c, "lus", all[0].key, all[0].id, 1, blobtest.RandBytes(307, 1000))
+		uploadPart(t, c, "lus", all[0].key, all[0].id, 2, blobtest.RandBytes(308, 1000))
 		if got := cl.shardFiles(t); got != before+12 {
 			t.Fatalf("%d shard files after two parts, want %d", got, before+12)
 		}
@@ -433,13 +434,13 @@ func TestMultipartUploadExpiry(t *testing.T) {
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("exp")})
 	must(t, err, "create bucket")
-	data := randBytes(401, 2000)
+	data := blobtest.RandBytes(401, 2000)
 	id := createUpload(t, c, "exp", "done")
 	complete(t, c, "exp", "done", id, uploadPart(t, c, "exp", "done", id, 1, data))
 	kept := cl.shardFiles(t)
 
 	id = createUpload(t, c, "exp", "abandoned")
-	p1 := uploadPart(t, c, "exp", "abandoned", id, 1, randBytes(402, 1000))
+	p1 := uploadPart(t, c, "exp", "abandoned", id, 1, blobtest.RandBytes(402, 1000))
 	if got := cl.shardFiles(t); got != kept+6 {
 		t.Fatalf("%d shard files after a part, want %d", got, kept+6)
 	}

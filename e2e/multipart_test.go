@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/floe-s3/floe/backend/blobtest"
 )
 
 // The SDK's upload manager splits large bodies into parts uploaded in
@@ -21,7 +22,7 @@ func testUploadManager(t *testing.T, cl *cluster) {
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")})
 	must(t, err, "create")
-	data := randBytes(77, 64<<20+12345)
+	data := blobtest.RandBytes(77, 64<<20+12345)
 	up := manager.NewUploader(c, func(u *manager.Uploader) { u.PartSize = 5 << 20; u.Concurrency = 4 })
 	out, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("big.bin"),
 		Body: bytes.NewReader(data), ContentType: aws.String("application/x-test")})
@@ -45,7 +46,7 @@ func testUploadManager(t *testing.T, cl *cluster) {
 	var parts []types.CompletedPart
 	for i := int32(1); i <= 2; i++ {
 		p, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("bkt"), Key: aws.String("small"),
-			UploadId: cu.UploadId, PartNumber: aws.Int32(i), Body: bytes.NewReader(randBytes(uint64(i), 1000))})
+			UploadId: cu.UploadId, PartNumber: aws.Int32(i), Body: bytes.NewReader(blobtest.RandBytes(uint64(i), 1000))})
 		must(t, err, "upload part %d", i)
 		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(i), ETag: p.ETag})
 	}

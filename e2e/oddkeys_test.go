@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/floe-s3/floe/backend/blobtest"
 )
 
 // oddKeys are keys whose slashes and characters a path normaliser would
@@ -45,7 +46,7 @@ func TestOddKeys(t *testing.T) {
 
 	for i, key := range oddKeys {
 		t.Run(url.PathEscape(key), func(t *testing.T) {
-			data := randBytes(uint64(100+i), 1000+i)
+			data := blobtest.RandBytes(uint64(100+i), 1000+i)
 			putBytes(t, c, "odd", key, data)
 			eq(t, getBytes(t, c, "odd", key, ""), data, "GET "+key)
 			head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("odd"), Key: aws.String(key)})
@@ -90,7 +91,7 @@ func TestOddKeys(t *testing.T) {
 			// A multipart upload to the key, with a part copied from it.
 			up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("odd"), Key: aws.String(key)})
 			must(t, err, "create upload %q", key)
-			part := randBytes(uint64(200+i), 5<<20)
+			part := blobtest.RandBytes(uint64(200+i), 5<<20)
 			p1, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("odd"), Key: aws.String(key), UploadId: up.UploadId,
 				PartNumber: aws.Int32(1), Body: bytes.NewReader(part)})
 			must(t, err, "upload part of %q", key)

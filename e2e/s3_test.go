@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -16,13 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/floe-s3/floe/backend/blobtest"
 )
-
-func randBytes(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}).Read(b)
-	return b
-}
 
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -78,7 +72,7 @@ func TestObjectLifecycle(t *testing.T) {
 
 		for _, size := range []int{0, 1, 11, 1<<20 + 1, 9 << 20, 64 << 20} {
 			key := fmt.Sprintf("dir/obj-%d", size)
-			data := randBytes(uint64(size), size)
+			data := blobtest.RandBytes(uint64(size), size)
 			out := putBytes(t, c, "photos", key, data)
 			if out.ETag == nil || len(*out.ETag) != 34 {
 				t.Fatalf("put %d bytes: ETag %v", size, out.ETag)
@@ -130,7 +124,7 @@ func TestObjectLifecycle(t *testing.T) {
 		if aws.ToString(h3.ContentType) != "text/markdown" || h3.Metadata["k"] != "v" || h3.Metadata["camera"] != "" {
 			t.Fatalf("REPLACE copy: %+v", h3)
 		}
-		big := randBytes(9<<20, 9<<20)
+		big := blobtest.RandBytes(9<<20, 9<<20)
 		_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("archive"), Key: aws.String("big"), CopySource: aws.String("photos/dir/obj-9437184")})
 		must(t, err, "copy big")
 		eq(t, getBytes(t, c, "archive", "big", ""), big, "copied big object")
@@ -195,9 +189,9 @@ func TestGCDeletesShardsOfOverwrittenAndDeletedObjects(t *testing.T) {
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")})
 	must(t, err, "create")
-	putBytes(t, c, "bkt", "k", randBytes(1, 3<<20))
+	putBytes(t, c, "bkt", "k", blobtest.RandBytes(1, 3<<20))
 	cl.waitShardFiles(t, 6)
-	v2 := randBytes(2, 2<<20)
+	v2 := blobtest.RandBytes(2, 2<<20)
 	putBytes(t, c, "bkt", "k", v2)
 	cl.waitShardFiles(t, 6) // the first version's shards are collected
 	eq(t, getBytes(t, c, "bkt", "k", ""), v2, "overwritten object")
@@ -215,7 +209,7 @@ func TestReadsSurviveTwoKilledNodesAndGatewayRestart(t *testing.T) {
 	want := map[string][]byte{}
 	for i := range 8 {
 		k := fmt.Sprintf("k%d", i)
-		want[k] = randBytes(uint64(i), 100_000*(i+1))
+		want[k] = blobtest.RandBytes(uint64(i), 100_000*(i+1))
 		putBytes(t, c, "bkt", k, want[k])
 	}
 	cl.stopGateway()

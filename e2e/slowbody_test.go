@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/floe-s3/floe/backend/blobtest"
 )
 
 // TestSlowBodies runs a gateway with a 2 s body idle limit and a 1 KiB/s
@@ -69,7 +71,7 @@ func TestSlowBodies(t *testing.T) {
 	}
 
 	t.Run("slow but steady", func(t *testing.T) {
-		data := randBytes(7, 24<<10)
+		data := blobtest.RandBytes(7, 24<<10)
 		st, code, d := cut(t, "steady", int64(len(data)), func(conn net.Conn) {
 			for off := 0; off < len(data); off += 1 << 10 {
 				if _, err := conn.Write(data[off : off+1<<10]); err != nil {

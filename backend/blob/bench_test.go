@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 )
@@ -28,7 +29,7 @@ var stripeSizes = []int{256 << 10, 1 << 20, 4 << 20}
 
 func BenchmarkPut64MiB(b *testing.B) {
 	c := nodetest.Start(b, 6)
-	data := randBytes(1, 64<<20)
+	data := blobtest.RandBytes(1, 64<<20)
 	for _, ss := range stripeSizes {
 		b.Run(fmt.Sprintf("stripe=%dKiB", ss>>10), func(b *testing.B) {
 			s := newStore(b, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
@@ -44,7 +45,7 @@ func BenchmarkPut64MiB(b *testing.B) {
 
 func BenchmarkGet64MiB(b *testing.B) {
 	c := nodetest.Start(b, 6)
-	data := randBytes(2, 64<<20)
+	data := blobtest.RandBytes(2, 64<<20)
 	for _, ss := range stripeSizes {
 		b.Run(fmt.Sprintf("stripe=%dKiB", ss>>10), func(b *testing.B) {
 			s := newStore(b, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
@@ -74,7 +75,7 @@ func readAll(b *testing.B, s *blob.Store, res *blob.Result, size int) {
 func BenchmarkDegradedGet64MiB(b *testing.B) {
 	c := nodetest.Start(b, 6)
 	s := newStore(b, c, blob.Options{})
-	data := randBytes(2, 64<<20)
+	data := blobtest.RandBytes(2, 64<<20)
 	res := put(b, s, c, data)
 	shardHolder(b, c, res, 0).Kill(b)
 	shardHolder(b, c, res, 1).Kill(b)

@@ -26,8 +26,6 @@ import (
 
 const stripe = blobmeta.DefaultStripeSize
 
-func randBytes(seed uint64, n int) []byte { return blobtest.RandBytes(seed, n) }
-
 func newStore(t testing.TB, c *nodetest.Cluster, opts blob.Options) *blob.Store {
 	t.Helper()
 	return blob.NewStore(node.NewClient(c.Secret, nil), opts, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
@@ -86,7 +84,7 @@ func TestRoundTrip(t *testing.T) {
 	s := newStore(t, c, blob.Options{})
 	for _, size := range []int{0, 1, stripe - 1, stripe, stripe + 1, 3*stripe + 5, 100 << 20} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			data := randBytes(uint64(size), size)
+			data := blobtest.RandBytes(uint64(size), size)
 			res := put(t, s, c, data)
 			if len(res.Failed) != 0 {
 				t.Fatalf("healthy write reported failed shards: %v", res.Failed)
@@ -109,7 +107,7 @@ func TestRangeReadsAtStripeBoundaries(t *testing.T) {
 	c := nodetest.Start(t, 6)
 	s := newStore(t, c, blob.Options{SegmentStripes: 2})
 	size := int64(9*stripe + 777)
-	data := randBytes(7, int(size))
+	data := blobtest.RandBytes(7, int(size))
 	res := put(t, s, c, data)
 	ranges := [][2]int64{
 		{0, 0}, {0, 1}, {stripe - 1, 1}, {stripe - 1, 2}, {stripe, 1}, {stripe, stripe},
@@ -132,7 +130,7 @@ func TestRangeReadsAtStripeBoundaries(t *testing.T) {
 func TestReadWithMNodesKilled(t *testing.T) {
 	c := nodetest.Start(t, 6)
 	s := newStore(t, c, blob.Options{SegmentStripes: 2})
-	data := randBytes(3, 5*stripe+12345)
+	data := blobtest.RandBytes(3, 5*stripe+12345)
 	res := put(t, s, c, data)
 	// Shards 0-3 are data, 4-5 parity. Cover data-only, parity-only and mixed losses.
 	for _, lost := range [][]int{{0, 1}, {2, 3}, {4, 5}, {0, 5}, {3, 4}, {1}} {
@@ -169,7 +167,7 @@ func TestReadWithMNodesKilled(t *testing.T) {
 func TestCorruptShardIsReadAround(t *testing.T) {
 	c := nodetest.Start(t, 6)
 	s := newStore(t, c, blob.Options{SegmentStripes: 8})
-	data := randBytes(4, 6*stripe+99)
+	data := blobtest.RandBytes(4, 6*stripe+99)
 	res := put(t, s, c, data)
 	blockSize := int64(blobmeta.DefaultStripeSize / 4)
 	// Shard 0: a byte in block 0 (the node refuses at once). Shard 2: a
@@ -218,7 +216,7 @@ func TestWriteWithMNodesDown(t *testing.T) {
 		nd.Kill(t)
 		down[nd.ID] = true
 	}
-	data := randBytes(5, 3*stripe+1)
+	data := blobtest.RandBytes(5, 3*stripe+1)
 	res := put(t, s, c, data)
 	if len(res.Failed) != 2 {
 		t.Fatalf("write with 2 nodes down: %d failed shards reported, want 2: %v", len(res.Failed), res.Failed)
@@ -239,7 +237,7 @@ func TestWriteWithMPlusOneNodesDownFails(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := s.Put(ctx, bytes.NewReader(randBytes(6, 3*stripe+1)), c.PlacementNodes(), nil)
+	res, err := s.Put(ctx, bytes.NewReader(blobtest.RandBytes(6, 3*stripe+1)), c.PlacementNodes(), nil)
 	if !errors.Is(err, blob.ErrWriteQuorum) || res != nil {
 		t.Fatalf("write with 3 of 6 nodes down: got %v, %v; want ErrWriteQuorum", res, err)
 	}
@@ -274,7 +272,7 @@ func TestCancelledWriteLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// The input fails after 5 stripes, like a client hanging up mid-upload.
-	r := io.MultiReader(bytes.NewReader(randBytes(8, 5*stripe)), iotestErrReader{errors.New("client went away")})
+	r := io.MultiReader(bytes.NewReader(blobtest.RandBytes(8, 5*stripe)), iotestErrReader{errors.New("client went away")})
 	if _, err := s.Put(ctx, r, c.PlacementNodes(), nil); err == nil || !strings.Contains(err.Error(), "client went away") {
 		t.Fatalf("put from a failing reader: %v", err)
 	}
@@ -290,7 +288,7 @@ func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
 func TestSlowNodeIsHedged(t *testing.T) {
 	c := nodetest.Start(t, 6)
 	s := newStore(t, c, blob.Options{HedgeDelay: 100 * time.Millisecond, FetchTimeout: time.Minute})
-	data := randBytes(9, 4*stripe+3)
+	data := blobtest.RandBytes(9, 4*stripe+3)
 	res := put(t, s, c, data)
 	hung := shardHolder(t, c, res, 1)
 	hung.Stop(t)
@@ -317,7 +315,7 @@ func TestStalledNodeDuringWrite(t *testing.T) {
 	hung.Stop(t)
 	defer hung.Cont(t)
 	// Large enough that the stopped node's socket buffers fill up.
-	data := randBytes(10, 64<<20)
+	data := blobtest.RandBytes(10, 64<<20)
 	res := put(t, s, c, data)
 	if len(res.Failed) != 1 || res.Failed[0].Node.ID != hung.ID {
 		t.Fatalf("write with a hung node: failed shards %v, want exactly the one on %s", res.Failed, hung.Addr)
@@ -328,7 +326,7 @@ func TestStalledNodeDuringWrite(t *testing.T) {
 func TestPlacementUsesDistinctNodes(t *testing.T) {
 	c := nodetest.Start(t, 8)
 	s := newStore(t, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 3, M: 3, StripeSize: 64 << 10}})
-	data := randBytes(11, 200<<10)
+	data := blobtest.RandBytes(11, 200<<10)
 	res := put(t, s, c, data)
 	seen := map[string]bool{}
 	for _, nd := range res.Placement {
@@ -367,7 +365,7 @@ func TestWriteShortOfLiveNodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t, c, blob.Options{WriteQuorum: tt.quorum})
 			live, down := nodes[:tt.live], nodes[tt.live:tt.live+tt.down]
-			data := randBytes(uint64(40+i), 3<<20+17)
+			data := blobtest.RandBytes(uint64(40+i), 3<<20+17)
 			res, err := s.Put(context.Background(), bytes.NewReader(data), live, down)
 			if tt.wantErr {
 				if !errors.Is(err, placement.ErrNotEnoughNodes) {
@@ -402,7 +400,7 @@ func TestWriteShortOfLiveNodes(t *testing.T) {
 func TestNodeRefusesRequestsWithoutTheSecret(t *testing.T) {
 	c := nodetest.Start(t, 6)
 	s := newStore(t, c, blob.Options{})
-	data := randBytes(12, 1000)
+	data := blobtest.RandBytes(12, 1000)
 	res := put(t, s, c, data)
 	nd := shardHolder(t, c, res, 0)
 	path := fmt.Sprintf("/v1/shards/%s/0", res.ID)
@@ -451,7 +449,7 @@ func TestWriteMemoryBudget(t *testing.T) {
 		datas := make([][]byte, 8)
 		done := make(chan int)
 		for i := range 8 {
-			datas[i] = randBytes(uint64(round*8+i), 3*stripe+stripe/2)
+			datas[i] = blobtest.RandBytes(uint64(round*8+i), 3*stripe+stripe/2)
 			go func() {
 				defer func() { done <- i }()
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

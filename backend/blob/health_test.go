@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 )
@@ -20,7 +21,7 @@ func TestReadRoutesAroundDownNodes(t *testing.T) {
 	const hedge = time.Second
 	c := nodetest.Start(t, 6)
 	s := newStore(t, c, blob.Options{HedgeDelay: hedge, FetchTimeout: time.Minute})
-	data := randBytes(11, 4*stripe+3)
+	data := blobtest.RandBytes(11, 4*stripe+3)
 	res := put(t, s, c, data)
 	hung := shardHolder(t, c, res, 0) // a data shard: the first a reader asks
 	hung.Stop(t)

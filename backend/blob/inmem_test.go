@@ -375,7 +375,7 @@ func TestInmemStore(t *testing.T) {
 			bad = append(bad, fmt.Sprintf("%d %v", index, errors.Is(err, node.ErrCorrupt)))
 		},
 	}, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
-	data := randBytes(3, 10*4096+123)
+	data := blobtest.RandBytes(3, 10*4096+123)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := s.Put(ctx, bytes.NewReader(data), nodes, nil)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata/blobmeta"
@@ -20,7 +21,7 @@ import (
 func rebuildSetup(t *testing.T, seed uint64) (*nodetest.Cluster, *blob.Store, *blob.Result, []byte) {
 	c := nodetest.Start(t, 8)
 	s := newStore(t, c, blob.Options{})
-	data := randBytes(seed, 5*stripe+123)
+	data := blobtest.RandBytes(seed, 5*stripe+123)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := s.Put(ctx, bytes.NewReader(data), c.PlacementNodes()[:6], nil)
@@ -156,7 +157,7 @@ func TestReadReportsBadShard(t *testing.T) {
 		mu.Unlock()
 		seen <- struct{}{}
 	}})
-	data := randBytes(14, 2*stripe)
+	data := blobtest.RandBytes(14, 2*stripe)
 	res := put(t, s, c, data)
 	if err := os.Remove(shardPath(shardHolder(t, c, res, 2), res, 2)); err != nil {
 		t.Fatal(err)

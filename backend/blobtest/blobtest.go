@@ -5,6 +5,7 @@ package blobtest
 
 import (
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/floe-s3/floe/backend/codec"
@@ -64,4 +65,23 @@ func Encode(t testing.TB, p blobmeta.Params, seed uint64, size int) *Blob {
 	}
 	b.Manifest, b.ID = m, m.ID()
 	return b
+}
+
+// Flip inverts a bit of the byte at off in the file at path: bitrot, for
+// tests of what detects it.
+func Flip(t testing.TB, path string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x40
+	if _, err := f.WriteAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
 }

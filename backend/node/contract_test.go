@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -72,19 +71,7 @@ func realSide(t *testing.T) side {
 		rot: func(t *testing.T, id blobmeta.ID, idx int, off int64) {
 			// The layout package shardfile documents: data first.
 			path := filepath.Join(dir, "shards", id.String()[:2], shardfile.Name(id, idx))
-			f, err := os.OpenFile(path, os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			var b [1]byte
-			if _, err := f.ReadAt(b[:], off); err != nil {
-				t.Fatal(err)
-			}
-			b[0] ^= 0x40
-			if _, err := f.WriteAt(b[:], off); err != nil {
-				t.Fatal(err)
-			}
+			blobtest.Flip(t, path, off)
 		},
 	}
 }

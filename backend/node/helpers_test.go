@@ -138,21 +138,3 @@ func (n *testNode) waitNoTemp(t testing.TB) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-// flip inverts one bit of the file at off.
-func flip(t testing.TB, path string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var b [1]byte
-	if _, err := f.ReadAt(b[:], off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0x40
-	if _, err := f.WriteAt(b[:], off); err != nil {
-		t.Fatal(err)
-	}
-}

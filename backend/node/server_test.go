@@ -248,9 +248,9 @@ func TestCorruptShard(t *testing.T) {
 	for idx := range 3 {
 		n.putShard(t, b, idx)
 	}
-	flip(t, n.shardFile(b.ID, 0), 100)                         // block 0
-	flip(t, n.shardFile(b.ID, 1), 3*bs+5)                      // block 3
-	flip(t, n.shardFile(b.ID, 2), int64(len(b.Shards[2]))+100) // the block table
+	blobtest.Flip(t, n.shardFile(b.ID, 0), 100)                         // block 0
+	blobtest.Flip(t, n.shardFile(b.ID, 1), 3*bs+5)                      // block 3
+	blobtest.Flip(t, n.shardFile(b.ID, 2), int64(len(b.Shards[2]))+100) // the block table
 
 	// First block corrupt: the node refuses with 422 before sending data.
 	_, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, true)
@@ -329,8 +329,8 @@ func TestShardInfo(t *testing.T) {
 			t.Fatalf("ShardInfo(verify=%v) = %+v", verify, info)
 		}
 	}
-	flip(t, n.shardFile(b.ID, 1), 5*16+3)                       // data block 5
-	flip(t, n.shardFile(b.ID, 2), int64(len(b.Shards[2]))+40*5) // a byte of a hash in the table
+	blobtest.Flip(t, n.shardFile(b.ID, 1), 5*16+3)                       // data block 5
+	blobtest.Flip(t, n.shardFile(b.ID, 2), int64(len(b.Shards[2]))+40*5) // a byte of a hash in the table
 
 	// A flipped data byte is found only by verification.
 	if _, err := n.client.ShardInfo(ctx(t), n.addr, b.ID, 1, false); err != nil {

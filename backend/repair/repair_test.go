@@ -203,23 +203,6 @@ func TestDeadNodeShardsRebuilt(t *testing.T) {
 	f.mustRead(t)
 }
 
-func flipByte(t *testing.T, path string, off int64) {
-	t.Helper()
-	fh, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	var b [1]byte
-	if _, err := fh.ReadAt(b[:], off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0x10
-	if _, err := fh.WriteAt(b[:], off); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func shardFile(nd *nodetest.Node, b metadata.Blob, i int) string {
 	id := b.ID.String()
 	return filepath.Join(nd.Dir, "shards", id[:2], fmt.Sprintf("%s.%d", id, i))
@@ -230,7 +213,7 @@ func TestCorruptShardRebuiltAndOldCopyDeleted(t *testing.T) {
 	ctx := context.Background()
 	b := f.blob(t, "obj0")
 	old := f.node(t, b.Placement[1].ID)
-	flipByte(t, shardFile(old, b, 1), 1000)
+	blobtest.Flip(t, shardFile(old, b, 1), 1000)
 	if ok, err := f.meta.SetShardState(ctx, b.ID, 1, old.ID, metadata.ShardCorrupt, "scrub"); err != nil || !ok {
 		t.Fatalf("SetShardState: %v %v", ok, err)
 	}

@@ -133,14 +133,12 @@ func (e *env) find(w written, idx int) (string, bool) {
 
 // flip flips a byte in the middle of a shard file, in its data.
 func flip(t *testing.T, path string) {
-	b, err := os.ReadFile(path)
+	t.Helper()
+	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b[len(b)/2] ^= 0x5a
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	blobtest.Flip(t, path, fi.Size()/2)
 }
 
 // age sets a blob's shard files' modification time d in the past.

@@ -30,7 +30,7 @@ func TestFooterCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sh.Close()
-	flip(t, s.Path(b.ID, 0), int64(len(b.Shards[0]))+7)
+	blobtest.Flip(t, s.Path(b.ID, 0), int64(len(b.Shards[0]))+7)
 	var ce *CorruptError
 	if err := sh.Verify(); !errors.As(err, &ce) || ce.Block != MetadataBlock {
 		t.Fatalf("Verify with cached footer and damaged table: %v", err)

@@ -53,24 +53,6 @@ func tryPut(s *Store, b *blobtest.Blob, idx int, m *blobmeta.Manifest) (bool, er
 	return existed, err
 }
 
-// flip inverts one bit of the file at off.
-func flip(t testing.TB, path string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var b [1]byte
-	if _, err := f.ReadAt(b[:], off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0x10
-	if _, err := f.WriteAt(b[:], off); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func readAll(t testing.TB, sh *Shard, off, n int64) ([]byte, error) {
 	t.Helper()
 	var buf bytes.Buffer

@@ -125,7 +125,7 @@ func TestCorruptionDetected(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openStore(t)
 			put(t, s, b, 0)
-			flip(t, s.Path(b.ID, 0), tc.off)
+			blobtest.Flip(t, s.Path(b.ID, 0), tc.off)
 			err := s.Verify(b.ID, 0)
 			var ce *CorruptError
 			if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) || ce.Block != tc.block || ce.ID != b.ID || ce.Index != 0 {
@@ -328,7 +328,7 @@ func TestCommitReplacesCorrupt(t *testing.T) {
 				}
 				off = fi.Size() - 1
 			}
-			flip(t, s.Path(b.ID, 2), off)
+			blobtest.Flip(t, s.Path(b.ID, 2), off)
 			if put(t, s, b, 2) {
 				t.Fatal("put over a corrupt copy reported existed")
 			}
