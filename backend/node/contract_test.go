@@ -16,24 +16,25 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
+	"github.com/floe-s3/floe/backend/gc"
 	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/node"
+	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/backend/shardfile"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
 )
 
-// shardAPI is what gateway code calls on a node: the blob Transport and
-// the admin calls of scrub, GC and membership. Both the real client and
-// the in-memory fake must provide all of it.
+// shardAPI is what gateway code calls on a node: the consumers' own
+// interfaces (the blob store's Transport; scrub's, gc's and membership's
+// NodeClient), so the contract covers exactly what they use. Both the real
+// client and the in-memory fake must provide all of it.
 type shardAPI interface {
-	PutShard(ctx context.Context, addr string, index, blockSize int, body io.Reader, manifest func() []byte) (blobmeta.ID, error)
-	GetShard(ctx context.Context, addr string, id blobmeta.ID, index int, off, length int64, withHashes bool) (*node.ShardReader, error)
-	DeleteShard(ctx context.Context, addr string, id blobmeta.ID, index int) error
-	StatShard(ctx context.Context, addr string, id blobmeta.ID, index int) (node.ShardStat, error)
-	ShardInfo(ctx context.Context, addr string, id blobmeta.ID, index int, verify bool) (node.ShardInfo, error)
-	ListShards(ctx context.Context, addr string, after string, limit int) (node.ListPage, error)
-	Health(ctx context.Context, addr string) (node.Health, error)
+	blob.Transport
+	scrub.NodeClient
+	gc.NodeClient
+	membership.NodeClient
 }
 
 var (
