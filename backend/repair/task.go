@@ -23,22 +23,11 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 	var st Stats
 	start := time.Now()
 	b := t.Blob
-	m := b.Manifest
-	c, err := codec.New(m.Params)
+	c, err := codec.New(b.Manifest.Params)
 	if err != nil {
 		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
 	}
-	var sources, rewrite []int
-	holders := map[string]bool{}
-	for _, sh := range t.Shards {
-		holders[sh.NodeID] = true
-		if sh.Readable() {
-			sources = append(sources, sh.Index)
-		}
-		if sh.NeedsRewrite() {
-			rewrite = append(rewrite, sh.Index)
-		}
-	}
+	sources, rewrite, holders := survey(t)
 	if len(rewrite) == 0 {
 		// Queued, but healthy by now (say, a node came back).
 		return st, r.finish(ctx, t, nil)
@@ -46,24 +35,77 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 	if len(sources) < c.MinShards() {
 		return st, fmt.Errorf("%w: blob %s has %d readable shards, needs %d", ErrUnrecoverable, b.ID, len(sources), c.MinShards())
 	}
-	// Unreadable shards first: they are lost redundancy, while a draining
-	// or misplaced shard still serves reads.
-	var lost, movable []int
-	for _, i := range rewrite {
-		if t.Shards[i].Readable() {
-			movable = append(movable, i)
-		} else {
-			lost = append(lost, i)
-		}
-	}
-	rewrite = append(lost, movable...)
-	shardLen := codec.NewLayout(c, m.Size).ShardLen()
-	nodes, err := r.targets.pick(ctx, len(rewrite), holders, shardLen)
+	shardLen := codec.NewLayout(c, b.Manifest.Size).ShardLen()
+	targets, placed, short, err := r.place(ctx, t, rewrite, holders, shardLen)
 	if err != nil {
+		return st, err
+	}
+	if err := r.limit.wait(ctx, readCost(t, placed, c.MinShards(), shardLen)); err != nil {
 		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
 	}
+
+	res, err := r.Blobs.Rebuild(ctx, blob.RebuildRequest{Manifest: b.Manifest, Placement: b.Placement, Sources: sources, Targets: targets})
+	st.BytesRead, st.BytesWritten = res.BytesRead, res.BytesWritten
+	if err != nil {
+		for _, i := range res.FailedTargets {
+			r.targets.failed(targets[i].ID)
+		}
+		if errors.Is(err, blob.ErrNotEnoughShards) {
+			err = fmt.Errorf("%w: %w", ErrUnrecoverable, err)
+		}
+		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
+	}
+	if err := r.commit(ctx, t, targets, placed); err != nil {
+		return st, err
+	}
+	r.deleteOldCopies(ctx, t, targets, placed)
+	st.Blobs, st.Shards = 1, len(placed)
+	r.Log.Info().Str("blob", b.ID.String()).Int("shards", len(placed)).Int("copied", res.Copied).
+		Int("rebuilt", res.Rebuilt).Int64("bytes_read", res.BytesRead).Int64("bytes_written", res.BytesWritten).
+		Dur("took", time.Since(start)).Str("reason", t.Reason).Msg("blob repaired")
+	if short > 0 {
+		return st, fmt.Errorf("%w: blob %s, %d shards still to rewrite", ErrNoTarget, b.ID, short)
+	}
+	return st, nil
+}
+
+// survey sorts a task's shards: sources can be read, rewrite must be
+// written elsewhere, unreadable ones first (they are lost redundancy,
+// while a draining or misplaced shard still serves reads), and holders are
+// the nodes that hold any shard of the blob.
+func survey(t metadata.RepairTask) (sources, rewrite []int, holders map[string]bool) {
+	holders = map[string]bool{}
+	var lost, movable []int
+	for _, sh := range t.Shards {
+		holders[sh.NodeID] = true
+		if sh.Readable() {
+			sources = append(sources, sh.Index)
+		}
+		if !sh.NeedsRewrite() {
+			continue
+		}
+		if sh.Readable() {
+			movable = append(movable, sh.Index)
+		} else {
+			lost = append(lost, sh.Index)
+		}
+	}
+	return sources, append(lost, movable...), holders
+}
+
+// place chooses a target node for each shard to rewrite, in order, and
+// returns the targets, the shards that got one and how many did not. When
+// no other node is free, a missing or corrupt shard goes back to its own
+// healthy node. It fails with ErrNoTarget when no shard can be placed.
+func (r *Repairer) place(ctx context.Context, t metadata.RepairTask, rewrite []int, holders map[string]bool, shardLen int64) (map[int]blobmeta.Node, []int, int, error) {
+	id := t.Blob.ID
+	nodes, err := r.targets.pick(ctx, len(rewrite), holders, shardLen)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("repair blob %s: %w", id, err)
+	}
 	targets := make(map[int]blobmeta.Node, len(rewrite))
-	var placed, unplaced []int
+	var placed []int
+	short := 0
 	for j, i := range rewrite {
 		switch sh := t.Shards[i]; {
 		case j < len(nodes):
@@ -76,19 +118,24 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 			// copy with a verified one (shardfile's install).
 			targets[i] = blobmeta.Node{ID: sh.NodeID, Addr: sh.Addr}
 		default:
-			unplaced = append(unplaced, i)
+			short++
 			continue
 		}
 		placed = append(placed, i)
 	}
 	if len(placed) == 0 {
-		return st, fmt.Errorf("%w: blob %s, %d shards to rewrite", ErrNoTarget, b.ID, len(rewrite))
+		return nil, nil, 0, fmt.Errorf("%w: blob %s, %d shards to rewrite", ErrNoTarget, id, len(rewrite))
 	}
-	short := len(unplaced)
-	rewrite = placed
+	return targets, placed, short, nil
+}
+
+// readCost is the bytes a rebuild of shards will read, for the rate
+// limit: a readable shard is copied (one shard's bytes), and any number
+// of lost ones are decoded together from K shards.
+func readCost(t metadata.RepairTask, shards []int, k int, shardLen int64) int64 {
 	reads := int64(0)
 	rebuilds := false
-	for _, i := range rewrite {
+	for _, i := range shards {
 		if t.Shards[i].Readable() {
 			reads += shardLen
 		} else {
@@ -96,51 +143,38 @@ func (r *Repairer) Repair(ctx context.Context, t metadata.RepairTask) (Stats, er
 		}
 	}
 	if rebuilds {
-		reads += int64(c.MinShards()) * shardLen
+		reads += int64(k) * shardLen
 	}
-	if err := r.limit.wait(ctx, reads); err != nil {
-		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
-	}
+	return reads
+}
 
-	res, err := r.Blobs.Rebuild(ctx, blob.RebuildRequest{Manifest: m, Placement: b.Placement, Sources: sources, Targets: targets})
-	st.BytesRead, st.BytesWritten = res.BytesRead, res.BytesWritten
-	if err != nil {
-		for _, i := range res.FailedTargets {
-			r.targets.failed(targets[i].ID)
-		}
-		if errors.Is(err, blob.ErrNotEnoughShards) {
-			err = fmt.Errorf("%w: %w", ErrUnrecoverable, err)
-		}
-		return st, fmt.Errorf("repair blob %s: %w", b.ID, err)
-	}
-	moves := make([]metadata.ShardMove, 0, len(rewrite))
-	for _, i := range rewrite {
+// commit records the moves of the rewritten shards. When another repair
+// changed the blob meanwhile, the copies this one wrote that the blob does
+// not reference are deleted.
+func (r *Repairer) commit(ctx context.Context, t metadata.RepairTask, targets map[int]blobmeta.Node, shards []int) error {
+	moves := make([]metadata.ShardMove, 0, len(shards))
+	for _, i := range shards {
 		moves = append(moves, metadata.ShardMove{Index: i, From: t.Shards[i].NodeID, To: targets[i].ID})
 	}
-	if err := r.finish(ctx, t, moves); err != nil {
-		if errors.Is(err, metadata.ErrRepairConflict) {
-			// Someone else changed the blob: what we wrote is
-			// referenced by nothing, unless it is the same file.
-			r.deleteShards(b, r.unreferenced(ctx, b, targets), rewrite)
-		}
-		return st, err
+	err := r.finish(ctx, t, moves)
+	if errors.Is(err, metadata.ErrRepairConflict) {
+		// Someone else changed the blob: what we wrote is referenced by
+		// nothing, unless it is the same file.
+		r.deleteShards(ctx, t.Blob, r.unreferenced(ctx, t.Blob, targets), shards)
 	}
-	// The old copies that can still be reached are now orphans.
+	return err
+}
+
+// deleteOldCopies deletes the copies a recorded repair replaced that can
+// still be reached: they are orphans now.
+func (r *Repairer) deleteOldCopies(ctx context.Context, t metadata.RepairTask, targets map[int]blobmeta.Node, shards []int) {
 	old := make(map[int]blobmeta.Node)
-	for _, i := range rewrite {
+	for _, i := range shards {
 		if sh := t.Shards[i]; sh.Addr != "" && sh.NodeState != metadata.NodeDead && sh.NodeID != targets[i].ID {
 			old[i] = blobmeta.Node{ID: sh.NodeID, Addr: sh.Addr}
 		}
 	}
-	r.deleteShards(b, old, rewrite)
-	st.Blobs, st.Shards = 1, len(rewrite)
-	r.Log.Info().Str("blob", b.ID.String()).Int("shards", len(rewrite)).Int("copied", res.Copied).
-		Int("rebuilt", res.Rebuilt).Int64("bytes_read", res.BytesRead).Int64("bytes_written", res.BytesWritten).
-		Dur("took", time.Since(start)).Str("reason", t.Reason).Msg("blob repaired")
-	if short > 0 {
-		return st, fmt.Errorf("%w: blob %s, %d shards still to rewrite", ErrNoTarget, b.ID, short)
-	}
-	return st, nil
+	r.deleteShards(ctx, t.Blob, old, shards)
 }
 
 // finish records the moves and takes the blob off the queue.
@@ -183,12 +217,12 @@ func (r *Repairer) unreferenced(ctx context.Context, b metadata.Blob, targets ma
 
 // deleteShards deletes shard i of b from nodes[i] for each i in idx that
 // nodes names, best effort: what is left is found by the orphan collector.
-func (r *Repairer) deleteShards(b metadata.Blob, nodes map[int]blobmeta.Node, idx []int) {
+func (r *Repairer) deleteShards(ctx context.Context, b metadata.Blob, nodes map[int]blobmeta.Node, idx []int) {
 	sel := make(map[int]blobmeta.Node, len(idx))
 	for _, i := range idx {
 		if nd, ok := nodes[i]; ok {
 			sel[i] = nd
 		}
 	}
-	r.Blobs.DeleteShards(b.ID, sel, "repair: shard copy not deleted; left for the orphan collector")
+	r.Blobs.DeleteShards(ctx, b.ID, sel, "repair: shard copy not deleted; left for the orphan collector")
 }
