@@ -61,7 +61,7 @@ func (s *Store) Rebuild(ctx context.Context, req RebuildRequest) (st RebuildStat
 	written := map[int]blobmeta.Node{} // targets stored so far
 	defer func() {
 		if err != nil {
-			s.DeleteShards(id, written, "could not delete shard of failed rebuild; left for the orphan collector")
+			s.DeleteShards(ctx, id, written, "could not delete shard of failed rebuild; left for the orphan collector")
 		}
 	}()
 

@@ -234,7 +234,7 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 		for _, f := range res.Failed {
 			delete(durable, f.Index)
 		}
-		s.DeleteShards(id, durable, "could not delete shard of failed write; left for the orphan collector")
+		s.DeleteShards(ctx, id, durable, "could not delete shard of failed write; left for the orphan collector")
 		return nil, err
 	}
 	for _, f := range res.Failed {
@@ -471,14 +471,15 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 }
 
 // DeleteShards deletes shard i of blob id from nodes[i] for every i in
-// nodes, concurrently and best effort, detached from any request: what is
-// left is unreferenced, for the orphan collector. failMsg is the log
-// message for a shard that could not be deleted.
-func (s *Store) DeleteShards(id blobmeta.ID, nodes map[int]blobmeta.Node, failMsg string) {
+// nodes, concurrently and best effort: what is left is unreferenced, for
+// the orphan collector. It keeps ctx's values but not its cancellation,
+// since the cancelled request is often why the shards go, and waits at most
+// 30 s. failMsg is the log message for a shard that could not be deleted.
+func (s *Store) DeleteShards(ctx context.Context, id blobmeta.ID, nodes map[int]blobmeta.Node, failMsg string) {
 	if len(nodes) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i, nd := range nodes {
