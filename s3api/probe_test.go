@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/floe-s3/floe/backend/httprec"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api/s3err"
 )
@@ -66,7 +67,7 @@ func TestUnavailableIs503(t *testing.T) {
 	for _, tt := range tests {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "/b/k", nil)
-		s.writeError(&statusWriter{ResponseWriter: w, status: 200}, r, &request{id: "rid"}, tt.err)
+		s.writeError(httprec.New(w), r, &request{id: "rid"}, tt.err)
 		if !strings.Contains(w.Body.String(), "<Code>"+tt.want+"</Code>") {
 			t.Errorf("%s: body %s, want code %s", tt.name, w.Body, tt.want)
 		}

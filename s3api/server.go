@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
+	"github.com/floe-s3/floe/backend/httprec"
 	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api/chunked"
@@ -121,7 +122,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	continueEmptyBody(w, r) // before any header is set: the 100 carries them
 	req := &request{id: newRequestID()}
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	sw := httprec.New(w)
 	sw.Header().Set("x-amz-request-id", req.id)
 	sw.Header().Set("Server", "Floe")
 	err := parseTarget(r, req)
@@ -151,18 +152,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(sw, r, req, err)
 	}
 	ev := s.log.Info()
-	if sw.status >= 500 {
+	if sw.Status() >= 500 {
 		ev = s.log.Error().Err(err)
 	}
 	ev.Str("req", req.id).Str("method", r.Method).Str("bucket", req.bucket).Str("key", req.key).
-		Str("ak", req.auth.AccessKeyID).Str("query", r.URL.RawQuery).Int("status", sw.status).Int64("in", req.bytes).Int64("out", sw.bytes).
+		Str("ak", req.auth.AccessKeyID).Str("query", r.URL.RawQuery).Int("status", sw.Status()).Int64("in", req.bytes).Int64("out", sw.Bytes()).
 		Dur("dur", time.Since(start)).Msg("s3")
 }
 
 // writeError sends err as an S3 error; internal errors are logged by
 // ServeHTTP, never sent.
-func (s *Server) writeError(w *statusWriter, r *http.Request, req *request, err error) {
-	if w.wroteHeader {
+func (s *Server) writeError(w *httprec.Recorder, r *http.Request, req *request, err error) {
+	if w.Sent() {
 		// The response is under way (a GET failing mid-body): the only
 		// honest signal left is to break the connection.
 		s.log.Error().Err(err).Str("req", req.id).Msg("failed after response started; aborting")
@@ -221,28 +222,3 @@ func newRequestID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-// statusWriter records what was sent, for the log and for error handling.
-type statusWriter struct {
-	http.ResponseWriter
-	status      int
-	bytes       int64
-	wroteHeader bool
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if !w.wroteHeader {
-		w.status, w.wroteHeader = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	w.wroteHeader = true
-	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

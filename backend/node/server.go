@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/floe-s3/floe/backend/httprec"
 	"github.com/floe-s3/floe/backend/shardfile"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
@@ -83,13 +84,13 @@ func (s *Server) Close() error { return nil }
 // ServeHTTP authenticates, routes and logs a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
+	rec := httprec.New(w)
 	defer func() {
 		p := recover()
 		if p != nil && p != http.ErrAbortHandler {
 			s.log.Error().Interface("panic", p).Str("stack", string(debug.Stack())).
 				Str("method", r.Method).Str("path", r.URL.Path).Msg("handler panicked")
-			if !rec.wroteHeader {
+			if !rec.Sent() {
 				s.writeError(rec, r, apiErr(CodeInternal, "internal error"))
 				p = nil
 			} else {
@@ -183,11 +184,8 @@ func (s *Server) shardParams(w http.ResponseWriter, r *http.Request, hexID, num 
 }
 
 // logRequest writes the access log line of one request.
-func (s *Server) logRequest(r *http.Request, rec *recorder, start time.Time, aborted bool) {
-	status := rec.status
-	if status == 0 {
-		status = http.StatusOK
-	}
+func (s *Server) logRequest(r *http.Request, rec *httprec.Recorder, start time.Time, aborted bool) {
+	status := rec.Status()
 	ev := s.log.Info()
 	if status >= 500 {
 		ev = s.log.Warn()
@@ -195,7 +193,7 @@ func (s *Server) logRequest(r *http.Request, rec *recorder, start time.Time, abo
 	ev = ev.Str("method", r.Method).
 		Str("path", r.URL.Path).
 		Int("status", status).
-		Int64("bytes", rec.bytes).
+		Int64("bytes", rec.Bytes()).
 		Dur("duration", time.Since(start)).
 		Str("remote", r.RemoteAddr)
 	if aborted {
@@ -203,33 +201,6 @@ func (s *Server) logRequest(r *http.Request, rec *recorder, start time.Time, abo
 	}
 	ev.Msg("request")
 }
-
-// recorder notes what a handler wrote, for the access log.
-type recorder struct {
-	http.ResponseWriter
-	status      int
-	bytes       int64
-	wroteHeader bool
-}
-
-func (w *recorder) WriteHeader(status int) {
-	if !w.wroteHeader {
-		w.status, w.wroteHeader = status, true
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *recorder) Write(p []byte) (int, error) {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Run serves a node on cfg.Listen until ctx is done, then shuts down
 // gracefully: it stops accepting, lets requests in flight finish (for up to
