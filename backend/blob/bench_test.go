@@ -14,6 +14,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
+	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 )
@@ -27,12 +28,19 @@ import (
 // default (blobmeta.DefaultStripeSize) was chosen from their results.
 var stripeSizes = []int{256 << 10, 1 << 20, 4 << 20}
 
+// nodeStore returns a store talking to the real nodes of c: the unit tests
+// run on in-memory nodes, the benchmarks measure the real transport.
+func nodeStore(b *testing.B, c *nodetest.Cluster, opts blob.Options) *blob.Store {
+	b.Helper()
+	return newStore(b, node.NewClient(c.Secret, nil), opts)
+}
+
 func BenchmarkPut64MiB(b *testing.B) {
 	c := nodetest.Start(b, 6)
 	data := blobtest.RandBytes(1, 64<<20)
 	for _, ss := range stripeSizes {
 		b.Run(fmt.Sprintf("stripe=%dKiB", ss>>10), func(b *testing.B) {
-			s := newStore(b, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
+			s := nodeStore(b, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
 			b.SetBytes(int64(len(data)))
 			for range b.N {
 				if _, err := s.Put(context.Background(), bytes.NewReader(data), c.PlacementNodes(), nil); err != nil {
@@ -48,8 +56,8 @@ func BenchmarkGet64MiB(b *testing.B) {
 	data := blobtest.RandBytes(2, 64<<20)
 	for _, ss := range stripeSizes {
 		b.Run(fmt.Sprintf("stripe=%dKiB", ss>>10), func(b *testing.B) {
-			s := newStore(b, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
-			res := put(b, s, c, data)
+			s := nodeStore(b, c, blob.Options{Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: ss}})
+			res := put(b, s, c.PlacementNodes(), data)
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()
 			for range b.N {
@@ -74,11 +82,12 @@ func readAll(b *testing.B, s *blob.Store, res *blob.Result, size int) {
 // every stripe is reconstructed from parity.
 func BenchmarkDegradedGet64MiB(b *testing.B) {
 	c := nodetest.Start(b, 6)
-	s := newStore(b, c, blob.Options{})
+	s := nodeStore(b, c, blob.Options{})
 	data := blobtest.RandBytes(2, 64<<20)
-	res := put(b, s, c, data)
-	shardHolder(b, c, res, 0).Kill(b)
-	shardHolder(b, c, res, 1).Kill(b)
+	res := put(b, s, c.PlacementNodes(), data)
+	// A nodetest node's ID is its address.
+	c.ByAddr(b, res.Placement[0].ID).Kill(b)
+	c.ByAddr(b, res.Placement[1].ID).Kill(b)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for range b.N {
@@ -91,7 +100,7 @@ func BenchmarkDegradedGet64MiB(b *testing.B) {
 // large the blob.
 func BenchmarkStream1GiB(b *testing.B) {
 	c := nodetest.Start(b, 6)
-	s := newStore(b, c, blob.Options{})
+	s := nodeStore(b, c, blob.Options{})
 	const size = 1 << 30
 	b.SetBytes(size)
 	peak := watchHeap(b)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
@@ -19,13 +18,12 @@ import (
 // skipped at once, a suspect one asked only if the others cannot serve.
 func TestReadRoutesAroundDownNodes(t *testing.T) {
 	const hedge = time.Second
-	c := nodetest.Start(t, 6)
+	c := newCluster(6)
 	s := newStore(t, c, blob.Options{HedgeDelay: hedge, FetchTimeout: time.Minute})
 	data := blobtest.RandBytes(11, 4*stripe+3)
-	res := put(t, s, c, data)
-	hung := shardHolder(t, c, res, 0) // a data shard: the first a reader asks
-	hung.Stop(t)
-	defer hung.Cont(t)
+	res := put(t, s, c.Nodes, data)
+	// Shard 0 is a data shard: the first a reader asks.
+	c.SetFault(res.Placement[0].Addr, blob.Fault{Hang: true})
 
 	tests := []struct {
 		name   string

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -13,18 +12,17 @@ import (
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/node"
-	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
 // rebuildSetup writes a blob on the first 6 of 8 nodes, leaving 2 spares.
-func rebuildSetup(t *testing.T, seed uint64) (*nodetest.Cluster, *blob.Store, *blob.Result, []byte) {
-	c := nodetest.Start(t, 8)
+func rebuildSetup(t *testing.T, seed uint64) (*cluster, *blob.Store, *blob.Result, []byte) {
+	c := newCluster(8)
 	s := newStore(t, c, blob.Options{})
 	data := blobtest.RandBytes(seed, 5*stripe+123)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := s.Put(ctx, bytes.NewReader(data), c.PlacementNodes()[:6], nil)
+	res, err := s.Put(ctx, bytes.NewReader(data), c.Nodes[:6], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,22 +33,21 @@ func TestRebuild(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		lost   []int
-		killed bool // kill -9 the holders; otherwise delete the shard files
+		killed bool // take the holders down; otherwise lose the shards behind their backs
 	}{
 		{"one shard, node killed", []int{1}, true},
-		{"M shards, files deleted", []int{0, 4}, false},
+		{"M shards dropped", []int{0, 4}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, s, res, data := rebuildSetup(t, 11)
 			for _, i := range tc.lost {
-				nd := shardHolder(t, c, res, i)
 				if tc.killed {
-					nd.Kill(t)
-				} else if err := os.Remove(shardPath(nd, res, i)); err != nil {
+					c.down(res, i)
+				} else if err := c.Drop(res.Placement[i].Addr, res.ID, i); err != nil {
 					t.Fatal(err)
 				}
 			}
-			spares := c.PlacementNodes()[6:]
+			spares := c.Nodes[6:]
 			targets := map[int]blobmeta.Node{}
 			for j, i := range tc.lost {
 				targets[i] = spares[j]
@@ -75,10 +72,9 @@ func TestRebuild(t *testing.T) {
 			if st.BytesRead < 4*shardLen || st.BytesRead > 6*shardLen+1024 {
 				t.Fatalf("read %d bytes to rebuild shards of %d bytes", st.BytesRead, shardLen)
 			}
-			client := node.NewClient(c.Secret, nil)
 			newPlace := slices.Clone(res.Placement)
 			for i, nd := range targets {
-				info, err := client.ShardInfo(ctx, nd.Addr, res.ID, i, true)
+				info, err := c.ShardInfo(ctx, nd.Addr, res.ID, i, true)
 				if err != nil || !info.Verified || info.Root != res.Manifest.ShardRoots[i] {
 					t.Fatalf("rebuilt shard %d on %s: %+v, %v", i, nd.Addr, info, err)
 				}
@@ -91,7 +87,7 @@ func TestRebuild(t *testing.T) {
 				if down == 2 || slices.Contains(tc.lost, i) {
 					continue
 				}
-				shardHolder(t, c, res, i).Kill(t)
+				c.down(res, i)
 				down++
 			}
 			moved := *res
@@ -103,7 +99,7 @@ func TestRebuild(t *testing.T) {
 
 func TestRebuildCopiesReadableShard(t *testing.T) {
 	c, s, res, data := rebuildSetup(t, 12)
-	spare := c.PlacementNodes()[6]
+	spare := c.Nodes[6]
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	st, err := s.Rebuild(ctx, blob.RebuildRequest{Manifest: res.Manifest, Placement: res.Placement,
@@ -111,16 +107,14 @@ func TestRebuildCopiesReadableShard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := node.NewClient(c.Secret, nil).ShardInfo(ctx, spare.Addr, res.ID, 3, true)
+	info, err := c.ShardInfo(ctx, spare.Addr, res.ID, 3, true)
 	if err != nil || !info.Verified {
 		t.Fatalf("copied shard: %+v, %v", info, err)
 	}
 	if st.Copied != 1 || st.Rebuilt != 0 || st.BytesRead != info.Size || st.BytesWritten != info.Size {
 		t.Fatalf("stats %+v, want one copy of %d bytes", st, info.Size)
 	}
-	shardHolder(t, c, res, 3).Kill(t)
-	shardHolder(t, c, res, 0).Kill(t)
-	shardHolder(t, c, res, 1).Kill(t)
+	c.down(res, 3, 0, 1)
 	moved := *res
 	moved.Placement = slices.Clone(res.Placement)
 	moved.Placement[3] = spare
@@ -131,13 +125,13 @@ func TestRebuildTooFewSources(t *testing.T) {
 	c, s, res, _ := rebuildSetup(t, 13)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	spare := c.PlacementNodes()[6]
+	spare := c.Nodes[6]
 	_, err := s.Rebuild(ctx, blob.RebuildRequest{Manifest: res.Manifest, Placement: res.Placement,
 		Sources: []int{0, 1, 2}, Targets: map[int]blobmeta.Node{5: spare}})
 	if !errors.Is(err, blob.ErrNotEnoughShards) {
 		t.Fatalf("rebuild from 3 shards: %v, want ErrNotEnoughShards", err)
 	}
-	if _, err := node.NewClient(c.Secret, nil).StatShard(ctx, spare.Addr, res.ID, 5); !errors.Is(err, node.ErrNotFound) {
+	if _, err := c.StatShard(ctx, spare.Addr, res.ID, 5); !errors.Is(err, node.ErrNotFound) {
 		t.Fatalf("failed rebuild left a shard on the target: %v", err)
 	}
 }
@@ -150,7 +144,7 @@ func TestReadReportsBadShard(t *testing.T) {
 	var mu sync.Mutex
 	var got []report
 	seen := make(chan struct{}, 1)
-	c := nodetest.Start(t, 6)
+	c := newCluster(6)
 	s := newStore(t, c, blob.Options{OnBadShard: func(id blobmeta.ID, index int, nd blobmeta.Node, err error) {
 		mu.Lock()
 		got = append(got, report{index, err})
@@ -158,8 +152,8 @@ func TestReadReportsBadShard(t *testing.T) {
 		seen <- struct{}{}
 	}})
 	data := blobtest.RandBytes(14, 2*stripe)
-	res := put(t, s, c, data)
-	if err := os.Remove(shardPath(shardHolder(t, c, res, 2), res, 2)); err != nil {
+	res := put(t, s, c.Nodes, data)
+	if err := c.Drop(res.Placement[2].Addr, res.ID, 2); err != nil {
 		t.Fatal(err)
 	}
 	mustRead(t, s, res, data, 0, -1)
