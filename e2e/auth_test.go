@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
-	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,29 +15,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/floe-s3/floe/backend/blobtest"
 )
-
-// httpClient talks to a test gateway, whose certificate is self-signed.
-var httpClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-
-// sendRaw sends r and returns the status, the S3 error code and the body.
-func sendRaw(t *testing.T, r *http.Request) (int, string, []byte) {
-	t.Helper()
-	resp, err := httpClient.Do(r)
-	must(t, err, "%s %s", r.Method, r.URL)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	must(t, err, "read the response to %s %s", r.Method, r.URL)
-	var e struct{ Code string }
-	if resp.StatusCode >= 300 {
-		_ = xml.Unmarshal(b, &e)
-	}
-	return resp.StatusCode, e.Code, b
-}
 
 // signedRequest returns a request signed by key ak/secret at time at, with
 // payload as x-amz-content-sha256 and in the signature.
@@ -53,24 +29,8 @@ func signedRequest(t *testing.T, method, url string, body []byte, ak, secret, pa
 		r.Body, r.ContentLength = http.NoBody, 0
 	}
 	r.Header.Set("X-Amz-Content-Sha256", payload)
-	err = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).SignHTTP(context.Background(),
-		aws.Credentials{AccessKeyID: ak, SecretAccessKey: secret}, r, payload, "s3", "us-east-1", at)
-	must(t, err, "sign")
+	must(t, signV4(r, ak, secret, payload, at), "sign")
 	return r
-}
-
-func hexSHA256(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-// httpStatus returns the HTTP status of an SDK error, or 0.
-func httpStatus(err error) int {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
 }
 
 // signedChunkedPut returns a PUT of payload as a signed aws-chunked body of
@@ -107,9 +67,7 @@ func signedChunkedPut(t *testing.T, url string, payload []byte, chunkSize int, a
 	}
 	r.Header.Set("X-Amz-Content-Sha256", streaming)
 	at := time.Now().UTC()
-	err = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).SignHTTP(context.Background(),
-		aws.Credentials{AccessKeyID: ak, SecretAccessKey: secret}, r, streaming, "s3", "us-east-1", at)
-	must(t, err, "sign")
+	must(t, signV4(r, ak, secret, streaming, at), "sign")
 	auth := r.Header.Get("Authorization")
 	prev := auth[strings.LastIndex(auth, "Signature=")+len("Signature="):]
 

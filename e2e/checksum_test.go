@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
@@ -18,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/jackc/pgx/v5"
 )
 
 // Checksums are computed here with the standard library alone, not with
@@ -27,6 +25,7 @@ import (
 // crc64NVMEPoly is the CRC-64/NVME polynomial, bit-reversed for hash/crc64.
 const crc64NVMEPoly = 0x9a6c9329ac4bc9b5
 
+// newHash returns a standard-library hash computing alg.
 func newHash(t *testing.T, alg types.ChecksumAlgorithm) hash.Hash {
 	switch alg {
 	case types.ChecksumAlgorithmCrc32:
@@ -115,6 +114,8 @@ func whenRequired(o *s3.Options) {
 // Over HTTP and HTTPS: the SDK sends checksums in trailers or headers.
 func TestChecksumPutGetCopy(t *testing.T) { overHTTPAndHTTPS(t, testChecksumPutGetCopy) }
 
+// testChecksumPutGetCopy checks the checksums of PutObject, GetObject,
+// HeadObject and CopyObject on cl.
 func testChecksumPutGetCopy(t *testing.T, cl *cluster) {
 	c := cl.client
 	ctx := ctxT(t)
@@ -213,9 +214,7 @@ func testChecksumPutGetCopy(t *testing.T, cl *cluster) {
 
 	// The SDK really checks what GET returns: a stored checksum that does
 	// not match the bytes makes reading fail.
-	db, err := pgx.Connect(ctx, cl.dsn)
-	must(t, err, "connect to the metadata database")
-	defer db.Close(context.Background())
+	db := cl.db(t)
 	_, err = db.Exec(ctx, `UPDATE objects SET checksum = $1 WHERE key = 'put-CRC32'`, fullSum(t, types.ChecksumAlgorithmCrc32, []byte("x")))
 	must(t, err, "corrupt a stored checksum")
 	g, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sums"), Key: aws.String("put-CRC32"), ChecksumMode: types.ChecksumModeEnabled})
@@ -235,6 +234,7 @@ func testChecksumPutGetCopy(t *testing.T, cl *cluster) {
 
 func TestChecksumMultipart(t *testing.T) { overHTTPAndHTTPS(t, testChecksumMultipart) }
 
+// testChecksumMultipart checks the checksums of multipart uploads on cl.
 func testChecksumMultipart(t *testing.T, cl *cluster) {
 	c := cl.client
 	ctx := ctxT(t)

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -139,8 +137,7 @@ func testAWSAPI(t *testing.T, cl *cluster, cs *clients) {
 	writeRandomFile(t, src, 3, 1000)
 	data, err := os.ReadFile(src)
 	must(t, err, "read %s", src)
-	md5sum := md5.Sum(data)
-	wantETag := `"` + hex.EncodeToString(md5sum[:]) + `"`
+	wantETag := md5ETag(data)
 
 	cs.aws(t, time.Minute, "s3api", "create-bucket", "--bucket", "awsapi")
 	var put struct{ ETag string }
@@ -211,6 +208,7 @@ func countDeleteObjects(t *testing.T, cl *cluster, bucket string) int {
 	return n
 }
 
+// decodeJSON decodes a CLI's JSON output into v, failing t if it cannot.
 func decodeJSON(t *testing.T, out string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(out), v); err != nil {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -10,21 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/floe-s3/floe/backend/blobtest"
 )
-
-// httpResponse is the HTTP status of a failed SDK call (0 if it has none),
-// and the response's headers: the SDK turns 304 and 412 into errors.
-func httpResponse(err error) (int, http.Header) {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode(), re.Response.Header
-	}
-	return 0, nil
-}
 
 // TestConditionalReads sends GET and HEAD with If-Match, If-None-Match,
 // If-Modified-Since and If-Unmodified-Since through the SDK, and the

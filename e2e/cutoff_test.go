@@ -1,125 +1,17 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"crypto/md5"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/xml"
 	"fmt"
-	"hash/crc32"
-	"io"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/floe-s3/floe/backend/blobtest"
 )
-
-// rawPut opens a TCP connection to the gateway and sends the head of a
-// SigV4-signed PutObject: Content-Length contentLength, payloadHash as
-// x-amz-content-sha256, plus hdr. The caller writes the body.
-func rawPut(t *testing.T, cl *cluster, bucket, key string, contentLength int64, payloadHash string, hdr http.Header) net.Conn {
-	t.Helper()
-	r, err := http.NewRequest(http.MethodPut, cl.endpoint+"/"+bucket+"/"+key, nil)
-	must(t, err, "request")
-	r.ContentLength = contentLength
-	for k, vs := range hdr {
-		r.Header[k] = vs
-	}
-	r.Header.Set("X-Amz-Content-Sha256", payloadHash)
-	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: cl.accessKey, SecretAccessKey: cl.secretKey},
-		r, payloadHash, "s3", "us-east-1", time.Now())
-	must(t, err, "sign")
-	var head bytes.Buffer
-	fmt.Fprintf(&head, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", r.URL.RequestURI(), r.URL.Host, contentLength)
-	must(t, r.Header.Write(&head), "header")
-	head.WriteString("\r\n")
-	conn, err := net.DialTimeout("tcp", cl.listenAddr(), 5*time.Second)
-	must(t, err, "dial the gateway")
-	t.Cleanup(func() { conn.Close() })
-	_, err = conn.Write(head.Bytes())
-	must(t, err, "send request head")
-	return conn
-}
-
-// readResponse reads the gateway's answer from conn: status, S3 error
-// code and headers. halfClose first shuts conn's sending side, the only way
-// a client can end a body shorter than its Content-Length and still hear
-// back. (Go's HTTP server cancels the request's context when it reads EOF
-// from the client, so a half-close after a complete body is not the same
-// as waiting: the gateway abandons the write.)
-func readResponse(t *testing.T, conn net.Conn, halfClose bool) (int, string, http.Header) {
-	t.Helper()
-	if halfClose {
-		must(t, conn.(*net.TCPConn).CloseWrite(), "half-close")
-	}
-	must(t, conn.SetReadDeadline(time.Now().Add(time.Minute)), "deadline")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	must(t, err, "read response")
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var e struct {
-		Code string `xml:"Code"`
-	}
-	_ = xml.Unmarshal(body, &e)
-	return resp.StatusCode, e.Code, resp.Header
-}
-
-// tmpFiles counts the shard writes in progress on all nodes.
-func (c *cluster) tmpFiles(t *testing.T) int {
-	n := 0
-	for _, nd := range c.nodes.Nodes {
-		ents, err := os.ReadDir(filepath.Join(nd.Dir, "tmp"))
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		n += len(ents)
-	}
-	return n
-}
-
-// intents counts the write intents in the metadata database.
-func (c *cluster) intents(t *testing.T) int {
-	return c.count(t, `SELECT count(*) FROM write_intents`)
-}
-
-// waitFor polls cond for up to 30 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	waitUntil(t, 30*time.Second, what, cond)
-}
-
-// waitUntil polls cond for up to limit.
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// waitWriteReachedNodes waits until the gateway has recorded the write's
-// intent and the nodes are writing its shards: the body has started to
-// flow when the client goes away.
-func waitWriteReachedNodes(t *testing.T, cl *cluster) {
-	t.Helper()
-	waitFor(t, "the gateway records a write intent", func() bool { return cl.intents(t) > 0 })
-	waitFor(t, "the nodes write shards of the partial body", func() bool { return cl.tmpFiles(t) > 0 })
-}
 
 // awsChunked frames payload as an unsigned aws-chunked body with chunkSize
 // chunks and an x-amz-checksum-crc32 trailer of crc (base64).
@@ -137,12 +29,8 @@ func awsChunked(payload []byte, chunkSize int, crc string) []byte {
 	return b.Bytes()
 }
 
-func crc32Base64(b []byte) string {
-	var s [4]byte
-	binary.BigEndian.PutUint32(s[:], crc32.ChecksumIEEE(b))
-	return base64.StdEncoding.EncodeToString(s[:])
-}
-
+// chunkedHeader is the header of a PUT of an awsChunked body of decodedLen
+// bytes with its CRC32 trailer.
 func chunkedHeader(decodedLen int) http.Header {
 	return http.Header{
 		"Content-Encoding":             {"aws-chunked"},
@@ -152,9 +40,13 @@ func chunkedHeader(decodedLen int) http.Header {
 	}
 }
 
-func md5ETag(b []byte) string {
-	s := md5.Sum(b)
-	return `"` + hex.EncodeToString(s[:]) + `"`
+// waitWriteReachedNodes waits until the gateway has recorded the write's
+// intent and the nodes are writing its shards: the body has started to
+// flow when the client goes away.
+func waitWriteReachedNodes(t *testing.T, cl *cluster) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "the gateway records a write intent", func() (bool, error) { return cl.intents(t) > 0, nil })
+	waitFor(t, 30*time.Second, "the nodes write shards of the partial body", func() (bool, error) { return cl.tmpFiles(t) > 0, nil })
 }
 
 // TestPutCutOffKeepsOldVersion sends PUTs that never complete, or complete
@@ -201,8 +93,8 @@ func TestPutCutOffKeepsOldVersion(t *testing.T) {
 			t.Fatalf("listing after the failed PUT: %d objects, first %q of %d bytes", len(lo.Contents),
 				aws.ToString(lo.Contents[0].Key), aws.ToInt64(lo.Contents[0].Size))
 		}
-		waitFor(t, "no write intent is left", func() bool { return cl.intents(t) == 0 })
-		waitFor(t, "no shard write is in progress", func() bool { return cl.tmpFiles(t) == 0 })
+		waitFor(t, 30*time.Second, "no write intent is left", func() (bool, error) { return cl.intents(t) == 0, nil })
+		waitFor(t, 30*time.Second, "no shard write is in progress", func() (bool, error) { return cl.tmpFiles(t) == 0, nil })
 		cl.waitShardFiles(t, 6)
 		time.Sleep(time.Second) // five GC rounds
 		if n := cl.shardFiles(t); n != 6 {

@@ -12,13 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// missingShardsOn counts the shards the metadata records as missing on the
-// node at addr.
-func (c *cluster) missingShardsOn(t *testing.T, addr string) int {
-	return c.count(t, `SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id
-		WHERE n.addr = $1 AND s.state = 'missing'`, addr)
-}
-
 // TestWritesWithANodeDownOnSixNodes: a 4+2 cluster of exactly six nodes
 // keeps taking writes while one node is down, each blob placing its last
 // shard on the down node as missing; with two down, writes are refused
@@ -98,8 +91,8 @@ func TestReturnedNodeIsReconciled(t *testing.T) {
 	}
 	victim.Kill(t)
 	c.waitNodeState(t, victim.Addr, "dead", 30*time.Second)
-	waitFor(t, "repair of the dead node's shards", func() bool {
-		return c.shardsOn(t, victim.Addr) == 0 && c.badShards(t) == 0
+	waitFor(t, 30*time.Second, "repair of the dead node's shards", func() (bool, error) {
+		return c.shardsOn(t, victim.Addr) == 0 && c.badShards(t) == 0, nil
 	})
 	for i := range 4 {
 		key := fmt.Sprintf("obj-%02d", i)
@@ -107,21 +100,16 @@ func TestReturnedNodeIsReconciled(t *testing.T) {
 		must(t, err, "delete %s", key)
 		delete(sums, key)
 	}
-	waitFor(t, "deletions collected while the node is dead", func() bool { return c.queuedDeletions(t) == 0 })
+	waitFor(t, 30*time.Second, "deletions collected while the node is dead", func() (bool, error) { return c.queuedDeletions(t) == 0, nil })
 	if got := len(victim.ShardFiles(t)); got != held {
 		t.Fatalf("the dead node's files changed: %d, had %d", got, held)
 	}
 
 	victim.Restart(t)
 	c.waitNodeState(t, victim.Addr, "alive", 30*time.Second)
-	waitFor(t, "the returned node's stale shards deleted", func() bool { return len(victim.ShardFiles(t)) == 0 })
+	waitFor(t, 30*time.Second, "the returned node's stale shards deleted", func() (bool, error) { return len(victim.ShardFiles(t)) == 0, nil })
 	readAllSums(t, c, "back", sums)
 	if n := c.badShards(t); n != 0 {
 		t.Fatalf("%d shards not ok after the node returned", n)
 	}
-}
-
-// queuedDeletions counts blobs waiting for garbage collection.
-func (c *cluster) queuedDeletions(t *testing.T) int {
-	return c.count(t, `SELECT count(*) FROM deletion_queue`)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -21,7 +20,6 @@ import (
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/backend/shardfile"
 	"github.com/floe-s3/floe/metadata"
-	"github.com/jackc/pgx/v5"
 )
 
 // Sizes of TestDiskFullNode: the small node's disk, its reserve, and the
@@ -134,15 +132,15 @@ func TestDiskFullNode(t *testing.T) {
 	meta, err := metadata.Open(ctx, c.dsn)
 	must(t, err, "open metadata")
 	defer meta.Close()
-	waitUntil(t, 10*time.Second, "the full node to leave the live nodes", func() bool {
+	waitFor(t, 10*time.Second, "the full node leaves the live nodes", func() (bool, error) {
 		live, err := meta.LiveNodes(ctx, time.Minute)
 		must(t, err, "live nodes")
 		for _, n := range live {
 			if n.ID == h.NodeID {
-				return false
+				return false, nil
 			}
 		}
-		return len(live) == 6
+		return len(live) == 6, nil
 	})
 
 	// Every object reads back intact.
@@ -157,16 +155,13 @@ func TestDiskFullNode(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for o := range todo {
-				out, err := c.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("full"), Key: aws.String(o.key)})
+				got, err := getSum(ctx, c.client, "full", o.key)
 				if err != nil {
 					t.Errorf("get %s: %v", o.key, err)
 					continue
 				}
-				h := sha256.New()
-				_, err = io.Copy(h, out.Body)
-				out.Body.Close()
-				if err != nil || [32]byte(h.Sum(nil)) != o.sum {
-					t.Errorf("%s reads back with a different SHA-256 (%v)", o.key, err)
+				if got != o.sum {
+					t.Errorf("%s reads back with a different SHA-256", o.key)
 				}
 			}
 		}()
@@ -199,15 +194,9 @@ func TestDiskFullNode(t *testing.T) {
 	t.Logf("%d shard files on the full node verify", len(files))
 
 	// Repair settles: every blob has K+M ok shards on distinct nodes.
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to the metadata database")
-	defer db.Close(context.Background())
+	db := c.db(t)
 	start = time.Now()
-	waitUntil(t, 90*time.Second, "repair to settle", func() bool {
-		var left int
-		must(t, db.QueryRow(ctx, `SELECT (SELECT count(*) FROM repair_queue) + (SELECT count(*) FROM shards WHERE state <> 'ok')`).Scan(&left), "repair progress")
-		return left == 0
-	})
+	c.waitRepairsDone(t, 90*time.Second, nil)
 	t.Logf("repair settled %v later", time.Since(start).Round(time.Millisecond))
 	var blobs, short int
 	must(t, db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE ok <> 6 OR nodes <> 6) FROM (

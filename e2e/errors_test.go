@@ -136,17 +136,6 @@ func withDeleteMD5(target string, hdr http.Header, body []byte) http.Header {
 	return out
 }
 
-// checkError checks an S3 XML error response.
-func checkError(t *testing.T, res rawResult, status int, code string) {
-	t.Helper()
-	if res.status != status || res.code != code {
-		t.Fatalf("got %d %q, want %d %s; body %.300s", res.status, res.code, status, code, res.body)
-	}
-	if res.requestID == "" || res.requestID != res.header.Get("X-Amz-Request-Id") {
-		t.Fatalf("<RequestId> %q, x-amz-request-id %q", res.requestID, res.header.Get("X-Amz-Request-Id"))
-	}
-}
-
 // startErrsCluster starts a cluster holding bucket errs and in it the
 // object stillServes reads back.
 func startErrsCluster(t *testing.T) *cluster {

@@ -46,6 +46,7 @@ type load struct {
 	gets    atomic.Int64
 }
 
+// newLoad returns a load of requests by c on bucket, yet to run.
 func newLoad(c *s3.Client, bucket string) *load {
 	return &load{c: c, bucket: bucket, acked: map[string][32]byte{}, tried: map[string][32]byte{}}
 }
@@ -70,12 +71,14 @@ func (l *load) run(ctx context.Context, workers int) {
 	wg.Wait()
 }
 
+// ackedKeys returns the keys acknowledged so far.
 func (l *load) ackedKeys() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.keys
 }
 
+// put PUTs a new object, number n, of random size and bytes.
 func (l *load) put(ctx context.Context, n int64, rng *rand.Rand) {
 	key := fmt.Sprintf("load/%06d", n)
 	data := blobtest.RandBytes(uint64(n), 1<<10+rng.IntN(3<<20))
@@ -100,6 +103,7 @@ func (l *load) put(ctx context.Context, n int64, rng *rand.Rand) {
 	l.keys = append(l.keys[:len(l.keys):len(l.keys)], key)
 }
 
+// get GETs key and checks its bytes against what its PUT stored.
 func (l *load) get(ctx context.Context, key string) {
 	l.gets.Add(1)
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -114,32 +118,6 @@ func (l *load) get(ctx context.Context, key string) {
 	if err != nil {
 		l.slowest = max(l.slowest, time.Since(start))
 		l.getErr = append(l.getErr, fmt.Errorf("get %s: %w", key, err))
-	}
-}
-
-// getSum reads an object and returns its SHA-256.
-func getSum(ctx context.Context, c *s3.Client, bucket, key string) ([32]byte, error) {
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil {
-		return [32]byte{}, err
-	}
-	defer out.Body.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, out.Body); err != nil {
-		return [32]byte{}, err
-	}
-	return [32]byte(h.Sum(nil)), nil
-}
-
-// checkFailuresAre5xx fails t if a failed request got anything but a 5xx
-// or a broken connection: a client error would mean the server blamed the
-// client for its own trouble.
-func checkFailuresAre5xx(t *testing.T, what string, errs []error) {
-	t.Helper()
-	for _, err := range errs {
-		if st := httpStatus(err); st != 0 && st < 500 {
-			t.Errorf("%s failed with HTTP %d, want 5xx or a broken connection: %v", what, st, err)
-		}
 	}
 }
 
@@ -311,7 +289,7 @@ func (c *cluster) probe(t *testing.T, path string) int {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint+path, nil)
 	must(t, err, "probe request")
-	resp, err := httpClient.Do(req)
+	resp, err := rawClient.Do(req)
 	if err != nil {
 		return 0
 	}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"regexp"
 	"testing"
 	"time"
 
@@ -11,24 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/floe-s3/floe/metadata"
 )
-
-// waitNodeState polls `floe admin node list` until the node at addr shows
-// state, failing after limit.
-func (c *cluster) waitNodeState(t *testing.T, addr, state string, limit time.Duration) {
-	t.Helper()
-	re := regexp.MustCompile(`(?m)^\S+\s+` + regexp.QuoteMeta(addr) + `\s+` + state + `\s`)
-	deadline := time.Now().Add(limit)
-	for {
-		out := c.floe(t, "admin", "node", "list")
-		if re.MatchString(out) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s not %s after %v:\n%s", addr, state, limit, out)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // A gateway with short --suspect-after/--dead-after: a hung node turns
 // suspect, then dead (its blobs queued for repair), objects stay readable

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -26,33 +25,6 @@ import (
 // Node lifecycle through a running gateway: drain, remove, add, rebalance,
 // all with `floe admin` as an operator runs it, while clients read.
 
-// putRandomObjects PUTs n objects named prefix-NN of 0.5 to 6 MiB of random
-// bytes and adds their SHA-256s to sums.
-func putRandomObjects(t *testing.T, c *cluster, bucket, prefix string, n int, seed uint64, sums map[string][32]byte) {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 42))
-	for i := range n {
-		key := fmt.Sprintf("%s-%02d", prefix, i)
-		data := make([]byte, 512<<10+rng.IntN(6<<20-512<<10+1))
-		_, _ = rand.NewChaCha8([32]byte{byte(seed), byte(i), 'l', 'c'}).Read(data)
-		putBytes(t, c.client, bucket, key, data)
-		sums[key] = sha256.Sum256(data)
-	}
-}
-
-// readAllSums GETs every object in sums and fails t on any error or
-// SHA-256 mismatch.
-func readAllSums(t *testing.T, c *cluster, bucket string, sums map[string][32]byte) {
-	t.Helper()
-	for key, want := range sums {
-		got, err := getSum(ctxT(t), c.client, bucket, key)
-		must(t, err, "get %s", key)
-		if got != want {
-			t.Fatalf("%s reads back with a different SHA-256", key)
-		}
-	}
-}
-
 // readers GETs random objects of sums in a loop until stopped, recording
 // every error and every wrong body.
 type readers struct {
@@ -63,6 +35,7 @@ type readers struct {
 	wg     sync.WaitGroup
 }
 
+// startReaders starts n readers of the objects of sums in bucket.
 func startReaders(c *cluster, bucket string, sums map[string][32]byte, n int) *readers {
 	keys := make([]string, 0, len(sums))
 	for k := range sums {
@@ -106,17 +79,6 @@ func (r *readers) stop() (int64, []error) {
 	return r.gets.Load(), r.errs
 }
 
-// db connects to the cluster's metadata database for the test's duration.
-func (c *cluster) db(t *testing.T) *pgx.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to postgres")
-	t.Cleanup(func() { db.Close(context.Background()) })
-	return db
-}
-
 // nodeIDAt returns the registered ID of the node at addr.
 func nodeIDAt(t *testing.T, db *pgx.Conn, addr string) string {
 	t.Helper()
@@ -148,25 +110,6 @@ func placementSnapshot(t *testing.T, db *pgx.Conn) string {
 		COALESCE((SELECT string_agg(encode(blob_id, 'hex') || '.' || idx || '@' || node_id || ':' || state, ',' ORDER BY blob_id, idx) FROM shards), '') || '|' ||
 		COALESCE((SELECT string_agg(encode(blob_id, 'hex'), ',' ORDER BY blob_id) FROM repair_queue), '')`).Scan(&s), "snapshot placement")
 	return s
-}
-
-// waitRepairsDone waits until the repair queue is empty and every shard
-// row is ok, and done (may be nil) holds; it fails after limit.
-func waitRepairsDone(t *testing.T, c *cluster, db *pgx.Conn, limit time.Duration, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		var left int
-		must(t, db.QueryRow(ctxT(t), `SELECT (SELECT count(*) FROM repair_queue) + (SELECT count(*) FROM shards WHERE state <> 'ok')`).Scan(&left), "repair progress")
-		if left == 0 && (done == nil || done()) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("repairs not done after %v: %d queue entries and unhealthy shards left\n%s\n%s", limit, left,
-				c.floe(t, "admin", "repair", "status"), c.floe(t, "admin", "node", "list"))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 // checkEveryBlob checks that every blob has exactly K+M shard rows, all ok,
@@ -224,17 +167,6 @@ func checkEveryBlob(t *testing.T, c *cluster, db *pgx.Conn, allowed map[string]s
 	return blobs
 }
 
-// floeWithSecret runs the floe binary like cluster.floe, with the cluster
-// secret in its environment (commands that talk to nodes need it).
-func (c *cluster) floeWithSecret(t *testing.T, args ...string) string {
-	t.Helper()
-	cmd := c.floeCmd(t, args...)
-	cmd.Env = append(cmd.Env, "FLOE_CLUSTER_SECRET="+string(c.nodes.Secret))
-	out, err := cmd.CombinedOutput()
-	must(t, err, "floe %s: %s", strings.Join(args, " "), out)
-	return string(out)
-}
-
 // TestDrainUnderReadsThenRemove: with 7 nodes, removing a node that holds
 // shards is refused; draining it moves every shard off it while readers
 // keep getting the right bytes; then it is removed, killed, and every
@@ -288,14 +220,14 @@ func TestDrainUnderReadsThenRemove(t *testing.T) {
 		t.Errorf("drain says %q, want %d blobs queued (one shard of each on the node)", out2, held)
 	}
 	c.waitNodeState(t, victim.Addr, "draining", 5*time.Second)
-	waitRepairsDone(t, c, db, 90*time.Second, func() bool { return shardsPerNode(t, db)[id] == 0 })
+	c.waitRepairsDone(t, 90*time.Second, func() bool { return shardsPerNode(t, db)[id] == 0 })
 	t.Logf("drained %d shards in %v", held, time.Since(start))
 
 	// Repair deletes the old copy of each shard it moved from a node it
 	// can reach; a draining node is reachable, so its files go at once
 	// (best effort: one a delete missed would be left to the scrubber's
 	// orphan collection, which is off here).
-	waitFor(t, "the drained node's shard files are deleted", func() bool { return len(victim.ShardFiles(t)) == 0 })
+	waitFor(t, 30*time.Second, "the drained node's shard files are deleted", func() (bool, error) { return len(victim.ShardFiles(t)) == 0, nil })
 
 	gets, errs := r.stop()
 	readersStopped = true
@@ -394,7 +326,7 @@ func TestNewNodeTakesWritesAndRebalance(t *testing.T) {
 	if !strings.Contains(reb, "Marked ") || strings.Contains(reb, "Marked 0 shards") {
 		t.Fatalf("rebalance marked nothing with the new node nearly empty:\n%s", reb)
 	}
-	waitRepairsDone(t, c, db, 90*time.Second, nil)
+	c.waitRepairsDone(t, 90*time.Second, nil)
 
 	// A fair share, by the command's own measure (--threshold 10%): no
 	// node is above the limit (a second run has nothing to do), and the

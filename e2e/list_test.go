@@ -3,8 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"slices"
@@ -70,6 +68,7 @@ type listEntry struct {
 	prefix bool
 }
 
+// String shows e as P"prefix" or K"key".
 func (e listEntry) String() string {
 	if e.prefix {
 		return fmt.Sprintf("P%q", e.name)
@@ -172,6 +171,7 @@ func checkPages(t *testing.T, what string, pages []listPage, maxKeys int, want [
 	}
 }
 
+// window is the few entries of e around index i, for a failure message.
 func window(e []listEntry, i int) []listEntry {
 	return e[max(0, i-2):min(len(e), i+3)]
 }
@@ -345,9 +345,8 @@ func putKeys(ctx context.Context, t *testing.T, c *s3.Client, bucket string, key
 					errs <- fmt.Errorf("put %q: %w", keys[i], err)
 					continue
 				}
-				sum := md5.Sum(body)
 				mu.Lock()
-				stored[keys[i]] = storedObject{size: int64(len(body)), etag: `"` + hex.EncodeToString(sum[:]) + `"`}
+				stored[keys[i]] = storedObject{size: int64(len(body)), etag: md5ETag(body)}
 				mu.Unlock()
 			}
 		})

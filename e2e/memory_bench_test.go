@@ -89,12 +89,14 @@ type stream struct {
 	h    hash.Hash
 }
 
+// newStream returns a stream of n bytes from seed.
 func newStream(seed uint64, n int64) *stream {
 	var s [32]byte
 	s[0] = byte(seed)
 	return &stream{rng: rand.NewChaCha8(s), left: n, h: sha256.New()}
 }
 
+// Read generates the next bytes, hashing them.
 func (s *stream) Read(p []byte) (int, error) {
 	if s.left == 0 {
 		return 0, io.EOF
@@ -117,6 +119,8 @@ type rssSampler struct {
 	wg   sync.WaitGroup
 }
 
+// startRSSSampler samples the RSS of process pid every interval until
+// stopped.
 func startRSSSampler(pid int, every time.Duration) *rssSampler {
 	s := &rssSampler{done: make(chan struct{})}
 	s.wg.Go(func() {
@@ -138,12 +142,14 @@ func startRSSSampler(pid int, every time.Duration) *rssSampler {
 	return s
 }
 
+// peak is the largest RSS sampled so far, in bytes.
 func (s *rssSampler) peak() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.max
 }
 
+// stop ends the sampling.
 func (s *rssSampler) stop() {
 	close(s.done)
 	s.wg.Wait()

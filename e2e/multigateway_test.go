@@ -16,21 +16,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// startSecondGateway starts another `floe server` process with c's
-// arguments, database, nodes and secret, on its own listen address and log
-// file. The returned cluster shares c's nodes and database; its client
-// talks to the second gateway.
-func (c *cluster) startSecondGateway(t *testing.T) *cluster {
-	t.Helper()
-	g := &cluster{nodes: c.nodes, dsn: c.dsn, accessKey: c.accessKey, secretKey: c.secretKey,
-		args: slices.Clone(c.args), logPath: filepath.Join(t.TempDir(), "gateway2.log")}
-	i := slices.Index(g.args, "--listen")
-	g.args[i+1] = freeAddr(t)
-	g.stopAtCleanup(t, "second gateway")
-	g.startGateway(t)
-	return g
-}
-
 // repairLog is what a gateway's log says its repairer did.
 type repairLog struct {
 	shards      map[string]int // blob ID (hex) → shards written, per "blob repaired" line
@@ -144,7 +129,7 @@ func TestTwoGatewaysRepairTogether(t *testing.T) {
 	start := time.Now()
 	victim.Kill(t)
 	c.waitNodeState(t, victim.Addr, "dead", 30*time.Second)
-	waitRepairsDone(t, c, db, 90*time.Second, func() bool { return c.shardsOn(t, victim.Addr) == 0 })
+	c.waitRepairsDone(t, 90*time.Second, func() bool { return c.shardsOn(t, victim.Addr) == 0 })
 	took := time.Since(start)
 
 	// (a) Both gateways repaired, (b) each blob the victim held by
@@ -204,12 +189,8 @@ func TestTwoGatewaysRepairTogether(t *testing.T) {
 			t.Errorf("node %s holds %d shard files, its rows name %d; files not named: %v, rows without a file: %v",
 				nd.Addr, len(got), len(exp), minus(got, exp), minus(exp, got))
 		}
-		tmp, err := os.ReadDir(filepath.Join(nd.Dir, "tmp"))
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		if len(tmp) != 0 {
-			t.Errorf("node %s has %d files in tmp", nd.Addr, len(tmp))
+		if n := tmpFilesOn(t, nd); n != 0 {
+			t.Errorf("node %s has %d files in tmp", nd.Addr, n)
 		}
 		files += len(got)
 		want += len(exp)

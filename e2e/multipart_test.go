@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -14,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/floe-s3/floe/backend/blobtest"
-	"github.com/jackc/pgx/v5"
 )
 
 const mib = 1 << 20
@@ -33,7 +30,7 @@ func uploadPart(t *testing.T, c *s3.Client, bucket, key, id string, n int32, dat
 	out, err := c.UploadPart(ctxT(t), &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		UploadId: aws.String(id), PartNumber: aws.Int32(n), Body: bytes.NewReader(data)})
 	must(t, err, "upload part %d of %s/%s", n, bucket, key)
-	if want := md5hex(data); aws.ToString(out.ETag) != want {
+	if want := md5ETag(data); aws.ToString(out.ETag) != want {
 		t.Fatalf("part %d ETag %s, want %s", n, aws.ToString(out.ETag), want)
 	}
 	return types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag}
@@ -46,26 +43,6 @@ func complete(t *testing.T, c *s3.Client, bucket, key, id string, parts ...types
 		UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
 	must(t, err, "complete %s/%s", bucket, key)
 	return out
-}
-
-func md5hex(b []byte) string {
-	sum := md5.Sum(b)
-	return `"` + hex.EncodeToString(sum[:]) + `"`
-}
-
-// liveShards counts the shards Postgres says the nodes should hold once
-// garbage collection has caught up: those of blobs not queued for deletion.
-func liveShards(t *testing.T, cl *cluster) int {
-	t.Helper()
-	ctx := ctxT(t)
-	db, err := pgx.Connect(ctx, cl.dsn)
-	must(t, err, "connect to Postgres")
-	defer db.Close(ctx)
-	var n int
-	err = db.QueryRow(ctx, `SELECT count(*) FROM shards s
-		WHERE NOT EXISTS (SELECT 1 FROM deletion_queue q WHERE q.blob_id = s.blob_id)`).Scan(&n)
-	must(t, err, "count live shards")
-	return n
 }
 
 // Multipart uploads against one cluster: parts across a gateway restart,
@@ -198,7 +175,7 @@ func TestMultipartUploads(t *testing.T) {
 		p3 := copyPart(3, "other/small%20one", "")
 		want := slices.Concat(src[3*mib:9*mib], three[4*mib:10*mib+6], small)
 		for i, p := range []types.CompletedPart{p1, p2, p3} {
-			wantETag := md5hex([][]byte{src[3*mib : 9*mib], three[4*mib : 10*mib+6], small}[i])
+			wantETag := md5ETag([][]byte{src[3*mib : 9*mib], three[4*mib : 10*mib+6], small}[i])
 			if aws.ToString(p.ETag) != wantETag {
 				t.Fatalf("copied part %d ETag %s, want %s", i+1, aws.ToString(p.ETag), wantETag)
 			}
@@ -403,7 +380,7 @@ func TestMultipartUploads(t *testing.T) {
 		}
 
 		// Aborting every upload empties the listing and frees the shards.
-		before := liveShards(t, cl)
+		before := cl.liveShards(t)
 		cl.waitShardFiles(t, before) // the blobs earlier subtests dropped are collected
 		uploadPart(t, c, "lus", all[0].key, all[0].id, 1, blobtest.RandBytes(307, 1000))
 		uploadPart(t, c, "lus", all[0].key, all[0].id, 2, blobtest.RandBytes(308, 1000))

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -161,13 +160,9 @@ func presigned(t *testing.T, method, u string, body []byte) []byte {
 	if body == nil {
 		req.Body = http.NoBody
 	}
-	resp, err := rawClient.Do(req)
-	must(t, err, "%s %s", method, u)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	must(t, err, "read %s", u)
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s %s: %d %s", method, u, resp.StatusCode, b)
+	status, _, b := sendRaw(t, req)
+	if status != 200 {
+		t.Fatalf("%s %s: %d %s", method, u, status, b)
 	}
 	return b
 }

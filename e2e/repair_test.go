@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -15,11 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
-
-// shardsOn counts the shards the metadata places on the node at addr.
-func (c *cluster) shardsOn(t *testing.T, addr string) int {
-	return c.count(t, `SELECT count(*) FROM shards s JOIN nodes n ON n.id = s.node_id WHERE n.addr = $1`, addr)
-}
 
 // TestRepairAfterNodeLoss: with 7 nodes, a node killed -9 and found dead
 // by the gateway has its shards rebuilt elsewhere by the repairer, after
@@ -68,17 +62,7 @@ func TestRepairAfterNodeLoss(t *testing.T) {
 
 	c.nodes.Nodes[1].Kill(t)
 	c.nodes.Nodes[2].Kill(t)
-	for key, want := range sums {
-		out, err := c.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("rep"), Key: aws.String(key)})
-		must(t, err, "get %s", key)
-		h := sha256.New()
-		_, err = io.Copy(h, out.Body)
-		out.Body.Close()
-		must(t, err, "read %s", key)
-		if got := [32]byte(h.Sum(nil)); got != want {
-			t.Fatalf("%s: SHA-256 differs after repair and 3 node losses", key)
-		}
-	}
+	readAllSums(t, c, "rep", sums) // after repair and 3 node losses
 }
 
 // TestDegradedWritesAndBadReadsAreRepaired: PUTs acknowledged while a node
@@ -90,16 +74,6 @@ func TestDegradedWritesAndBadReadsAreRepaired(t *testing.T) {
 	defer cancel()
 	_, err := c.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("rep")})
 	must(t, err, "create bucket")
-	get := func(key string, want [32]byte) {
-		out, err := c.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("rep"), Key: aws.String(key)})
-		must(t, err, "get %s", key)
-		b, err := io.ReadAll(out.Body)
-		out.Body.Close()
-		must(t, err, "read %s", key)
-		if sha256.Sum256(b) != want {
-			t.Fatalf("%s: SHA-256 differs", key)
-		}
-	}
 	// Node 0 down, not yet known dead: the shards of the blobs placed on
 	// it fail, and the PUTs succeed without them.
 	down := c.nodes.Nodes[0]
@@ -129,9 +103,7 @@ func TestDegradedWritesAndBadReadsAreRepaired(t *testing.T) {
 		t.Fatal("no data shard on node 1")
 	}
 	must(t, os.Remove(lost), "remove shard file")
-	for key, want := range sums {
-		get(key, want)
-	}
+	readAllSums(t, c, "rep", sums)
 
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -149,12 +121,5 @@ func TestDegradedWritesAndBadReadsAreRepaired(t *testing.T) {
 	// Every blob has 6 good shards on the 6 running nodes: lose 2 more.
 	c.nodes.Nodes[2].Kill(t)
 	c.nodes.Nodes[3].Kill(t)
-	for key, want := range sums {
-		get(key, want)
-	}
-}
-
-// badShards counts shards not in state ok.
-func (c *cluster) badShards(t *testing.T) int {
-	return c.count(t, `SELECT count(*) FROM shards WHERE state <> 'ok'`)
+	readAllSums(t, c, "rep", sums)
 }

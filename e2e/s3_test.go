@@ -1,57 +1,16 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/floe-s3/floe/backend/blobtest"
 )
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func putBytes(t *testing.T, c *s3.Client, bucket, key string, data []byte) *s3.PutObjectOutput {
-	t.Helper()
-	out, err := c.PutObject(ctxT(t), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)})
-	must(t, err, "put %s/%s (%d bytes)", bucket, key, len(data))
-	return out
-}
-
-func getBytes(t *testing.T, c *s3.Client, bucket, key string, rng string) []byte {
-	t.Helper()
-	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
-	if rng != "" {
-		in.Range = aws.String(rng)
-	}
-	out, err := c.GetObject(ctxT(t), in)
-	must(t, err, "get %s/%s %s", bucket, key, rng)
-	defer out.Body.Close()
-	b, err := io.ReadAll(out.Body)
-	must(t, err, "read %s/%s", bucket, key)
-	return b
-}
-
-func errCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
 
 func TestObjectLifecycle(t *testing.T) {
 	overHTTPAndHTTPS(t, func(t *testing.T, cl *cluster) {

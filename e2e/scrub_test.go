@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
@@ -63,16 +61,7 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 		damaged[id] = true
 	}
 
-	readAll := func() {
-		for key, want := range sums {
-			if got := sha256.Sum256(getBytes(t, c.client, "scrub", key, "")); !bytes.Equal(got[:], want[:]) {
-				t.Fatalf("%s reads back with a different SHA-256", key)
-			}
-		}
-	}
-	db, err := pgx.Connect(ctx, c.dsn)
-	must(t, err, "connect to the metadata database")
-	defer db.Close(context.Background())
+	db := c.db(t)
 	var corrupt int64
 	var queued []string
 	deadline := time.Now().Add(60 * time.Second)
@@ -108,7 +97,7 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 	if corrupt != 4 || len(queued) != 4 || marked != 4 {
 		t.Errorf("scrub counted %d corrupt, queued %d blobs, marked %d shards; want 4 each", corrupt, len(queued), marked)
 	}
-	readAll()
+	readAllSums(t, c, "scrub", sums)
 
 	// Repair on: a gateway with the default repair settings.
 	c.stopGateway()
@@ -149,5 +138,5 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 	if len(shards) != objects*6 {
 		t.Errorf("%d shard rows, want %d", len(shards), objects*6)
 	}
-	readAll()
+	readAllSums(t, c, "scrub", sums)
 }

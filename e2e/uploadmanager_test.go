@@ -17,6 +17,7 @@ import (
 // range reads must cross part boundaries.
 func TestUploadManagerMultipart(t *testing.T) { overHTTPAndHTTPS(t, testUploadManager) }
 
+// testUploadManager is TestUploadManagerMultipart against cl.
 func testUploadManager(t *testing.T, cl *cluster) {
 	c := cl.client
 	ctx := ctxT(t)
