@@ -18,10 +18,10 @@ import (
 func TestCollectorExpiresStaleUploads(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	c, meta, client, store := e.c, e.meta, e.client, e.store
+	meta, store := e.meta, e.store
 	// putPart writes a blob and makes it part 1 of upload id.
 	putPart := func(id string, seed uint64) {
-		plan, err := store.Plan(c.PlacementNodes(), nil)
+		plan, err := store.Plan(e.nodes, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,21 +44,21 @@ func TestCollectorExpiresStaleUploads(t *testing.T) {
 		}
 		putPart(u.ID, uint64(len(u.ID)))
 	}
-	if got := shardFiles(t, c); got != 12 {
-		t.Fatalf("%d shard files after two parts, want 12", got)
+	if got := e.shards(); got != 12 {
+		t.Fatalf("%d shards after two parts, want 12", got)
 	}
 
-	off := &gc.Collector{Meta: meta, Client: client, Log: zerolog.Nop()}
+	off := &gc.Collector{Meta: meta, Client: e.tr, Log: zerolog.Nop()}
 	if st, err := off.RunOnce(ctx); err != nil || st.Uploads != 0 {
 		t.Fatalf("round without expiry: %+v, %v", st, err)
 	}
-	col := &gc.Collector{Meta: meta, Client: client, UploadExpiry: time.Hour, Log: zerolog.Nop()}
+	col := &gc.Collector{Meta: meta, Client: e.tr, UploadExpiry: time.Hour, Log: zerolog.Nop()}
 	st, err := col.RunOnce(ctx)
 	if err != nil || st.Uploads != 1 || st.Blobs != 1 {
 		t.Fatalf("round with expiry: %+v, %v; want 1 upload and its blob", st, err)
 	}
-	if got := shardFiles(t, c); got != 6 {
-		t.Fatalf("%d shard files after expiry, want the fresh part's 6", got)
+	if got := e.shards(); got != 6 {
+		t.Fatalf("%d shards after expiry, want the fresh part's 6", got)
 	}
 	if _, err := meta.GetUpload(ctx, "bkt", "k", "stale"); err == nil {
 		t.Fatal("the stale upload is still there")

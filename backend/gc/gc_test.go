@@ -3,49 +3,47 @@ package gc_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/gc"
-	"github.com/floe-s3/floe/backend/node"
-	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/metadata/pgtest"
 	"github.com/rs/zerolog"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func shardFiles(t *testing.T, c *nodetest.Cluster) int {
-	n := 0
-	for _, nd := range c.Nodes {
-		n += len(nd.ShardFiles(t))
-	}
-	return n
-}
-
-// env is what a collector test runs against: six storage nodes registered
-// alive in a fresh metadata store that holds bucket "bkt", a node client and
-// a blob store writing to those nodes.
+// env is what a collector test runs against: six in-memory storage nodes
+// registered alive in a fresh metadata store that holds bucket "bkt", and a
+// blob store writing to those nodes.
 type env struct {
-	c      *nodetest.Cluster
-	meta   *metadata.Postgres
-	client *node.Client
-	store  *blob.Store
+	nodes []blobmeta.Node
+	tr    *blob.InmemTransport // the nodes; also the collector's node client
+	meta  *metadata.Postgres
+	store *blob.Store
 }
 
+// newEnv returns an env on fresh in-memory nodes and a fresh database.
 func newEnv(t *testing.T) env {
 	t.Helper()
 	ctx := context.Background()
-	c := nodetest.Start(t, 6)
+	nodes := make([]blobmeta.Node, 6)
+	addrs := make([]string, len(nodes))
+	for i := range nodes {
+		addrs[i] = fmt.Sprintf("inmem-%d:7000", i)
+		nodes[i] = blobmeta.Node{ID: addrs[i], Addr: addrs[i]} // ID = address, as nodetest's
+	}
 	meta, err := metadata.Open(ctx, pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(meta.Close)
-	for _, nd := range c.Nodes {
+	for _, nd := range nodes {
 		if err := meta.UpsertNode(ctx, metadata.NodeInfo{ID: nd.ID, Addr: nd.Addr, State: metadata.NodeAlive}); err != nil {
 			t.Fatal(err)
 		}
@@ -53,8 +51,17 @@ func newEnv(t *testing.T) env {
 	if err := meta.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	client := node.NewClient(c.Secret, nil)
-	return env{c: c, meta: meta, client: client, store: blob.NewStore(client, blob.Options{}, zerolog.Nop())}
+	tr := blob.NewInmemTransport(addrs...)
+	return env{nodes: nodes, tr: tr, meta: meta, store: blob.NewStore(tr, blob.Options{}, zerolog.Nop())}
+}
+
+// shards counts the shards on every node.
+func (e env) shards() int {
+	n := 0
+	for _, nd := range e.nodes {
+		n += len(e.tr.Shards(nd.Addr))
+	}
+	return n
 }
 
 // A blob written to the nodes whose object was never committed (the gateway
@@ -63,9 +70,9 @@ func newEnv(t *testing.T) env {
 func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	c, meta, client, store := e.c, e.meta, e.client, e.store
+	meta, store := e.meta, e.store
 	write := func(seed uint64) (*blob.Result, []byte) {
-		plan, err := store.Plan(c.PlacementNodes(), nil)
+		plan, err := store.Plan(e.nodes, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,21 +100,21 @@ func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	col := &gc.Collector{Meta: meta, Client: client, IntentGrace: time.Millisecond, Log: zerolog.Nop()}
+	col := &gc.Collector{Meta: meta, Client: e.tr, IntentGrace: time.Millisecond, Log: zerolog.Nop()}
 
 	committed, n1 := write(1)
 	commit(committed, n1)
 	write(2) // never committed: the gateway "crashed"
-	if got := shardFiles(t, c); got != 12 {
-		t.Fatalf("%d shard files after two writes, want 12", got)
+	if got := e.shards(); got != 12 {
+		t.Fatalf("%d shards after two writes, want 12", got)
 	}
 	time.Sleep(10 * time.Millisecond)
 	st, err := col.RunOnce(ctx)
 	if err != nil || st.Intents != 1 || st.Failed != 0 {
 		t.Fatalf("round 1: %+v, %v", st, err)
 	}
-	if got := shardFiles(t, c); got != 6 {
-		t.Fatalf("%d shard files after collecting the uncommitted write, want the committed blob's 6", got)
+	if got := e.shards(); got != 6 {
+		t.Fatalf("%d shards after collecting the uncommitted write, want the committed blob's 6", got)
 	}
 
 	replacement, n3 := write(3)
@@ -116,8 +123,8 @@ func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
 	if err != nil || st.Blobs != 1 {
 		t.Fatalf("round 2: %+v, %v", st, err)
 	}
-	if got := shardFiles(t, c); got != 6 {
-		t.Fatalf("%d shard files after an overwrite, want the replacement's 6", got)
+	if got := e.shards(); got != 6 {
+		t.Fatalf("%d shards after an overwrite, want the replacement's 6", got)
 	}
 	obj, err := meta.GetObject(ctx, "bkt", "k")
 	if err != nil || obj.Parts[0].Blob.ID != replacement.ID {
@@ -140,9 +147,9 @@ func TestCollectorDeletesUncommittedAndReplacedBlobs(t *testing.T) {
 func TestCollectorSkipsDeadAndRemovedNodes(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	c, meta := e.c, e.meta
+	meta := e.meta
 	put := func(seed uint64) *blob.Result {
-		res, err := e.store.Put(ctx, bytes.NewReader(blobtest.RandBytes(seed, 1<<20)), c.PlacementNodes(), nil)
+		res, err := e.store.Put(ctx, bytes.NewReader(blobtest.RandBytes(seed, 1<<20)), e.nodes, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,8 +163,8 @@ func TestCollectorSkipsDeadAndRemovedNodes(t *testing.T) {
 	}
 	put(1)
 	put(2) // queues the first blob for deletion
-	dead, removed := c.Nodes[0], c.Nodes[1]
-	dead.Kill(t)
+	dead, removed := e.nodes[0], e.nodes[1]
+	e.tr.SetFault(dead.Addr, blob.Fault{Down: true})
 	if err := meta.SetNodeState(ctx, dead.ID, metadata.NodeDead); err != nil {
 		t.Fatal(err)
 	}
@@ -165,18 +172,18 @@ func TestCollectorSkipsDeadAndRemovedNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	col := &gc.Collector{Meta: meta, Client: e.client, Log: zerolog.Nop()}
+	col := &gc.Collector{Meta: meta, Client: e.tr, Log: zerolog.Nop()}
 	st, err := col.RunOnce(ctx)
 	if err != nil || st.Blobs != 1 || st.Failed != 0 {
 		t.Fatalf("round: %+v, %v", st, err)
 	}
-	for _, nd := range c.Nodes {
+	for _, nd := range e.nodes {
 		want := 1 // the live blob's shard
-		if nd == dead || nd == removed {
+		if nd.ID == dead.ID || nd.ID == removed.ID {
 			want = 2 // and the deleted blob's, for the scrubber
 		}
-		if got := len(nd.ShardFiles(t)); got != want {
-			t.Errorf("node %s: %d shard files, want %d", nd.ID, got, want)
+		if got := len(e.tr.Shards(nd.Addr)); got != want {
+			t.Errorf("node %s: %d shards, want %d", nd.ID, got, want)
 		}
 	}
 	if st, err := col.RunOnce(ctx); err != nil || st != (gc.Stats{}) {

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/blobtest"
 	"github.com/floe-s3/floe/backend/node"
-	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/backend/shardfile"
 	"github.com/floe-s3/floe/metadata"
@@ -23,29 +22,48 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// env is a cluster of real nodes registered in a throw-away Postgres.
+// env is a set of storage nodes registered in a throw-away Postgres: the
+// nodes of an InmemTransport (newEnv), or real ones (newRealEnv) for a
+// test whose figure only a real node gives.
 type env struct {
 	t      *testing.T
 	ctx    context.Context
-	c      *nodetest.Cluster
+	nodes  []blobmeta.Node
+	tr     *blob.InmemTransport // nil on real nodes
+	aged   *agedNodes           // tr as the scrubber sees it; nil on real nodes
+	client scrub.NodeClient
 	meta   *metadata.Postgres
-	client *node.Client
 	store  *blob.Store
 	keys   int
 }
 
 const blobSize = 3 << 20 // RS 4+2: six shards of 768 KiB
 
-func newEnv(t *testing.T, nodes int) *env {
+// newEnv returns an env of n in-memory nodes.
+func newEnv(t *testing.T, n int) *env {
+	nodes := make([]blobmeta.Node, n)
+	addrs := make([]string, n)
+	for i := range nodes {
+		addrs[i] = fmt.Sprintf("inmem-%d:7000", i)
+		nodes[i] = blobmeta.Node{ID: addrs[i], Addr: addrs[i]} // ID = address, as nodetest's
+	}
+	tr := blob.NewInmemTransport(addrs...)
+	aged := &agedNodes{InmemTransport: tr, mtime: map[shardKey]time.Time{}}
+	e := openEnv(t, nodes, tr, aged)
+	e.tr, e.aged = tr, aged
+	return e
+}
+
+// openEnv registers nodes alive in a new metadata store holding bucket
+// "bkt"; the blob store writes through tr and the scrubber calls client.
+func openEnv(t *testing.T, nodes []blobmeta.Node, tr blob.Transport, client scrub.NodeClient) *env {
 	ctx := t.Context()
-	c := nodetest.Start(t, nodes)
 	meta, err := metadata.Open(ctx, pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(meta.Close)
-	client := node.NewClient(c.Secret, nil)
-	for _, nd := range c.Nodes {
+	for _, nd := range nodes {
 		if err := meta.UpsertNode(ctx, metadata.NodeInfo{ID: nd.ID, Addr: nd.Addr, State: metadata.NodeAlive}); err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +71,57 @@ func newEnv(t *testing.T, nodes int) *env {
 	if err := meta.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, ctx: ctx, c: c, meta: meta, client: client, store: blob.NewStore(client, blob.Options{}, zerolog.Nop())}
+	return &env{t: t, ctx: ctx, nodes: nodes, client: client, meta: meta, store: blob.NewStore(tr, blob.Options{}, zerolog.Nop())}
+}
+
+// shardKey names a shard on a node.
+type shardKey struct{ addr, name string }
+
+// agedNodes is an InmemTransport whose shards' times can be set back
+// (age), as a test on real nodes sets a shard file's time with os.Chtimes:
+// the transport stamps a shard with the time it was stored and has no way
+// to change it. Only the calls that report a time are wrapped.
+type agedNodes struct {
+	*blob.InmemTransport
+	mu    sync.Mutex
+	mtime map[shardKey]time.Time
+}
+
+// age sets the time of shard index of blob id on addr d in the past. No
+// test rewrites a shard it aged, so the time is not reset on a rewrite.
+func (a *agedNodes) age(addr string, id blobmeta.ID, index int, d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.mtime[shardKey{addr, shardfile.Name(id, index)}] = time.Now().Add(-d)
+}
+
+// modTime is the time to report for a shard the node stamped t.
+func (a *agedNodes) modTime(addr string, id blobmeta.ID, index int, t time.Time) time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if mt, ok := a.mtime[shardKey{addr, shardfile.Name(id, index)}]; ok {
+		return mt
+	}
+	return t
+}
+
+// ListShards lists as the node does, with the shards' set times.
+func (a *agedNodes) ListShards(ctx context.Context, addr string, after string, limit int) (node.ListPage, error) {
+	pg, err := a.InmemTransport.ListShards(ctx, addr, after, limit)
+	for i := range pg.Shards {
+		e := &pg.Shards[i]
+		e.ModTime = a.modTime(addr, e.ID, e.Index, e.ModTime)
+	}
+	return pg, err
+}
+
+// ShardInfo describes a shard as the node does, with its set time.
+func (a *agedNodes) ShardInfo(ctx context.Context, addr string, id blobmeta.ID, index int, verify bool) (node.ShardInfo, error) {
+	info, err := a.InmemTransport.ShardInfo(ctx, addr, id, index, verify)
+	if err == nil {
+		info.ModTime = a.modTime(addr, id, index, info.ModTime)
+	}
+	return info, err
 }
 
 // scrubber returns a scrubber with a fast, unlimited pace.
@@ -72,7 +140,7 @@ type written struct {
 // binds the blob to it), as the gateway does.
 func (e *env) write(seed uint64, intent bool) written {
 	t := e.t
-	plan, err := e.store.Plan(e.c.PlacementNodes(), nil)
+	plan, err := e.store.Plan(e.nodes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,60 +178,39 @@ func (e *env) put(seed uint64) written {
 	return w
 }
 
-// file returns the path of shard idx of a blob on the node holding it.
-func (e *env) file(w written, idx int) string {
-	path, ok := e.find(w, idx)
-	if !ok {
-		e.t.Fatalf("no file for shard %d of %s", idx, w.ID)
+// corrupt flips a bit in the middle of shard idx of a blob, in its data.
+func (e *env) corrupt(w written, idx int) {
+	if err := e.tr.Corrupt(w.Placement[idx].Addr, w.ID, idx, blobSize/4/2); err != nil {
+		e.t.Fatal(err)
 	}
-	return path
 }
 
-// find looks for shard idx of a blob among the files of the node its
-// placement names.
-func (e *env) find(w written, idx int) (string, bool) {
-	nd := e.c.ByAddr(e.t, w.Placement[idx].ID) // a nodetest node's ID is its address
-	for _, f := range nd.ShardFiles(e.t) {
-		if filepath.Base(f) == shardfile.Name(w.ID, idx) {
-			return f, true
-		}
+// drop loses shard idx of a blob behind its node's back.
+func (e *env) drop(w written, idx int) {
+	if err := e.tr.Drop(w.Placement[idx].Addr, w.ID, idx); err != nil {
+		e.t.Fatal(err)
 	}
-	return "", false
 }
 
-// flip flips a byte in the middle of a shard file, in its data.
-func flip(t *testing.T, path string) {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobtest.Flip(t, path, fi.Size()/2)
-}
-
-// age sets a blob's shard files' modification time d in the past.
+// age sets the time of every shard of a blob d in the past.
 func (e *env) age(w written, d time.Duration) {
-	old := time.Now().Add(-d)
-	for i := range w.Placement {
-		if err := os.Chtimes(e.file(w, i), old, old); err != nil {
-			e.t.Fatal(err)
-		}
+	for i, nd := range w.Placement {
+		e.aged.age(nd.Addr, w.ID, i, d)
 	}
 }
 
-// files counts the shard files on every node.
+// files counts the shards on every node.
 func (e *env) files() int {
 	n := 0
-	for _, nd := range e.c.Nodes {
-		n += len(nd.ShardFiles(e.t))
+	for _, nd := range e.nodes {
+		n += len(e.tr.Shards(nd.Addr))
 	}
 	return n
 }
 
-// has reports whether a blob's shard idx file is still on its node.
+// has reports whether shard idx of a blob is still on its node.
 func (e *env) has(w written, idx int) bool {
-	_, ok := e.find(w, idx)
-	return ok
+	return slices.Contains(e.tr.Shards(w.Placement[idx].Addr), shardfile.Name(w.ID, idx))
 }
 
 // pass scrubs until every node has finished a new pass, and
@@ -184,7 +231,7 @@ func (e *env) pass(s *scrub.Scrubber) scrub.Stats {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := len(ps) == len(e.c.Nodes)
+		done := len(ps) == len(e.nodes)
 		for _, p := range ps {
 			done = done && p.LastPassAt.After(before[p.NodeID]) && p.Cursor == metadata.ScrubPassDone
 		}

@@ -2,17 +2,17 @@ package scrub_test
 
 import (
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/metadata"
 )
 
 // A healthy cluster's pass verifies every shard once (resuming page after
-// page across claims) and finds and deletes nothing; then a flipped byte
-// and a deleted file are found, marked and their blobs queued for repair,
+// page across claims) and finds and deletes nothing; then a flipped bit
+// and a lost shard are found, marked and their blobs queued for repair,
 // while every blob still reads back.
 func TestScrubFindsCorruptAndMissingShards(t *testing.T) {
 	e := newEnv(t, 6)
@@ -28,17 +28,15 @@ func TestScrubFindsCorruptAndMissingShards(t *testing.T) {
 		t.Fatalf("healthy pass: %+v, want 24 checked and nothing found", st)
 	}
 	if got := e.files(); got != 24 {
-		t.Fatalf("%d shard files after a healthy pass, want 24", got)
+		t.Fatalf("%d shards after a healthy pass, want 24", got)
 	}
 	if n, err := e.meta.RepairStatus(e.ctx); err != nil || n.Queued != 0 {
 		t.Fatalf("repair queue after a healthy pass: %+v, %v", n, err)
 	}
 
 	corrupt, gone := blobs[1], blobs[2]
-	flip(t, e.file(corrupt, 3))
-	if err := os.Remove(e.file(gone, 0)); err != nil {
-		t.Fatal(err)
-	}
+	e.corrupt(corrupt, 3)
+	e.drop(gone, 0)
 	st = e.pass(s)
 	if st.Checked != 22 || st.Corrupt != 1 || st.Missing != 1 || st.Orphans != 0 {
 		t.Fatalf("pass over damage: %+v, want 22 checked, 1 corrupt, 1 missing", st)
@@ -47,7 +45,7 @@ func TestScrubFindsCorruptAndMissingShards(t *testing.T) {
 		t.Errorf("flipped shard is %q, want corrupt", got)
 	}
 	if got := e.shardState(gone.ID, 0); got != metadata.ShardMissing {
-		t.Errorf("deleted shard is %q, want missing", got)
+		t.Errorf("lost shard is %q, want missing", got)
 	}
 	for _, w := range blobs {
 		want := w.ID == corrupt.ID || w.ID == gone.ID
@@ -287,15 +285,11 @@ func TestScrubReturningNode(t *testing.T) {
 	s := e.scrubber(time.Hour)
 	e.pass(s)
 
-	var x int
-	for i, nd := range e.c.Nodes {
-		if nd.ID == a.Placement[0].ID {
-			x = i
-		}
+	nodeX := a.Placement[0]
+	if !e.has(a, 0) {
+		t.Fatalf("shard 0 of blob %s is not on node %s", a.ID, nodeX.ID)
 	}
-	nodeX := e.c.Nodes[x]
-	stale := e.file(a, 0)
-	nodeX.Kill(t)
+	e.tr.SetFault(nodeX.Addr, blob.Fault{Down: true})
 	if err := e.meta.RestartScrub(e.ctx, nodeX.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -306,15 +300,12 @@ func TestScrubReturningNode(t *testing.T) {
 		t.Fatalf("step after the failure: %+v, %v; want another node", st, err)
 	}
 
-	// While it was away, repair moved its shard; the old file is stale.
+	// While it was away, repair moved its shard; the old copy is stale.
 	if _, err := e.meta.Pool().Exec(e.ctx, `UPDATE shards SET node_id = 'elsewhere' WHERE blob_id = $1 AND idx = 0`, a.ID[:]); err != nil {
 		t.Fatal(err)
 	}
-	old := time.Now().Add(-2 * time.Hour)
-	if err := os.Chtimes(stale, old, old); err != nil {
-		t.Fatal(err)
-	}
-	nodeX.Restart(t)
+	e.aged.age(nodeX.Addr, a.ID, 0, 2*time.Hour)
+	e.tr.SetFault(nodeX.Addr, blob.Fault{})
 	// It was down long enough for the failed claim's lease to run out.
 	if _, err := e.meta.Pool().Exec(e.ctx, `UPDATE scrub_progress SET claimed_until = NULL WHERE node_id = $1`, nodeX.ID); err != nil {
 		t.Fatal(err)
@@ -326,7 +317,7 @@ func TestScrubReturningNode(t *testing.T) {
 	if err != nil || st.NodeID != nodeX.ID || !st.PassDone || st.Orphans != 1 || st.Missing+st.Corrupt != 0 {
 		t.Fatalf("step after the node's return: %+v, %v; want node %s's full pass deleting 1 orphan", st, err, nodeX.ID)
 	}
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Fatalf("stale shard still on the node: %v", err)
+	if e.has(a, 0) {
+		t.Fatal("stale shard still on the node")
 	}
 }
