@@ -178,11 +178,9 @@ func TestConditionalWrites(t *testing.T) {
 		_, err := pw.Write(data[:1000])
 		must(t, err, "first bytes")
 		// Shard writes under way mean the early check has passed.
-		for deadline := time.Now().Add(10 * time.Second); cl.tmpFiles(t) == 0; time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the conditional PUT started no shard writes")
-			}
-		}
+		waitFor(t, 10*time.Second, "the conditional PUT starts shard writes", func() (bool, error) {
+			return cl.tmpFiles(t) > 0, nil
+		})
 		putBytes(t, c, "cwr", "late", []byte("first"))
 		_, err = pw.Write(data[1000:])
 		must(t, err, "rest")

@@ -96,7 +96,9 @@ func TestPutCutOffKeepsOldVersion(t *testing.T) {
 		waitFor(t, 30*time.Second, "no write intent is left", func() (bool, error) { return cl.intents(t) == 0, nil })
 		waitFor(t, 30*time.Second, "no shard write is in progress", func() (bool, error) { return cl.tmpFiles(t) == 0, nil })
 		cl.waitShardFiles(t, 6)
-		time.Sleep(time.Second) // five GC rounds
+		// Not a wait: five GC rounds (--gc-interval 200ms) pass, and must
+		// not delete any of version 1's shards.
+		time.Sleep(time.Second)
 		if n := cl.shardFiles(t); n != 6 {
 			t.Fatalf("nodes hold %d shard files a second later, want version 1's 6", n)
 		}

@@ -54,13 +54,10 @@ func TestWritesWithANodeDownOnSixNodes(t *testing.T) {
 	c.waitNodeState(t, second.Addr, "alive", 30*time.Second)
 	victim.Restart(t)
 	c.waitNodeState(t, victim.Addr, "alive", 30*time.Second)
-	deadline := time.Now().Add(2 * time.Minute)
-	for c.badShards(t) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d shards not repaired after the node returned\n%s", c.badShards(t), c.floe(t, "admin", "repair", "status"))
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	waitFor(t, 2*time.Minute, "the shards are repaired after the nodes returned", func() (bool, error) {
+		n := c.badShards(t)
+		return n == 0, lazyErr(func() string { return fmt.Sprintf("%d shards not repaired\n%s", n, c.repairState(t)) })
+	})
 	if files := victim.ShardFiles(t); len(files) != len(sums) {
 		t.Fatalf("the returned node holds %d shard files, want %d", len(files), len(sums))
 	}

@@ -121,6 +121,26 @@ func (l *load) get(ctx context.Context, key string) {
 	}
 }
 
+// progress returns how many PUTs were acknowledged and GETs started so
+// far.
+func (l *load) progress() (acked int, gets int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.acked), l.gets.Load()
+}
+
+// waitProgress waits up to a minute until l has acknowledged puts PUTs and
+// started gets GETs more than when called: the load runs against the
+// cluster as it is now. what says when.
+func (l *load) waitProgress(t *testing.T, puts int, gets int64, what string) {
+	t.Helper()
+	p0, g0 := l.progress()
+	waitFor(t, time.Minute, fmt.Sprintf("%d more PUTs are acknowledged and %d more GETs started %s", puts, gets, what), func() (bool, error) {
+		p, g := l.progress()
+		return p-p0 >= puts && g-g0 >= gets, fmt.Errorf("%d and %d so far", p-p0, g-g0)
+	})
+}
+
 // verify reads back every acknowledged object, and every attempted one:
 // an acknowledged key must hold exactly its bytes; a key whose PUT failed
 // must hold nothing or exactly its bytes (a commit whose response was
@@ -156,10 +176,11 @@ func TestKillNodesDuringLoad(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { l.run(ctx, 6); close(done) }()
-	time.Sleep(2 * time.Second)
+	defer func() { cancel(); <-done }() // also when a wait fails the test
+	l.waitProgress(t, 5, 2, "before the kills")
 	cl.nodes.Nodes[2].Kill(t)
 	cl.nodes.Nodes[5].Kill(t)
-	time.Sleep(4 * time.Second)
+	l.waitProgress(t, 10, 5, "with M nodes down")
 	cancel()
 	<-done
 	for _, err := range l.putErr {
@@ -193,10 +214,13 @@ func TestPostgresStopDuringLoad(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { l.run(ctx, 4); close(done) }()
-	time.Sleep(2 * time.Second)
+	defer func() { cancel(); <-done }() // also when a wait fails the test
+	l.waitProgress(t, 5, 1, "before the outage")
 	pgtest.Stop(t)
 	stopped := time.Now()
-	// Readiness follows the database within a probe or two.
+	// Readiness follows the database within a probe or two. Not a wait:
+	// the outage lasts 10 s by design, and healthz must answer 200
+	// throughout, so this samples both every 250 ms for that long.
 	notReady := false
 	for time.Since(stopped) < 10*time.Second {
 		if !notReady && cl.probe(t, "/_floe/readyz") == http.StatusServiceUnavailable {
@@ -214,24 +238,16 @@ func TestPostgresStopDuringLoad(t *testing.T) {
 	pgtest.Start(t)
 	t.Logf("PostgreSQL was down for %v", time.Since(stopped).Round(time.Millisecond))
 	// The gateway must serve again without a restart.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	back := time.Now()
+	waitFor(t, 30*time.Second, "the gateway serves again after PostgreSQL came back", func() (bool, error) {
 		_, err := c.HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String("load")})
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gateway still failing 30 s after PostgreSQL came back: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	for cl.probe(t, "/_floe/readyz") != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("readyz not 200 again after PostgreSQL came back")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	time.Sleep(2 * time.Second) // load against the recovered gateway
+		return err == nil, err
+	})
+	waitFor(t, 30*time.Second-time.Since(back), "readyz is 200 again after PostgreSQL came back", func() (bool, error) {
+		st := cl.probe(t, "/_floe/readyz")
+		return st == http.StatusOK, fmt.Errorf("readyz %d", st)
+	})
+	l.waitProgress(t, 5, 1, "against the recovered gateway")
 	cancel()
 	<-done
 	if len(l.putErr) == 0 {

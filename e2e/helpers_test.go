@@ -99,8 +99,10 @@ func checkError(t *testing.T, res rawResult, status int, code string) {
 
 // ---- Waiting ----
 
-// waitPoll is how often waitFor asks its condition.
-const waitPoll = 50 * time.Millisecond
+// waitPoll is how often waitFor asks its condition: often enough that a
+// wait ends soon after its condition holds, seldom enough that conditions
+// running a floe command do not crowd out the cluster on a small machine.
+const waitPoll = 100 * time.Millisecond
 
 // waitFor polls cond every waitPoll until it reports true, and fails t
 // once timeout has passed without: "timed out after <timeout> waiting
@@ -126,6 +128,14 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool
 		time.Sleep(waitPoll)
 	}
 }
+
+// lazyErr is an error whose message is worked out only when it is read:
+// for a waitFor condition whose explanation costs something (a command's
+// output, a query) and is wanted only if the wait fails.
+type lazyErr func() string
+
+// Error works the message out.
+func (e lazyErr) Error() string { return e() }
 
 // ctxT returns a context that ends after two minutes or with t.
 func ctxT(t testing.TB) context.Context {
@@ -515,27 +525,26 @@ func (c *cluster) repairsLeft(t testing.TB) int {
 	return c.count(t, `SELECT (SELECT count(*) FROM repair_queue) + (SELECT count(*) FROM shards WHERE state <> 'ok')`)
 }
 
+// repairState is `floe admin repair status` and `floe admin node list`,
+// for a failure message; their own failures are shown, not fatal.
+func (c *cluster) repairState(t testing.TB) string {
+	status, _ := c.floeCmd(t, "admin", "repair", "status").CombinedOutput()
+	nodes, _ := c.floeCmd(t, "admin", "node", "list").CombinedOutput()
+	return string(status) + "\n" + string(nodes)
+}
+
 // waitRepairsDone waits until the repair queue is empty and every shard
 // row is ok, and done (may be nil) holds; it fails after limit, showing
-// `floe admin repair status` and `floe admin node list`.
+// the repair and node state.
 func (c *cluster) waitRepairsDone(t testing.TB, limit time.Duration, done func() bool) {
 	t.Helper()
-	settled := false
-	defer func() {
-		if !settled { // waitFor failed the test: show what repair was doing
-			status, _ := c.floeCmd(t, "admin", "repair", "status").CombinedOutput()
-			nodes, _ := c.floeCmd(t, "admin", "node", "list").CombinedOutput()
-			t.Logf("%s\n%s", status, nodes)
-		}
-	}()
 	waitFor(t, limit, "repairs are done", func() (bool, error) {
 		left := c.repairsLeft(t)
-		if left != 0 {
-			return false, fmt.Errorf("%d queue entries and unhealthy shards left", left)
-		}
-		return done == nil || done(), errors.New("nothing left to repair, but not done")
+		ok := left == 0 && (done == nil || done())
+		return ok, lazyErr(func() string {
+			return fmt.Sprintf("%d queue entries and unhealthy shards left\n%s", left, c.repairState(t))
+		})
 	})
-	settled = true
 }
 
 // ---- Files ----

@@ -259,7 +259,9 @@ func TestDrainUnderReadsThenRemove(t *testing.T) {
 		t.Errorf("%d blobs, want one per object (%d)", n, len(sums))
 	}
 	// The removed node stays removed: the gateway's polls do not bring it
-	// back, and nothing queued repair for it.
+	// back, and nothing queued repair for it. Not a wait: three seconds
+	// (health polls every 500 ms at --suspect-after 2s) pass in which
+	// nothing may happen.
 	time.Sleep(3 * time.Second)
 	if list := c.floe(t, "admin", "node", "list"); strings.Contains(list, id) {
 		t.Errorf("removed node registered again:\n%s", list)

@@ -44,17 +44,10 @@ func TestRepairAfterNodeLoss(t *testing.T) {
 	}
 	victim.Kill(t)
 	c.waitNodeState(t, victim.Addr, "dead", 30*time.Second)
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	waitFor(t, 3*time.Minute, "the repair queue is drained", func() (bool, error) {
 		out := c.floe(t, "admin", "repair", "status")
-		if strings.Contains(out, "queued: 0\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("repair queue not drained:\n%s", out)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return strings.Contains(out, "queued: 0\n"), fmt.Errorf("repair status:\n%s", out)
+	})
 	if n := c.shardsOn(t, victim.Addr); n != 0 {
 		t.Fatalf("%d shards still placed on the dead node", n)
 	}
@@ -105,16 +98,11 @@ func TestDegradedWritesAndBadReadsAreRepaired(t *testing.T) {
 	must(t, os.Remove(lost), "remove shard file")
 	readAllSums(t, c, "rep", sums)
 
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if out := c.floe(t, "admin", "repair", "status"); strings.Contains(out, "queued: 0\n") && c.badShards(t) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bad shards not repaired: %d left\n%s", c.badShards(t), c.floe(t, "admin", "repair", "status"))
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	waitFor(t, 2*time.Minute, "the repair queue is drained and no shard is bad", func() (bool, error) {
+		out := c.floe(t, "admin", "repair", "status")
+		n := c.badShards(t)
+		return strings.Contains(out, "queued: 0\n") && n == 0, fmt.Errorf("%d bad shards left\n%s", n, out)
+	})
 	if n := c.shardsOn(t, down.Addr); n != 0 {
 		t.Fatalf("%d shards still placed on the node that was down during the writes", n)
 	}

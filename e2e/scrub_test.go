@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
@@ -64,29 +65,16 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 	db := c.db(t)
 	var corrupt int64
 	var queued []string
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	waitFor(t, 60*time.Second, "the scrubber finds the 4 damaged blobs and queues them for repair", func() (bool, error) {
 		must(t, db.QueryRow(ctx, `SELECT COALESCE(sum(corrupt), 0) FROM scrub_progress`).Scan(&corrupt), "scrub progress")
 		rows, err := db.Query(ctx, `SELECT encode(blob_id, 'hex') FROM repair_queue WHERE reason = 'scrub'`)
 		must(t, err, "repair queue")
 		queued, err = pgx.CollectRows(rows, pgx.RowTo[string])
 		must(t, err, "repair queue")
-		if corrupt >= 4 && len(queued) >= 4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			rows, err := db.Query(ctx, `SELECT node_id, cursor, COALESCE(last_pass_at::text, ''), COALESCE(claimed_until::text, ''), checked, corrupt FROM scrub_progress`)
-			must(t, err, "scrub progress")
-			for rows.Next() {
-				var id, cur, last, until string
-				var checked, bad int64
-				must(t, rows.Scan(&id, &cur, &last, &until, &checked, &bad), "scan")
-				t.Logf("node %s: cursor %q, last pass %s, claimed until %s, %d checked, %d corrupt", id, cur, last, until, checked, bad)
-			}
-			t.Fatalf("after 60s: scrub_progress counts %d corrupt, repair queue %v, want the 4 damaged blobs", corrupt, queued)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return corrupt >= 4 && len(queued) >= 4, lazyErr(func() string {
+			return fmt.Sprintf("scrub_progress counts %d corrupt, repair queue %v\n%s", corrupt, queued, scrubProgress(ctx, db))
+		})
+	})
 	for _, id := range queued {
 		if !damaged[id] {
 			t.Errorf("blob %s queued for repair but not damaged", id)
@@ -104,18 +92,7 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 	i := slices.Index(c.args, "--repair-workers")
 	c.args = slices.Delete(c.args, i, i+2)
 	c.startGateway(t)
-	deadline = time.Now().Add(90 * time.Second)
-	for {
-		var left int
-		must(t, db.QueryRow(ctx, `SELECT (SELECT count(*) FROM repair_queue) + (SELECT count(*) FROM shards WHERE state <> 'ok')`).Scan(&left), "repair progress")
-		if left == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 90s of repair, %d queue entries and unhealthy shards are left", left)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	c.waitRepairsDone(t, 90*time.Second, nil)
 	rows, err := db.Query(ctx, `SELECT s.blob_id, s.idx, n.addr FROM shards s JOIN nodes n ON n.id = s.node_id`)
 	must(t, err, "shards")
 	type shard struct {
@@ -139,4 +116,24 @@ func TestScrubFindsCorruptionOnDisk(t *testing.T) {
 		t.Errorf("%d shard rows, want %d", len(shards), objects*6)
 	}
 	readAllSums(t, c, "scrub", sums)
+}
+
+// scrubProgress shows every node's row of scrub_progress, one a line, for
+// a failure message; a failed query is shown, not fatal.
+func scrubProgress(ctx context.Context, db *pgx.Conn) string {
+	rows, err := db.Query(ctx, `SELECT node_id, cursor, COALESCE(last_pass_at::text, ''), COALESCE(claimed_until::text, ''), checked, corrupt FROM scrub_progress`)
+	if err != nil {
+		return "scrub progress: " + err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, cur, last, until string
+		var checked, bad int64
+		if err := rows.Scan(&id, &cur, &last, &until, &checked, &bad); err != nil {
+			return b.String() + "scan: " + err.Error()
+		}
+		fmt.Fprintf(&b, "node %s: cursor %q, last pass %s, claimed until %s, %d checked, %d corrupt\n", id, cur, last, until, checked, bad)
+	}
+	return b.String()
 }

@@ -48,7 +48,7 @@ func TestSlowBodies(t *testing.T) {
 				if _, err := conn.Write([]byte{'x'}); err != nil {
 					return
 				}
-				time.Sleep(400 * time.Millisecond)
+				time.Sleep(400 * time.Millisecond) // the trickle is the test: never idle for 2 s, far below 1 KiB/s
 			}
 		})
 		if st != 400 || code != "RequestTimeout" {
@@ -77,7 +77,7 @@ func TestSlowBodies(t *testing.T) {
 				if _, err := conn.Write(data[off : off+1<<10]); err != nil {
 					return
 				}
-				time.Sleep(125 * time.Millisecond)
+				time.Sleep(125 * time.Millisecond) // the pace is the test: 1 KiB every 125 ms, 8 KiB/s
 			}
 		})
 		if st != 200 {
