@@ -18,7 +18,7 @@ func TestLateRepairKeepsTheWinnersShard(t *testing.T) {
 	ctx := context.Background()
 	b := f.blob(t, "obj0")
 	dead := f.node(t, b.Placement[2].ID)
-	dead.Kill(t)
+	f.kill(dead)
 	f.setNode(t, dead, metadata.NodeDead)
 	if err := f.meta.EnqueueRepair(ctx, "node dead", b.ID); err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func TestLateRepairKeepsTheWinnersShard(t *testing.T) {
 	// The winner's copy is still there and whole.
 	f.checkMoved(t, won, 2, dead.ID)
 	// And needed: with M more nodes down every read uses it.
-	f.node(t, b.Placement[0].ID).Kill(t)
-	f.node(t, b.Placement[1].ID).Kill(t)
+	f.kill(f.node(t, b.Placement[0].ID))
+	f.kill(f.node(t, b.Placement[1].ID))
 	f.mustRead(t)
 }
