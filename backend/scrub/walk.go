@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/floe-s3/floe/backend/badshard"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/shardfile"
 	"github.com/floe-s3/floe/metadata"
@@ -194,9 +195,13 @@ func (w *walk) missing(ctx context.Context, r row) error {
 
 // mark records a bad shard (which queues its blob for repair) and counts it.
 func (w *walk) mark(ctx context.Context, r row, state, why string) error {
-	changed, err := w.setChanged(ctx, r, state)
-	if err != nil || !changed {
-		return err
+	changed, err := badshard.Mark(ctx, w.s.Meta, w.s.Log, badshard.Report{Blob: r.ID, Index: r.Index,
+		Node: blobmeta.Node{ID: w.p.NodeID, Addr: w.p.Addr}, State: state, Reason: reason, Cause: errors.New(why)})
+	if err != nil {
+		return errf(w.p.NodeID, "%w", err)
+	}
+	if !changed {
+		return nil
 	}
 	if state == metadata.ShardCorrupt {
 		w.st.Corrupt++
@@ -205,8 +210,6 @@ func (w *walk) mark(ctx context.Context, r row, state, why string) error {
 		w.st.Missing++
 		w.pending.Missing++
 	}
-	w.s.Log.Warn().Str("node", w.p.NodeID).Str("shard", r.name).Str("state", state).Str("why", why).
-		Msg("scrub: bad shard found; blob queued for repair")
 	return nil
 }
 
