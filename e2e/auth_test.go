@@ -118,6 +118,7 @@ var (
 )
 
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	const ttl = 500 * time.Millisecond
 	cl := startCluster(t, "--key-cache-ttl", ttl.String())
 	c := cl.client

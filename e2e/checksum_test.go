@@ -112,7 +112,10 @@ func whenRequired(o *s3.Options) {
 }
 
 // Over HTTP and HTTPS: the SDK sends checksums in trailers or headers.
-func TestChecksumPutGetCopy(t *testing.T) { overHTTPAndHTTPS(t, testChecksumPutGetCopy) }
+func TestChecksumPutGetCopy(t *testing.T) {
+	t.Parallel()
+	overHTTPAndHTTPS(t, testChecksumPutGetCopy)
+}
 
 // testChecksumPutGetCopy checks the checksums of PutObject, GetObject,
 // HeadObject and CopyObject on cl.
@@ -232,7 +235,10 @@ func testChecksumPutGetCopy(t *testing.T, cl *cluster) {
 	}
 }
 
-func TestChecksumMultipart(t *testing.T) { overHTTPAndHTTPS(t, testChecksumMultipart) }
+func TestChecksumMultipart(t *testing.T) {
+	t.Parallel()
+	overHTTPAndHTTPS(t, testChecksumMultipart)
+}
 
 // testChecksumMultipart checks the checksums of multipart uploads on cl.
 func testChecksumMultipart(t *testing.T, cl *cluster) {

@@ -18,6 +18,7 @@ import (
 // its own bucket. Clients missing from PATH skip their subtests (see
 // needTools).
 func TestClients(t *testing.T) {
+	t.Parallel()
 	// Request logs let subtests see what the clients sent.
 	cl := startCluster(t, "--log-level", "info")
 	cs := newClients(t, cl)
@@ -315,6 +316,7 @@ func testPresignedCurl(t *testing.T, cl *cluster, cs *clients) {
 // Every client signing with the wrong secret is refused with
 // SignatureDoesNotMatch, while the right secret lists the bucket.
 func TestClientsWrongSecretRefused(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	cs := newClients(t, cl)
 	_, err := cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("guarded")})

@@ -18,6 +18,7 @@ import (
 // If-Modified-Since and If-Unmodified-Since through the SDK, and the
 // x-amz-copy-source-if-* headers of CopyObject.
 func TestConditionalReads(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	ctx := ctxT(t)
@@ -119,6 +120,7 @@ func checkConditional(t *testing.T, what string, out *s3.GetObjectOutput, err er
 // CompleteMultipartUpload, including racing writers; refused writes leave
 // no shards behind.
 func TestConditionalWrites(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	ctx := ctxT(t)

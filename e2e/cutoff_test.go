@@ -54,6 +54,7 @@ func waitWriteReachedNodes(t *testing.T, cl *cluster) {
 // as it was, nothing partial is visible, and once garbage collection has
 // run the nodes hold only the old version's shards.
 func TestPutCutOffKeepsOldVersion(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t, "--log-level", "info") // every request's status in the log tail on failure
 	c := cl.client
 	ctx := ctxT(t)

@@ -21,6 +21,7 @@ import (
 // slack, even when a metadata outage delays the polls (an outside check
 // once measured 50 s). Every object acknowledged reads back.
 func TestDeadNodeTiming(t *testing.T) {
+	// Not parallel: measures dead-node timing, and stops the shared PostgreSQL.
 	const suspectAfter, deadAfter = 3 * time.Second, 10 * time.Second
 	c := startClusterN(t, 8, "--suspect-after", suspectAfter.String(), "--dead-after", deadAfter.String(),
 		"--repair-workers", "2")

@@ -18,6 +18,7 @@ import (
 // (503) rather than stored without redundancy. When the node returns,
 // repair writes its shards and the cluster survives two other nodes dying.
 func TestWritesWithANodeDownOnSixNodes(t *testing.T) {
+	// Not parallel: with --suspect-after 1s a node slowed by other tests turns suspect.
 	c := startCluster(t, "--suspect-after", "1s", "--dead-after", "1h", "--repair-workers", "2")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -73,6 +74,7 @@ func TestWritesWithANodeDownOnSixNodes(t *testing.T) {
 // repair replaced, shards of deleted blobs — and the scrubber deletes it
 // all, while every object stays whole.
 func TestReturnedNodeIsReconciled(t *testing.T) {
+	// Not parallel: with --suspect-after 1s and --dead-after 2s a node slowed by other tests is declared dead.
 	c := startClusterN(t, 7, "--suspect-after", "1s", "--dead-after", "2s", "--repair-workers", "2",
 		"--scrub-rate", fmt.Sprint(64<<20), "--orphan-grace", "1s", "--scrub-interval", "500ms", "--gc-interval", "500ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)

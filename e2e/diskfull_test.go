@@ -39,6 +39,7 @@ const (
 // disk, every object reads back intact, and once repair settles every blob
 // has all its shards.
 func TestDiskFullNode(t *testing.T) {
+	// Not parallel: its --suspect-after is tuned against the heartbeats of busy nodes.
 	const smallIdx = 3
 	disk := nodetest.MountTmpfs(t, smallDisk)
 	c := startClusterWith(t, 7, nodetest.Options{

@@ -20,6 +20,7 @@ import (
 // gets its S3 error: status, <Code> and a <RequestId>, with the gateway
 // still serving afterwards.
 func TestErrorResponses(t *testing.T) {
+	t.Parallel()
 	cl := startErrsCluster(t)
 	c := cl.client
 	ctx := ctxT(t)
@@ -163,6 +164,7 @@ func stillServes(t *testing.T, cl *cluster) {
 // ignorable, a 2xx) within the client's deadline, and the gateway serves
 // afterwards.
 func TestMalformedRequests(t *testing.T) {
+	t.Parallel()
 	cl := startErrsCluster(t)
 	chunkedHdr := func(decoded string) http.Header {
 		return http.Header{"Content-Encoding": {"aws-chunked"}, "X-Amz-Decoded-Content-Length": {decoded}}

@@ -169,6 +169,7 @@ func (l *load) verify(t *testing.T) {
 // around the dead nodes, so no request may fail, and everything
 // acknowledged reads back.
 func TestKillNodesDuringLoad(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	_, err := cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("load")})
 	must(t, err, "create bucket")
@@ -201,6 +202,7 @@ func TestKillNodesDuringLoad(t *testing.T) {
 // --db-wait, readiness turns false and back, the gateway reconnects by
 // itself once PostgreSQL is back, and everything acknowledged reads back.
 func TestPostgresStopDuringLoad(t *testing.T) {
+	// Not parallel: stops the shared PostgreSQL, and times failures against --db-wait.
 	const dbWait = 2 * time.Second
 	cl := startCluster(t, "--db-wait", dbWait.String())
 	_, err := cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("load")})
@@ -318,6 +320,7 @@ func (c *cluster) probe(t *testing.T, path string) int {
 // streams in; after a restart the upload continues from the parts already
 // stored, completes, and the object is whole.
 func TestGatewayKilledDuringMultipartUpload(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	ctx := ctxT(t)
 	c := cl.client

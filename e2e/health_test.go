@@ -15,6 +15,7 @@ import (
 // suspect, then dead (its blobs queued for repair), objects stay readable
 // throughout, and the node is alive again once it answers.
 func TestNodeHealthThroughGateway(t *testing.T) {
+	// Not parallel: with --suspect-after 1s and --dead-after 2s a node slowed by other tests changes state.
 	c := startCluster(t, "--suspect-after", "1s", "--dead-after", "2s")
 	if _, err := c.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("health")}); err != nil {
 		t.Fatal(err)

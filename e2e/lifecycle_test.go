@@ -172,6 +172,7 @@ func checkEveryBlob(t *testing.T, c *cluster, db *pgx.Conn, allowed map[string]s
 // keep getting the right bytes; then it is removed, killed, and every
 // object still reads back with every blob whole on the 6 others.
 func TestDrainUnderReadsThenRemove(t *testing.T) {
+	// Not parallel: with --suspect-after 2s a node slowed by other tests turns suspect.
 	c := startClusterN(t, 7, "--suspect-after", "2s", "--scrub-rate", "0")
 	db := c.db(t)
 	_, err := c.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("life")})
@@ -281,6 +282,7 @@ var rebalanceLine = regexp.MustCompile(`Balancing shards over (\d+) alive nodes:
 // run changes nothing; a rebalance moves shards onto it until it holds a
 // fair share, with every object intact.
 func TestNewNodeTakesWritesAndRebalance(t *testing.T) {
+	// Not parallel: with --suspect-after 2s a node slowed by other tests leaves the rebalance plan.
 	c := startClusterN(t, 6, "--suspect-after", "2s", "--scrub-rate", "0")
 	db := c.db(t)
 	_, err := c.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("grow")})

@@ -367,6 +367,7 @@ func putKeys(ctx context.Context, t *testing.T, c *s3.Client, bucket string, key
 }
 
 func TestListing(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -616,6 +617,7 @@ func TestListing(t *testing.T) {
 // keys, and clients list them with encoding-type=url; a listing without it
 // must not name a different object in their place.
 func TestListingXMLInvalidKeys(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	ctx := ctxT(t)

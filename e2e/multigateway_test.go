@@ -98,6 +98,7 @@ func shardRowsByAddr(t *testing.T, db *pgx.Conn) map[string][]string {
 // shard files the metadata places on it, and every object survives two
 // more node losses, read through the second gateway.
 func TestTwoGatewaysRepairTogether(t *testing.T) {
+	// Not parallel: relies on repair rates and timing to make both gateways work at once.
 	// 8 MiB/s per gateway: the ~100 MiB the rebuilds read take several
 	// seconds even with both gateways at it, longer than a repair
 	// worker's idle wait (5s), so both gateways' workers join in.

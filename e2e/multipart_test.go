@@ -49,6 +49,7 @@ func complete(t *testing.T, c *s3.Client, bucket, key, id string, parts ...types
 // reads by range and by part number, UploadPartCopy, the upload listing,
 // abort, and the errors of CompleteMultipartUpload.
 func TestMultipartUploads(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	_, err := c.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("mpu")})
@@ -406,6 +407,7 @@ func TestMultipartUploads(t *testing.T) {
 // upload: it vanishes from the listing, its parts' shards leave the nodes,
 // and a later part or complete gets NoSuchUpload. Completed objects stay.
 func TestMultipartUploadExpiry(t *testing.T) {
+	// Not parallel: a 3 s upload expiry must not pass before the test looks.
 	cl := startCluster(t, "--upload-expiry", "3s")
 	c := cl.client
 	ctx := ctxT(t)

@@ -36,6 +36,7 @@ var oddKeys = []string{
 // for byte. A path with an empty first segment is refused, not served as
 // the service root.
 func TestOddKeys(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	ctx := ctxT(t)

@@ -19,6 +19,7 @@ import (
 // by the gateway has its shards rebuilt elsewhere by the repairer, after
 // which the cluster survives M more node losses with every object intact.
 func TestRepairAfterNodeLoss(t *testing.T) {
+	// Not parallel: with --suspect-after 1s and --dead-after 2s a node slowed by other tests is declared dead.
 	c := startClusterN(t, 7, "--repair-workers", "2", "--suspect-after", "1s", "--dead-after", "2s")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -62,6 +63,7 @@ func TestRepairAfterNodeLoss(t *testing.T) {
 // is down, and a GET that meets a shard file gone from its node, queue
 // their blobs; the repairer restores every shard elsewhere.
 func TestDegradedWritesAndBadReadsAreRepaired(t *testing.T) {
+	t.Parallel()
 	c := startClusterN(t, 7, "--repair-workers", "2")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

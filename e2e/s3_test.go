@@ -13,6 +13,7 @@ import (
 )
 
 func TestObjectLifecycle(t *testing.T) {
+	t.Parallel()
 	overHTTPAndHTTPS(t, func(t *testing.T, cl *cluster) {
 		c := cl.client
 		ctx := ctxT(t)
@@ -127,6 +128,7 @@ func TestObjectLifecycle(t *testing.T) {
 }
 
 func TestUnsupportedSubresourceIsNotImplemented(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	ctx := ctxT(t)
@@ -143,6 +145,7 @@ func TestUnsupportedSubresourceIsNotImplemented(t *testing.T) {
 }
 
 func TestGCDeletesShardsOfOverwrittenAndDeletedObjects(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	ctx := ctxT(t)
@@ -160,6 +163,7 @@ func TestGCDeletesShardsOfOverwrittenAndDeletedObjects(t *testing.T) {
 }
 
 func TestReadsSurviveTwoKilledNodesAndGatewayRestart(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t)
 	c := cl.client
 	ctx := ctxT(t)

@@ -26,6 +26,7 @@ import (
 // is rewritten, every shard of every blob verifies, and every object reads
 // back intact.
 func TestScrubFindsCorruptionOnDisk(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, "--scrub-rate", fmt.Sprint(64<<20), "--orphan-grace", "1h", "--scrub-interval", "500ms",
 		"--repair-workers", "0")
 	ctx := ctxT(t)

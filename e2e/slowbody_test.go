@@ -15,6 +15,7 @@ import (
 // nothing and leave no shard behind, while a slow but steady upload (8
 // KiB/s for about 3 s) completes and reads back whole.
 func TestSlowBodies(t *testing.T) {
+	// Not parallel: measures body timeouts.
 	cl := startCluster(t, "--body-idle-timeout", "2s", "--body-min-rate", "1KiB")
 	cl.send(t, "PUT", "/slow", nil, nil)
 

@@ -15,7 +15,10 @@ import (
 // The SDK's upload manager splits large bodies into parts uploaded in
 // parallel; the object must read back whole, with a multipart ETag, and
 // range reads must cross part boundaries.
-func TestUploadManagerMultipart(t *testing.T) { overHTTPAndHTTPS(t, testUploadManager) }
+func TestUploadManagerMultipart(t *testing.T) {
+	t.Parallel()
+	overHTTPAndHTTPS(t, testUploadManager)
+}
 
 // testUploadManager is TestUploadManagerMultipart against cl.
 func testUploadManager(t *testing.T, cl *cluster) {
