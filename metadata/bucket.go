@@ -24,7 +24,7 @@ func (s *Postgres) CreateBucket(ctx context.Context, name string) error {
 }
 
 // DeleteBucket deletes an empty bucket: ErrBucketNotEmpty if it holds
-// an object or a multipart upload, ErrNoSuchBucket if it is missing.
+// a version of an object (delete markers count) or a multipart upload, ErrNoSuchBucket if it is missing.
 func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
 	var deleted, exists bool
 	err := s.db.QueryRow(ctx, `
@@ -54,7 +54,7 @@ func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
 // GetBucket returns a bucket, or ErrNoSuchBucket.
 func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 	b := Bucket{Name: name}
-	err := s.db.QueryRow(ctx, `SELECT created_at FROM buckets WHERE name = $1`, name).Scan(&b.CreatedAt)
+	err := s.db.QueryRow(ctx, `SELECT created_at, versioning FROM buckets WHERE name = $1`, name).Scan(&b.CreatedAt, &b.Versioning)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Bucket{}, fmt.Errorf("%w: %s", ErrNoSuchBucket, name)
 	}
@@ -66,13 +66,13 @@ func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 
 // ListBuckets returns every bucket in name order.
 func (s *Postgres) ListBuckets(ctx context.Context) ([]Bucket, error) {
-	rows, err := s.db.Query(ctx, `SELECT name, created_at FROM buckets ORDER BY name`)
+	rows, err := s.db.Query(ctx, `SELECT name, created_at, versioning FROM buckets ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: list buckets: %w", err)
 	}
 	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Bucket, error) {
 		var b Bucket
-		err := r.Scan(&b.Name, &b.CreatedAt)
+		err := r.Scan(&b.Name, &b.CreatedAt, &b.Versioning)
 		return b, err
 	})
 	if err != nil {

@@ -94,11 +94,11 @@ func mustCreateBucket(t testing.TB, s *Postgres, name string) {
 // mustPut stores obj and returns whether it replaced one.
 func mustPut(t testing.TB, s *Postgres, obj Object) bool {
 	t.Helper()
-	replaced, err := s.PutObject(context.Background(), obj, nil, Precondition{})
+	res, err := s.PutObject(context.Background(), obj, nil, Precondition{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return replaced
+	return res.Replaced
 }
 
 // checkBlobAccounting fails t unless every blob is in exactly one place: an

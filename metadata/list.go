@@ -11,23 +11,25 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// listKeysSQL pages through keys without a delimiter: one index range scan.
+// listKeysSQL pages through current objects (latest versions that are
+// not delete markers) without a delimiter: one range scan of the
+// objects_latest index.
 // $2 is the inclusive lower bound; the variant with $4 stops at the end of
 // the prefix's range so a sparse prefix does not scan the rest of the
 // bucket.
 const (
 	listKeysSQL = `
 		SELECT key, size, etag, last_modified FROM objects
-		WHERE bucket = $1 AND key >= $2
+		WHERE bucket = $1 AND key >= $2 AND is_latest AND NOT delete_marker
 		ORDER BY key LIMIT $3`
 	listKeysBoundedSQL = `
 		SELECT key, size, etag, last_modified FROM objects
-		WHERE bucket = $1 AND key >= $2 AND key < $4
+		WHERE bucket = $1 AND key >= $2 AND key < $4 AND is_latest AND NOT delete_marker
 		ORDER BY key LIMIT $3`
 )
 
 // listWalkSQL pages through keys with a delimiter using floe_list (see
-// migrations/0001_init.sql): it streams keys with an index scan until one
+// migrations/0006_versioning.sql): it streams keys with an index scan until one
 // rolls up into a common prefix, then seeks to floe_prefix_end(prefix),
 // past every key under it. $2 is the inclusive lower bound, $3 the prefix,
 // $4 the delimiter and $5 the number of entries wanted.

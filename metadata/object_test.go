@@ -41,6 +41,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := obj
+	want.IsLatest = true // and VersionID empty: the bucket is unversioned
 	for i := range want.Parts {
 		want.Parts[i].Blob.Placement = []blobmeta.Node{{ID: "n0", Addr: "10.0.0.1:9001"}, {ID: "n1", Addr: "10.0.0.2:9001"}, {ID: "n2"}}
 	}
@@ -147,7 +148,7 @@ func TestPutIsAtomic(t *testing.T) {
 	mustPut(t, s, old)
 	queuedBlob := newObject(t, "b", "other", 5)
 	mustPut(t, s, queuedBlob)
-	if _, err := s.DeleteObject(ctx, "b", "other"); err != nil {
+	if _, err := s.DeleteObject(ctx, "b", "other", ""); err != nil {
 		t.Fatal(err)
 	}
 	snapshot := func() string {
@@ -239,9 +240,9 @@ func TestDeleteObject(t *testing.T) {
 		{"invalid key", "b", "", false, ErrInvalidKey},
 	}
 	for _, tt := range tests {
-		existed, err := s.DeleteObject(ctx, tt.bucket, tt.key)
-		if existed != tt.existed || !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
-			t.Errorf("%s: DeleteObject = %v, %v; want %v, %v", tt.name, existed, err, tt.existed, tt.err)
+		res, err := s.DeleteObject(ctx, tt.bucket, tt.key, "")
+		if existed := res.Existed; existed != tt.existed || !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
+			t.Errorf("%s: DeleteObject = %v, %v; want %v, %v", tt.name, res.Existed, err, tt.existed, tt.err)
 		}
 	}
 	if _, err := s.GetObject(ctx, "b", "k"); !errors.Is(err, ErrNoSuchKey) {
@@ -353,7 +354,7 @@ func TestConcurrentWritesAccountForEveryBlob(t *testing.T) {
 			for i := range 25 {
 				var err error
 				if (w+i)%3 == 2 {
-					_, err = s.DeleteObject(ctx, "b", "k")
+					_, err = s.DeleteObject(ctx, "b", "k", "")
 				} else {
 					_, err = s.PutObject(ctx, newObject(t, "b", "k", 1, 2), nil, Precondition{})
 				}

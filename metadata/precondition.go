@@ -14,7 +14,7 @@ import (
 var ErrPreconditionFailed = errors.New("metadata: precondition failed")
 
 // Precondition makes an object write conditional on the key's current
-// state, checked in the write's transaction under the object row lock. The
+// state, checked in the write's transaction under the key's lock. The
 // zero value is unconditional.
 type Precondition struct {
 	// IfNoneMatch: write only if the key has no object (If-None-Match: *).
@@ -28,29 +28,28 @@ type Precondition struct {
 // IsZero reports whether p places no condition.
 func (p Precondition) IsZero() bool { return p == Precondition{} }
 
-// checkIfMatch locks the key's object row and checks p.IfMatch against it.
-// The lock holds until the transaction ends, so the ETag cannot change
-// before the write. IfNoneMatch needs no lock: see ifNoneMatchGuard.
-func checkIfMatch(ctx context.Context, tx pgx.Tx, bucket, key string, p Precondition) error {
-	if p.IfMatch == "" {
-		return nil
-	}
-	var etag string
-	err := tx.QueryRow(ctx, `SELECT etag FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`, bucket, key).Scan(&etag)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var bucketExists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM buckets WHERE name = $1)`, bucket).Scan(&bucketExists); err != nil {
-			return err
-		}
-		if !bucketExists {
-			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
-		}
-		return fmt.Errorf("%w: %s/%s (If-Match)", ErrNoSuchKey, bucket, key)
-	}
-	if err != nil {
+// checkCondition checks p against the key's latest version; the caller
+// holds the key's lock (lockKey), so it cannot change before the write. A
+// delete marker counts as no object.
+func checkCondition(ctx context.Context, tx pgx.Tx, bucket, key string, p Precondition) error {
+	var (
+		etag   string
+		marker bool
+	)
+	err := tx.QueryRow(ctx, `SELECT etag, delete_marker FROM objects WHERE bucket = $1 AND key = $2 AND is_latest`,
+		bucket, key).Scan(&etag, &marker)
+	exists := err == nil && !marker
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	if p.IfMatch != "*" && unquote(p.IfMatch) != unquote(etag) {
+	switch {
+	case p.IfNoneMatch && exists:
+		return fmt.Errorf("%w: %s/%s exists (If-None-Match)", ErrPreconditionFailed, bucket, key)
+	case p.IfMatch == "":
+		return nil
+	case !exists:
+		return fmt.Errorf("%w: %s/%s (If-Match)", ErrNoSuchKey, bucket, key)
+	case p.IfMatch != "*" && unquote(p.IfMatch) != unquote(etag):
 		return fmt.Errorf("%w: ETag is %s, not %s", ErrPreconditionFailed, etag, p.IfMatch)
 	}
 	return nil
@@ -95,15 +94,4 @@ func discardWrite(ctx context.Context, tx pgx.Tx, c partColumns, nonces [][]byte
 		return err
 	}
 	return br.Close()
-}
-
-// ifNoneMatchGuard is the WHERE clause of writeObject's ON CONFLICT DO
-// UPDATE: under If-None-Match an existing row is left alone and the INSERT
-// returns no row. A row a concurrent writer inserted first counts as
-// existing: the INSERT waits for that writer's transaction to end.
-func ifNoneMatchGuard(p Precondition) string {
-	if p.IfNoneMatch {
-		return "WHERE false"
-	}
-	return ""
 }

@@ -34,6 +34,11 @@ var (
 	ErrAccessKeyExists = errors.New("metadata: access key already exists")
 	// ErrNoSuchAccessKey: no access key has this ID.
 	ErrNoSuchAccessKey = errors.New("metadata: no such access key")
+	// ErrNoSuchVersion: the key has no version with this ID.
+	ErrNoSuchVersion = errors.New("metadata: no such version")
+	// ErrInvalidVersionID: a version ID is not one Floe could have issued
+	// (see ValidVersionID).
+	ErrInvalidVersionID = errors.New("metadata: invalid version id")
 )
 
 // MaxKeyLen is the longest object key in bytes, as in S3.
@@ -51,7 +56,21 @@ const (
 type Bucket struct {
 	Name      string
 	CreatedAt time.Time
+	// Versioning is one of the Versioning* constants.
+	Versioning string
 }
+
+// Bucket versioning states, as S3 names them (Unversioned is S3's absent
+// status).
+const (
+	VersioningUnversioned = "Unversioned" // never enabled: every key has only the null version
+	VersioningEnabled     = "Enabled"     // every write adds a version
+	VersioningSuspended   = "Suspended"   // writes replace the null version
+)
+
+// NullVersion is the version ID of the version an unversioned or suspended
+// bucket writes, and of objects written before versioning was enabled.
+const NullVersion = "null"
 
 // Headers are the content headers and user metadata an object is stored
 // with and returns on GET; empty means unset.
@@ -68,11 +87,20 @@ type Headers struct {
 // Object is an object's metadata. Its bytes are the concatenation of its
 // parts' blobs in part order.
 type Object struct {
-	Bucket  string
-	Key     string
-	Size    int64
-	ETag    string
-	Headers // stored with the object and returned on GET
+	Bucket string
+	Key    string
+	// VersionID is the version's ID: NullVersion, or one from
+	// NewVersionID. The store reports it empty for objects of an
+	// unversioned bucket, which S3 answers without x-amz-version-id; it
+	// ignores it on writes and picks the version itself.
+	VersionID string
+	// IsLatest: this is the key's current version. Set by reads.
+	IsLatest bool
+	// DeleteMarker: this version is a delete marker, with no bytes.
+	DeleteMarker bool
+	Size         int64
+	ETag         string
+	Headers      // stored with the object and returned on GET
 	// LastModified is set by the store when PutObject is given the zero
 	// time. PostgreSQL keeps microseconds.
 	LastModified time.Time

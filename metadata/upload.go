@@ -308,21 +308,21 @@ func scanUploadParts(rows pgx.Rows, extra []any, fill func(*UploadPart) error) (
 // ErrNoSuchUpload). The object gets the upload's headers and user
 // metadata; obj's are ignored. It creates or replaces the object as
 // PutObject does, queues the blobs of the parts not used for deletion,
-// deletes the upload and reports whether an object was replaced. If
+// deletes the upload and reports what it wrote. If
 // cond does not hold it fails as PutObject does and changes nothing:
 // the upload remains. obj's Checksum and its parts' are stored as given.
 //
 // A failed cond rolls everything back: the upload is left as it was.
-func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Object, cond Precondition) (bool, error) {
+func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Object, cond Precondition) (PutResult, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("metadata: complete upload %s of %s/%s: %w", uploadID, obj.Bucket, obj.Key, err)
 	}
 	if err := checkObject(&obj); err != nil {
-		return false, fail(err)
+		return PutResult{}, fail(err)
 	}
 	c := newPartColumns(obj.Parts)
 
-	var replaced bool
+	var res PutResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		u, err := lockUpload(ctx, tx, obj.Bucket, obj.Key, uploadID)
 		if err != nil {
@@ -353,13 +353,13 @@ func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Obje
 		if _, err := tx.Exec(ctx, `DELETE FROM multipart_uploads WHERE upload_id = $1`, uploadID); err != nil {
 			return err
 		}
-		replaced, err = writeObject(ctx, tx, obj, c, [][]byte{}, cond)
+		res, err = writeObject(ctx, tx, obj, c, [][]byte{}, cond)
 		return err
 	})
 	if err != nil {
-		return false, fail(err)
+		return PutResult{}, fail(err)
 	}
-	return replaced, nil
+	return res, nil
 }
 
 // AbortUpload deletes an upload, queueing its parts' blobs for
@@ -455,17 +455,15 @@ func readInsertBlobs(br pgx.BatchResults, queuedOK bool) error {
 	return nil
 }
 
-// writeObject is PutObject's transaction: it deletes the intents of nonces
-// (never nil), inserts c's blobs and shards, creates or replaces the object
-// row (locking it), queues the replaced object's blobs that obj does not
-// reuse, and inserts the object's parts. obj must have passed checkObject
-// and c must be newPartColumns(obj.Parts). If cond does not hold it fails
-// with ErrPreconditionFailed or ErrNoSuchKey, having changed rows the
-// caller must roll back.
-func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonces [][]byte, cond Precondition) (bool, error) {
-	if err := checkIfMatch(ctx, tx, obj.Bucket, obj.Key, cond); err != nil {
-		return false, err
-	}
+// writeObject is PutObject's transaction: under the key's lock it checks
+// cond against the key's latest version, deletes the intents of nonces
+// (never nil), inserts c's blobs and shards, deletes the null version if
+// the bucket is not versioning-enabled (queueing its blobs that obj does
+// not reuse), makes the latest version noncurrent, and inserts obj as the
+// new latest version with its parts. obj must have passed checkObject and
+// c must be newPartColumns(obj.Parts). If cond does not hold it fails with
+// ErrPreconditionFailed or ErrNoSuchKey having written nothing.
+func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonces [][]byte, cond Precondition) (PutResult, error) {
 	meta := obj.UserMeta
 	if meta == nil {
 		meta = map[string]string{}
@@ -474,70 +472,89 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 	if !obj.LastModified.IsZero() {
 		lastModified = &obj.LastModified
 	}
+	fresh := NewVersionID()
 	b := &pgx.Batch{}
+	var versioning string
+	if cond.IsZero() {
+		b.Queue(lockKeySQL, obj.Bucket, obj.Key)
+	} else {
+		// The condition must be read under the lock, before any write.
+		var err error
+		if versioning, err = lockKey(ctx, tx, obj.Bucket, obj.Key); err != nil {
+			return PutResult{}, err
+		}
+		if err := checkCondition(ctx, tx, obj.Bucket, obj.Key, cond); err != nil {
+			return PutResult{}, err
+		}
+	}
 	b.Queue(`DELETE FROM write_intents WHERE nonce = ANY($1) AND claimed_until IS NULL`, nonces)
 	c.queueInsertBlobs(b)
-	// Locks the object row before its parts, as DeleteObject does, so the
-	// two cannot deadlock. xmax is 0 in a freshly inserted row and the
-	// locking transaction's ID in one updated by ON CONFLICT.
-	b.Queue(`INSERT INTO objects (bucket, key, size, etag, content_type, content_encoding,
-			content_disposition, content_language, cache_control, expires, user_meta, last_modified,
-			checksum_algorithm, checksum, checksum_type)
-		VALUES ($1, $2, $3, $4, NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
-			NULLIF($9, ''), NULLIF($10, ''), $11, COALESCE($12, now()),
-			NULLIF($13, ''), NULLIF($14, ''), NULLIF($15, ''))
-		ON CONFLICT (bucket, key) DO UPDATE SET
-			size = EXCLUDED.size, etag = EXCLUDED.etag,
-			content_type = EXCLUDED.content_type, content_encoding = EXCLUDED.content_encoding,
-			content_disposition = EXCLUDED.content_disposition, content_language = EXCLUDED.content_language,
-			cache_control = EXCLUDED.cache_control, expires = EXCLUDED.expires,
-			user_meta = EXCLUDED.user_meta, last_modified = EXCLUDED.last_modified,
-			checksum_algorithm = EXCLUDED.checksum_algorithm, checksum = EXCLUDED.checksum,
-			checksum_type = EXCLUDED.checksum_type
-		`+ifNoneMatchGuard(cond)+` RETURNING xmax <> '0'::xid`,
-		obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.ContentType, obj.ContentEncoding,
-		obj.ContentDisposition, obj.ContentLanguage, obj.CacheControl, obj.Expires, meta, lastModified,
-		obj.Checksum.Algorithm, obj.Checksum.Value, obj.Checksum.Type)
-	// The replaced object's blobs, unless reused, go to GC. The unique
-	// index on object_parts(blob_id) guarantees nothing else uses them.
-	b.Queue(`WITH old AS (DELETE FROM object_parts WHERE bucket = $1 AND key = $2 RETURNING blob_id)
+	// The bucket row is share-locked: its versioning cannot change before
+	// the transaction ends, so every statement reads the same state.
+	const unversioned = `(SELECT versioning FROM buckets WHERE name = $1) <> 'Enabled'`
+	// The replaced null version's blobs, unless reused, go to GC. The
+	// unique index on object_parts(blob_id) guarantees nothing else uses
+	// them.
+	b.Queue(`WITH old AS (DELETE FROM object_parts
+			WHERE bucket = $1 AND key = $2 AND version_id = 'null' AND `+unversioned+` RETURNING blob_id)
 		INSERT INTO deletion_queue (blob_id)
 		SELECT blob_id FROM old WHERE blob_id <> ALL($3::bytea[])
 		ON CONFLICT DO NOTHING`, obj.Bucket, obj.Key, c.ids)
-	b.Queue(`INSERT INTO object_parts (bucket, key, part_number, blob_id, size, checksum)
-		SELECT $1, $2, n, id, sz, NULLIF(sum, '') FROM unnest($3::int[], $4::bytea[], $5::bigint[], $6::text[]) AS u (n, id, sz, sum)`,
-		obj.Bucket, obj.Key, c.numbers, c.ids, c.sizes, c.checksums)
+	b.Queue(`DELETE FROM objects WHERE bucket = $1 AND key = $2 AND version_id = 'null' AND `+unversioned,
+		obj.Bucket, obj.Key)
+	b.Queue(`UPDATE objects SET is_latest = false WHERE bucket = $1 AND key = $2 AND is_latest`, obj.Bucket, obj.Key)
+	b.Queue(`INSERT INTO objects (bucket, key, version_id, is_latest, size, etag, content_type, content_encoding,
+			content_disposition, content_language, cache_control, expires, user_meta, last_modified,
+			checksum_algorithm, checksum, checksum_type)
+		VALUES ($1, $2, CASE WHEN `+unversioned+` THEN 'null' ELSE $16 END, true,
+			$3, $4, NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
+			NULLIF($9, ''), NULLIF($10, ''), $11, COALESCE($12, now()),
+			NULLIF($13, ''), NULLIF($14, ''), NULLIF($15, ''))`,
+		obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.ContentType, obj.ContentEncoding,
+		obj.ContentDisposition, obj.ContentLanguage, obj.CacheControl, obj.Expires, meta, lastModified,
+		obj.Checksum.Algorithm, obj.Checksum.Value, obj.Checksum.Type, fresh)
+	b.Queue(`INSERT INTO object_parts (bucket, key, version_id, part_number, blob_id, size, checksum)
+		SELECT $1, $2, CASE WHEN `+unversioned+` THEN 'null' ELSE $7 END, n, id, sz, NULLIF(sum, '')
+		FROM unnest($3::int[], $4::bytea[], $5::bigint[], $6::text[]) AS u (n, id, sz, sum)`,
+		obj.Bucket, obj.Key, c.numbers, c.ids, c.sizes, c.checksums, fresh)
 
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
+	if cond.IsZero() {
+		var err error
+		if versioning, err = scanLockKey(br.QueryRow(), obj.Bucket); err != nil {
+			return PutResult{}, err
+		}
+	}
 	tag, err := br.Exec()
 	if err != nil {
-		return false, err
+		return PutResult{}, err
 	}
 	if int(tag.RowsAffected()) != len(nonces) {
-		return false, fmt.Errorf("%w: %d of %d intents are gone or claimed by garbage collection", ErrIntentExpired, len(nonces)-int(tag.RowsAffected()), len(nonces))
+		return PutResult{}, fmt.Errorf("%w: %d of %d intents are gone or claimed by garbage collection", ErrIntentExpired, len(nonces)-int(tag.RowsAffected()), len(nonces))
 	}
 	if err := readInsertBlobs(br, false); err != nil {
-		return false, err
+		return PutResult{}, err
 	}
-	var replaced bool
-	if err := br.QueryRow().Scan(&replaced); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) && cond.IfNoneMatch {
-			return false, fmt.Errorf("%w: %s/%s exists (If-None-Match)", ErrPreconditionFailed, obj.Bucket, obj.Key)
+	res := PutResult{VersionID: versionIDFor(versioning, fresh)}
+	for range 2 { // the null version's parts and row
+		if tag, err = br.Exec(); err != nil {
+			return PutResult{}, err
 		}
-		if code, constraint := pgCode(err); code == codeForeignKey && constraint == "objects_bucket_fkey" {
-			return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, obj.Bucket)
-		}
-		return false, err
 	}
+	res.Replaced = tag.RowsAffected() > 0
+	if tag, err = br.Exec(); err != nil {
+		return PutResult{}, err
+	}
+	res.Replaced = res.Replaced || tag.RowsAffected() > 0
 	if _, err := br.Exec(); err != nil {
-		return false, err
+		return PutResult{}, err
 	}
 	if _, err := br.Exec(); err != nil {
 		if code, constraint := pgCode(err); code == codeUnique && constraint == "object_parts_blob_id" {
-			return false, fmt.Errorf("a blob of the object belongs to another object: %w", err)
+			return PutResult{}, fmt.Errorf("a blob of the object belongs to another object: %w", err)
 		}
-		return false, err
+		return PutResult{}, err
 	}
-	return replaced, br.Close()
+	return res, br.Close()
 }

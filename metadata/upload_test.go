@@ -101,11 +101,11 @@ func TestUploadLifecycle(t *testing.T) {
 	mustPut(t, s, old)
 	obj := objectOf(p1, p3)
 	obj.ContentType = "ignored/upload's wins"
-	replaced, err := s.CompleteUpload(ctx, "up1", obj, Precondition{})
+	res, err := s.CompleteUpload(ctx, "up1", obj, Precondition{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !replaced {
+	if !res.Replaced {
 		t.Error("CompleteUpload did not report the replaced object")
 	}
 	for _, b := range []Blob{p2.Blob, p2old.Blob, old.Parts[0].Blob} {
@@ -139,7 +139,7 @@ func TestUploadLifecycle(t *testing.T) {
 	if _, err := s.GetUpload(ctx, "b", "k", "up1"); !errors.Is(err, ErrNoSuchUpload) {
 		t.Fatalf("GetUpload after complete: %v", err)
 	}
-	if _, err := s.DeleteObject(ctx, "b", "k"); err != nil {
+	if _, err := s.DeleteObject(ctx, "b", "k", ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteBucket(ctx, "b"); err != nil {
