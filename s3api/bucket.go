@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -177,22 +178,37 @@ func (s *Server) deleteObjects(w http.ResponseWriter, r *http.Request, req *requ
 	}
 	var res s3xml.DeleteResult
 	for _, o := range d.Objects {
-		if o.VersionID != "" {
-			res.Errors = append(res.Errors, s3xml.DeleteError{Key: o.Key, VersionID: o.VersionID,
-				Code: s3err.NotImplemented.Name, Message: "versioning is not implemented"})
-			continue
-		}
-		if _, err := s.cfg.Meta.DeleteObject(r.Context(), req.bucket, o.Key); err != nil {
+		del, err := s.deleteOne(r.Context(), req, o)
+		if err != nil {
 			se := s3err.From(toS3Error(err))
 			if se.Code.Status >= 500 {
 				s.log.Error().Err(err).Str("req", req.id).Str("key", o.Key).Msg("delete failed")
 			}
-			res.Errors = append(res.Errors, s3xml.DeleteError{Key: o.Key, Code: se.Code.Name, Message: se.Code.Message})
+			res.Errors = append(res.Errors, s3xml.DeleteError{Key: o.Key, VersionID: o.VersionID, Code: se.Code.Name, Message: se.Code.Message})
 			continue
 		}
 		if !d.Quiet {
-			res.Deleted = append(res.Deleted, s3xml.DeletedObject{Key: o.Key})
+			res.Deleted = append(res.Deleted, del)
 		}
 	}
 	return s3xml.Write(w, http.StatusOK, res)
+}
+
+// deleteOne deletes one object of a DeleteObjects request, as DeleteObject
+// would, and says what it did as S3 reports it: VersionId is the version
+// named; a marker written is DeleteMarker with DeleteMarkerVersionId, a
+// marker deleted by version ID is DeleteMarker with both IDs.
+func (s *Server) deleteOne(ctx context.Context, req *request, o s3xml.ObjectIdentifier) (s3xml.DeletedObject, error) {
+	if o.VersionID != "" && !metadata.ValidVersionID(o.VersionID) {
+		return s3xml.DeletedObject{}, s3err.New(s3err.NoSuchVersion, "Invalid version id specified")
+	}
+	res, err := s.cfg.Meta.DeleteObject(ctx, req.bucket, o.Key, o.VersionID)
+	if err != nil {
+		return s3xml.DeletedObject{}, err
+	}
+	out := s3xml.DeletedObject{Key: o.Key, VersionID: o.VersionID, DeleteMarker: res.DeleteMarker}
+	if res.DeleteMarker {
+		out.DeleteMarkerVersionID = res.VersionID
+	}
+	return out, nil
 }

@@ -17,18 +17,21 @@ type Catalog interface {
 	DeleteBucket(ctx context.Context, name string) error
 	GetBucket(ctx context.Context, name string) (metadata.Bucket, error)
 	ListBuckets(ctx context.Context) ([]metadata.Bucket, error)
+	SetBucketVersioning(ctx context.Context, bucket, state string) error
 
-	PutObject(ctx context.Context, obj metadata.Object, nonces [][]byte, cond metadata.Precondition) (replaced bool, err error)
+	PutObject(ctx context.Context, obj metadata.Object, nonces [][]byte, cond metadata.Precondition) (metadata.PutResult, error)
 	GetObject(ctx context.Context, bucket, key string) (metadata.Object, error)
-	DeleteObject(ctx context.Context, bucket, key string) (existed bool, err error)
+	GetObjectVersion(ctx context.Context, bucket, key, versionID string) (metadata.Object, error)
+	DeleteObject(ctx context.Context, bucket, key, versionID string) (metadata.DeleteResult, error)
 	ListObjects(ctx context.Context, p metadata.ListParams) (metadata.ListResult, error)
+	ListObjectVersions(ctx context.Context, p metadata.ListVersionsParams) (metadata.ListVersionsResult, error)
 
 	CreateUpload(ctx context.Context, u metadata.Upload) error
 	GetUpload(ctx context.Context, bucket, key, uploadID string) (metadata.Upload, error)
 	PutUploadPart(ctx context.Context, bucket, key, uploadID string, p metadata.UploadPart, nonce []byte) error
 	ListUploadParts(ctx context.Context, bucket, key, uploadID string) ([]metadata.UploadPart, error)
 	ListUploadPartsPage(ctx context.Context, bucket, key, uploadID string, after, limit int) (parts []metadata.UploadPart, truncated bool, err error)
-	CompleteUpload(ctx context.Context, uploadID string, obj metadata.Object, cond metadata.Precondition) (replaced bool, err error)
+	CompleteUpload(ctx context.Context, uploadID string, obj metadata.Object, cond metadata.Precondition) (metadata.PutResult, error)
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
 	ListUploads(ctx context.Context, p metadata.ListUploadsParams) (metadata.ListUploadsResult, error)
 

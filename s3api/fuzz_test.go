@@ -48,7 +48,7 @@ func FuzzRoute(f *testing.F) {
 		}
 		// A copy's source is parsed before anything else in its handler.
 		if src := r.Header.Get("X-Amz-Copy-Source"); src != "" && handlerName(h) == "copyObject" {
-			if b, k, err := copySource(src); err == nil && (b == "" || k == "") {
+			if b, k, _, err := copySource(src); err == nil && (b == "" || k == "") {
 				t.Fatalf("copySource(%q) = %q, %q without error", src, b, k)
 			}
 		}

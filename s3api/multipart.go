@@ -159,12 +159,14 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
 	defer cancel()
-	if _, err := s.cfg.Meta.CompleteUpload(ctx, id, obj, cond); err != nil {
+	res, err := s.cfg.Meta.CompleteUpload(ctx, id, obj, cond)
+	if err != nil {
 		if errors.Is(err, metadata.ErrInvalidPart) {
 			return s3err.Wrap(s3err.InvalidPart, err)
 		}
 		return err
 	}
+	setVersionID(w.Header(), res.VersionID)
 	return s3xml.Write(w, http.StatusOK, s3xml.CompleteMultipartUploadResult{
 		Location: "/" + req.bucket + "/" + req.key, Bucket: req.bucket, Key: req.key, ETag: s3xml.ETag(obj.ETag),
 		Checksums: xmlChecksums(checksum.Algorithm(obj.Checksum.Algorithm), obj.Checksum.Value), ChecksumType: obj.Checksum.Type,

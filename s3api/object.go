@@ -76,10 +76,12 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 		part.Checksum = obj.Checksum.Value
 		obj.Parts = []metadata.Part{*part}
 	}
-	if err := s.commit(r.Context(), obj, nonce, cond); err != nil {
+	res, err := s.commit(r.Context(), obj, nonce, cond)
+	if err != nil {
 		return err
 	}
 	s.markFailed(r.Context(), part, failed)
+	setVersionID(w.Header(), res.VersionID)
 	w.Header().Set("ETag", obj.ETag)
 	setChecksumHeaders(w.Header(), obj.Checksum)
 	w.WriteHeader(http.StatusOK)
@@ -155,17 +157,16 @@ func (s *Server) planBlob(ctx context.Context) (*blob.Plan, error) {
 	return s.cfg.Blobs.Plan(live, down)
 }
 
-// commit points obj's key at its blobs in one transaction, if cond holds
-// (if not, the store discards the blobs).
-func (s *Server) commit(ctx context.Context, obj metadata.Object, nonce []byte, cond metadata.Precondition) error {
+// commit makes obj, with its blobs, the key's new version in one
+// transaction, if cond holds (if not, the store discards the blobs).
+func (s *Server) commit(ctx context.Context, obj metadata.Object, nonce []byte, cond metadata.Precondition) (metadata.PutResult, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	var nonces [][]byte
 	if nonce != nil {
 		nonces = [][]byte{nonce}
 	}
-	_, err := s.cfg.Meta.PutObject(ctx, obj, nonces, cond)
-	return err
+	return s.cfg.Meta.PutObject(ctx, obj, nonces, cond)
 }
 
 // requestHeaders reads the stored headers and user metadata of a PUT (or
@@ -250,11 +251,12 @@ func setObjectHeaders(h http.Header, obj metadata.Object) {
 
 // getObject serves GetObject and HeadObject, with Range or ?partNumber.
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request) error {
-	// GetObject tells a missing bucket (NoSuchBucket) from a missing key.
-	obj, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)
+	// The store tells a missing bucket (NoSuchBucket) from a missing key.
+	obj, err := s.getVersion(r.Context(), req.bucket, req.key, req.versionID)
 	if err != nil {
 		return err
 	}
+	setVersionID(w.Header(), obj.VersionID)
 	if err := parseReadConditions(r.Header, "").evaluate(obj.ETag, obj.LastModified); err != nil {
 		if errors.Is(err, s3err.NotModified) {
 			writeNotModified(w, obj)
@@ -388,11 +390,18 @@ func (p *partsReader) Close() error {
 	return nil
 }
 
+// deleteObject serves DeleteObject: in a versioned bucket it adds a delete
+// marker, or with ?versionId deletes that version for good.
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, req *request) error {
 	// DeleteObject reports a missing bucket; a missing key is no error.
-	if _, err := s.cfg.Meta.DeleteObject(r.Context(), req.bucket, req.key); err != nil {
+	res, err := s.cfg.Meta.DeleteObject(r.Context(), req.bucket, req.key, req.versionID)
+	if err != nil {
 		return err
 	}
+	if res.DeleteMarker {
+		w.Header().Set("x-amz-delete-marker", "true")
+	}
+	setVersionID(w.Header(), res.VersionID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -404,7 +413,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if err := checkKey(req.key); err != nil {
 		return err
 	}
-	sb, sk, err := copySource(r.Header.Get("X-Amz-Copy-Source"))
+	sb, sk, sv, err := copySource(r.Header.Get("X-Amz-Copy-Source"))
 	if err != nil {
 		return err
 	}
@@ -415,13 +424,14 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if directive != "COPY" && directive != "REPLACE" {
 		return s3err.Errorf(s3err.InvalidArgument, "unknown metadata directive %q", directive)
 	}
-	if sb == req.bucket && sk == req.key && directive == "COPY" {
+	// Copying an older version onto its key is how a version is restored.
+	if sb == req.bucket && sk == req.key && sv == "" && directive == "COPY" {
 		return s3err.New(s3err.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
 		return err
 	}
-	src, err := s.cfg.Meta.GetObject(r.Context(), sb, sk)
+	src, err := s.getVersion(r.Context(), sb, sk, sv)
 	if err != nil {
 		return err
 	}
@@ -467,14 +477,19 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 		part.Checksum = dst.Checksum.Value
 		dst.Parts = []metadata.Part{*part}
 	}
-	if err := s.commit(r.Context(), dst, nonce, cond); err != nil {
-		return err
-	}
-	s.markFailed(r.Context(), part, failed)
-	got, err := s.cfg.Meta.GetObject(r.Context(), req.bucket, req.key)
+	res, err := s.commit(r.Context(), dst, nonce, cond)
 	if err != nil {
 		return err
 	}
+	s.markFailed(r.Context(), part, failed)
+	got, err := s.getVersion(r.Context(), req.bucket, req.key, res.VersionID)
+	if err != nil {
+		return err
+	}
+	if src.VersionID != "" {
+		w.Header().Set("x-amz-copy-source-version-id", src.VersionID)
+	}
+	setVersionID(w.Header(), res.VersionID)
 	return s3xml.Write(w, http.StatusOK, s3xml.CopyObjectResult{ETag: s3xml.ETag(dst.ETag), LastModified: s3xml.Time(got.LastModified),
 		Checksums: xmlChecksums(alg, dst.Checksum.Value), ChecksumType: dst.Checksum.Type})
 }

@@ -26,7 +26,7 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
-	sb, sk, err := copySource(r.Header.Get("X-Amz-Copy-Source"))
+	sb, sk, sv, err := copySource(r.Header.Get("X-Amz-Copy-Source"))
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
-	src, err := s.cfg.Meta.GetObject(r.Context(), sb, sk)
+	src, err := s.getVersion(r.Context(), sb, sk, sv)
 	if err != nil {
 		return err
 	}

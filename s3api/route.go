@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api/s3err"
 )
 
@@ -68,7 +69,28 @@ var subresources = []string{
 	"metadataTable", "metrics", "notification", "object-lock", "ownershipControls",
 	"partNumber", "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
 	"requestPayment", "restore", "retention", "select", "select-type", "session", "tagging",
-	"torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website",
+	"torrent", "uploadId", "uploads", "versioning", "versions", "website",
+}
+
+// versionIDParam reads ?versionId, which qualifies an operation on one
+// version of an object rather than selecting an operation of its own. It
+// is refused where S3 has no versioned form of the operation, and when
+// it cannot name a version Floe has issued.
+func versionIDParam(r *http.Request, req *request, sub string) error {
+	v, ok := r.URL.Query()["versionId"]
+	if !ok {
+		return nil
+	}
+	versioned := req.key != "" && (sub == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead ||
+		r.Method == http.MethodDelete) || sub == "partNumber" && r.Method != http.MethodPut)
+	if !versioned || r.Header.Get("X-Amz-Copy-Source") != "" {
+		return s3err.Errorf(s3err.InvalidArgument, "%s does not take a versionId", r.Method)
+	}
+	if !metadata.ValidVersionID(v[0]) {
+		return s3err.New(s3err.InvalidArgument, "Invalid version id specified")
+	}
+	req.versionID = v[0]
+	return nil
 }
 
 // route picks the handler for r. Only path-style addressing is served.
@@ -85,6 +107,9 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			}
 			sub = name
 		}
+	}
+	if err := versionIDParam(r, req, sub); err != nil {
+		return nil, err
 	}
 	notImpl := func() (handler, error) {
 		what := r.Method
@@ -118,6 +143,12 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.deleteObjects, nil
 		case sub == "uploads" && r.Method == http.MethodGet:
 			return s.listMultipartUploads, nil
+		case sub == "versions" && r.Method == http.MethodGet:
+			return s.listObjectVersions, nil
+		case sub == "versioning" && r.Method == http.MethodGet:
+			return s.getBucketVersioning, nil
+		case sub == "versioning" && r.Method == http.MethodPut:
+			return s.putBucketVersioning, nil
 		}
 		return notImpl()
 	default:
@@ -150,19 +181,27 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 }
 
 // copySource parses X-Amz-Copy-Source: "[/]bucket/key[?versionId=...]",
-// URL-encoded.
-func copySource(h string) (bucket, key string, err error) {
-	path, query, _ := strings.Cut(h, "?")
-	if query != "" {
-		return "", "", s3err.New(s3err.NotImplemented, "copying a specific version is not implemented")
+// the path URL-encoded. versionID is empty when none is named.
+func copySource(h string) (bucket, key, versionID string, err error) {
+	path, query, hasQuery := strings.Cut(h, "?")
+	if hasQuery {
+		q, qerr := url.ParseQuery(query)
+		v, ok := q["versionId"]
+		if qerr != nil || !ok || len(q) != 1 || len(v) != 1 {
+			return "", "", "", s3err.Errorf(s3err.InvalidArgument, "bad x-amz-copy-source %q: only ?versionId= may follow the key", h)
+		}
+		if !metadata.ValidVersionID(v[0]) {
+			return "", "", "", s3err.New(s3err.InvalidArgument, "Invalid version id specified")
+		}
+		versionID = v[0]
 	}
 	dec, uerr := url.PathUnescape(path)
 	if uerr != nil {
-		return "", "", s3err.Errorf(s3err.InvalidArgument, "bad x-amz-copy-source %q", h)
+		return "", "", "", s3err.Errorf(s3err.InvalidArgument, "bad x-amz-copy-source %q", h)
 	}
 	bucket, key = splitPath("/" + strings.TrimPrefix(dec, "/"))
 	if bucket == "" || key == "" {
-		return "", "", s3err.Errorf(s3err.InvalidArgument, "bad x-amz-copy-source %q", h)
+		return "", "", "", s3err.Errorf(s3err.InvalidArgument, "bad x-amz-copy-source %q", h)
 	}
-	return bucket, key, nil
+	return bucket, key, versionID, nil
 }

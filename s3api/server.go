@@ -108,8 +108,11 @@ type request struct {
 	id     string
 	bucket string
 	key    string
-	auth   Auth
-	bytes  int64 // body bytes received, for the log
+	// versionID is the ?versionId the operation applies to; empty for the
+	// latest version.
+	versionID string
+	auth      Auth
+	bytes     int64 // body bytes received, for the log
 }
 
 // ServeHTTP logs every request, authenticates it and hands it to its
@@ -169,6 +172,16 @@ func (s *Server) writeError(w *httprec.Recorder, r *http.Request, req *request, 
 		s.log.Error().Err(err).Str("req", req.id).Msg("failed after response started; aborting")
 		panic(http.ErrAbortHandler)
 	}
+	var marker *metadata.DeleteMarkerError
+	if errors.As(err, &marker) {
+		// S3 says what it found, so a client can tell a deleted key from
+		// one that never was.
+		w.Header().Set("x-amz-delete-marker", "true")
+		setVersionID(w.Header(), marker.VersionID)
+		if marker.ByVersionID {
+			w.Header().Set("Last-Modified", marker.LastModified.UTC().Format(http.TimeFormat))
+		}
+	}
 	err = toS3Error(err)
 	if e := s3err.From(err); e.Code.Status == http.StatusServiceUnavailable {
 		// SDKs and proxies back off by it; the conditions behind a 503
@@ -185,6 +198,7 @@ const retryAfterSeconds = 1
 func toS3Error(err error) error {
 	var se *s3err.Error
 	var code s3err.Code
+	var marker *metadata.DeleteMarkerError
 	switch {
 	case metadata.IsUnavailable(err) && s3err.From(err).Code == s3err.InternalError:
 		// A service condition, however deep it was wrapped (an access key
@@ -194,6 +208,14 @@ func toS3Error(err error) error {
 		return err
 	case errors.Is(err, metadata.ErrNoSuchBucket):
 		return s3err.Wrap(s3err.NoSuchBucket, err)
+	case errors.As(err, &marker) && marker.ByVersionID:
+		// A GET or HEAD of a delete marker by its ID: there is nothing to
+		// read, and S3 says so with 405.
+		return s3err.Wrap(s3err.MethodNotAllowed, err)
+	case errors.Is(err, metadata.ErrNoSuchVersion):
+		return s3err.Wrap(s3err.NoSuchVersion, err)
+	case errors.Is(err, metadata.ErrInvalidVersionID):
+		return s3err.Errorf(s3err.InvalidArgument, "Invalid version id specified: %w", err)
 	case errors.Is(err, metadata.ErrNoSuchKey):
 		return s3err.Wrap(s3err.NoSuchKey, err)
 	case errors.Is(err, metadata.ErrNoSuchUpload):

@@ -32,6 +32,7 @@ var (
 	ExpiredToken                      = Code{"ExpiredToken", http.StatusBadRequest, "The provided token has expired."}
 	IncompleteBody                    = Code{"IncompleteBody", http.StatusBadRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header."}
 	InternalError                     = Code{"InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again."}
+	IllegalVersioningConfiguration    = Code{"IllegalVersioningConfigurationException", http.StatusBadRequest, "The versioning configuration specified in the request is invalid."}
 	InvalidAccessKeyID                = Code{"InvalidAccessKeyId", http.StatusForbidden, "The AWS access key ID you provided does not exist in our records."}
 	InvalidArgument                   = Code{"InvalidArgument", http.StatusBadRequest, "Invalid Argument"}
 	InvalidBucketName                 = Code{"InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid."}
@@ -52,6 +53,7 @@ var (
 	MissingSecurityHeader             = Code{"MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header."}
 	NoSuchBucket                      = Code{"NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist."}
 	NoSuchKey                         = Code{"NoSuchKey", http.StatusNotFound, "The specified key does not exist."}
+	NoSuchVersion                     = Code{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
 	NoSuchUpload                      = Code{"NoSuchUpload", http.StatusNotFound, "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."}
 	NotImplemented                    = Code{"NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented."}
 	NotModified                       = Code{"NotModified", http.StatusNotModified, "Not Modified"}
@@ -69,11 +71,11 @@ var all = []Code{
 	AccessDenied, AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
 	BadDigest, BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
 	EntityTooLarge, EntityTooSmall, ExpiredToken, IncompleteBody, InternalError,
-	InvalidAccessKeyID, InvalidArgument, InvalidBucketName, InvalidDigest,
+	IllegalVersioningConfiguration, InvalidAccessKeyID, InvalidArgument, InvalidBucketName, InvalidDigest,
 	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, InvalidURI, KeyTooLongError,
 	MalformedTrailerError, MalformedXML, MetadataTooLarge, MethodNotAllowed, MissingContentLength,
 	MissingRequestBodyError, MissingSecurityHeader, NoSuchBucket, NoSuchKey,
-	NoSuchUpload, NotImplemented, NotModified, PreconditionFailed,
+	NoSuchUpload, NoSuchVersion, NotImplemented, NotModified, PreconditionFailed,
 	RequestTimeTooSkewed, RequestTimeout, ServiceUnavailable,
 	SignatureDoesNotMatch, SlowDown, XAmzContentSHA256Mismatch,
 }
