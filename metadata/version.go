@@ -60,13 +60,14 @@ func (e *DeleteMarkerError) Unwrap() error { return ErrNoSuchKey }
 // such bucket). Every write of a key's versions holds the key lock, so the
 // versions' seq order is their commit order and is_latest moves under
 // one writer at a time; the bucket lock keeps the versioning state fixed
-// until the write commits. Lock order is bucket, then key, everywhere.
+// until the write commits. Lock order is bucket, then key, everywhere: the
+// materialized CTE locks the bucket row before the key lock is asked for.
 //
 // The two-int4 advisory key space is Floe's per-key locks (Migrate uses
 // the one-bigint space); distinct keys whose hashes collide only wait for
 // each other.
-const lockKeySQL = `SELECT versioning, pg_advisory_xact_lock(hashtext($1), hashtext($2))::text
-	FROM buckets WHERE name = $1 FOR SHARE`
+const lockKeySQL = `WITH b AS MATERIALIZED (SELECT versioning FROM buckets WHERE name = $1 FOR SHARE)
+	SELECT versioning, pg_advisory_xact_lock(hashtext($1), hashtext($2))::text FROM b`
 
 // lockKey runs lockKeySQL in tx and returns the bucket's versioning state.
 func lockKey(ctx context.Context, tx pgx.Tx, bucket, key string) (string, error) {
