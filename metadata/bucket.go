@@ -10,10 +10,17 @@ import (
 
 // CreateBucket creates an empty bucket; ErrBucketExists if it exists.
 func (s *Postgres) CreateBucket(ctx context.Context, name string) error {
+	return s.createBucket(ctx, name, false)
+}
+
+// createBucket creates a bucket, with object lock (and so versioning)
+// if objectLock.
+func (s *Postgres) createBucket(ctx context.Context, name string, objectLock bool) error {
 	if err := checkText("bucket name", name); err != nil || name == "" {
 		return fmt.Errorf("metadata: create bucket %q: invalid name", name)
 	}
-	tag, err := s.db.Exec(ctx, `INSERT INTO buckets (name) VALUES ($1) ON CONFLICT DO NOTHING`, name)
+	tag, err := s.db.Exec(ctx, `INSERT INTO buckets (name, object_lock, versioning)
+		VALUES ($1, $2, CASE WHEN $2 THEN 'Enabled' ELSE 'Unversioned' END) ON CONFLICT DO NOTHING`, name, objectLock)
 	if err != nil {
 		return fmt.Errorf("metadata: create bucket %s: %w", name, err)
 	}
@@ -54,7 +61,7 @@ func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
 // GetBucket returns a bucket, or ErrNoSuchBucket.
 func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 	b := Bucket{Name: name}
-	err := s.db.QueryRow(ctx, `SELECT created_at, versioning FROM buckets WHERE name = $1`, name).Scan(&b.CreatedAt, &b.Versioning)
+	err := s.db.QueryRow(ctx, `SELECT `+bucketColumns+` FROM buckets WHERE name = $1`, name).Scan(b.scanTargets()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Bucket{}, fmt.Errorf("%w: %s", ErrNoSuchBucket, name)
 	}
@@ -66,17 +73,27 @@ func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 
 // ListBuckets returns every bucket in name order.
 func (s *Postgres) ListBuckets(ctx context.Context) ([]Bucket, error) {
-	rows, err := s.db.Query(ctx, `SELECT name, created_at, versioning FROM buckets ORDER BY name`)
+	rows, err := s.db.Query(ctx, `SELECT `+bucketColumns+` FROM buckets ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: list buckets: %w", err)
 	}
 	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Bucket, error) {
 		var b Bucket
-		err := r.Scan(&b.Name, &b.CreatedAt, &b.Versioning)
+		err := r.Scan(b.scanTargets()...)
 		return b, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("metadata: list buckets: %w", err)
 	}
 	return bs, nil
+}
+
+// bucketColumns are the columns scanTargets reads.
+const bucketColumns = `name, created_at, versioning, object_lock, COALESCE(lock_default_mode, ''),
+	COALESCE(lock_default_days, 0), COALESCE(lock_default_years, 0)`
+
+// scanTargets returns the Scan destinations of bucketColumns in b.
+func (b *Bucket) scanTargets() []any {
+	return []any{&b.Name, &b.CreatedAt, &b.Versioning, &b.ObjectLock, &b.DefaultRetention.Mode,
+		&b.DefaultRetention.Days, &b.DefaultRetention.Years}
 }

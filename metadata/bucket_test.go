@@ -23,7 +23,7 @@ func TestBucketLifecycle(t *testing.T) {
 		{"get", func() error { _, err := s.GetBucket(ctx, "b"); return err }, nil},
 		{"put object", func() error { _, err := s.PutObject(ctx, newObject(t, "b", "k", 10), nil, Precondition{}); return err }, nil},
 		{"delete non-empty", func() error { return s.DeleteBucket(ctx, "b") }, ErrBucketNotEmpty},
-		{"delete object", func() error { _, err := s.DeleteObject(ctx, "b", "k", ""); return err }, nil},
+		{"delete object", func() error { _, err := s.DeleteObject(ctx, "b", "k", DeleteOptions{}); return err }, nil},
 		{"start upload", func() error {
 			_, err := s.pool.Exec(ctx, `INSERT INTO multipart_uploads (upload_id, bucket, key) VALUES ('u', 'b', 'k')`)
 			return err

@@ -13,6 +13,8 @@ import (
 // must delete their shards and then call FinishDeletion. A blob whose
 // lease runs out is handed out again.
 //
+// A queued blob that an object version still references is never handed
+// out (it cannot happen by design; this is the last line of defence).
 // Each claim adds one to the blob's attempts and leases it for the store's
 // lease (DefaultLease); rows other collectors hold locked are skipped, not
 // waited for.
@@ -22,8 +24,11 @@ func (s *Postgres) ClaimDeletions(ctx context.Context, limit int) ([]Blob, error
 			UPDATE deletion_queue q
 			SET attempts = q.attempts + 1, claimed_until = now() + $2::bigint * interval '1 microsecond'
 			WHERE q.blob_id IN (
-				SELECT blob_id FROM deletion_queue
-				WHERE claimed_until IS NULL OR claimed_until < now()
+				SELECT blob_id FROM deletion_queue d
+				WHERE (claimed_until IS NULL OR claimed_until < now())
+					-- Never hand out a blob a version still holds: its
+					-- shards may be the last copy of a locked version.
+					AND NOT EXISTS (SELECT 1 FROM object_parts p WHERE p.blob_id = d.blob_id)
 				ORDER BY enqueued_at
 				LIMIT $1
 				FOR UPDATE SKIP LOCKED)

@@ -21,7 +21,7 @@ func queueBlobs(t *testing.T, s *Postgres, n int) map[blobmeta.ID]Blob {
 	for i := range n {
 		obj := newObject(t, "gc", string(rune('a'+i%26))+string(rune('0'+i/26)), 1)
 		mustPut(t, s, obj)
-		if _, err := s.DeleteObject(ctx, "gc", obj.Key, ""); err != nil {
+		if _, err := s.DeleteObject(ctx, "gc", obj.Key, DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		blobs[obj.Parts[0].Blob.ID] = obj.Parts[0].Blob

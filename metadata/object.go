@@ -57,7 +57,7 @@ func (s *Postgres) PutObject(ctx context.Context, obj Object, nonces [][]byte, c
 		err = refused
 	}
 	if err != nil {
-		return PutResult{}, fmt.Errorf("metadata: put %s/%s: %w", obj.Bucket, obj.Key, err)
+		return PutResult{}, fmt.Errorf("metadata: put %s/%s: %w", obj.Bucket, obj.Key, lockError(err))
 	}
 	return res, nil
 }
@@ -99,6 +99,7 @@ func (s *Postgres) getObject(ctx context.Context, bucket, key, versionID string)
 			COALESCE(o.cache_control, ''), COALESCE(o.expires, ''),
 			COALESCE(o.user_meta, '{}'), COALESCE(o.last_modified, 'epoch'),
 			COALESCE(o.checksum_algorithm, ''), COALESCE(o.checksum, ''), COALESCE(o.checksum_type, ''),
+			COALESCE(o.lock_mode, ''), COALESCE(o.lock_until, 'epoch'), COALESCE(o.legal_hold, false),
 			p.part_number, p.size, COALESCE(p.checksum, ''), b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs, sh.suspects
 		FROM buckets bk
 		LEFT JOIN objects o ON o.bucket = bk.name AND o.key = $2 AND `+which+`
@@ -129,6 +130,7 @@ func (s *Postgres) getObject(ctx context.Context, bucket, key, versionID string)
 			&obj.Size, &obj.ETag, &obj.ContentType, &obj.ContentEncoding,
 			&obj.ContentDisposition, &obj.ContentLanguage, &obj.CacheControl, &obj.Expires,
 			&userMeta, &obj.LastModified, &obj.Checksum.Algorithm, &obj.Checksum.Value, &obj.Checksum.Type,
+			&obj.Retention.Mode, &obj.Retention.Until, &obj.LegalHold,
 			&number, &size, &partSum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs, &br.suspects)
 		if err != nil {
 			return Object{}, fmt.Errorf("metadata: get %s/%s: %w", bucket, key, err)
@@ -150,6 +152,9 @@ func (s *Postgres) getObject(ctx context.Context, bucket, key, versionID string)
 	}
 	if versioning == VersioningUnversioned {
 		obj.VersionID = ""
+	}
+	if obj.Retention.Mode == "" {
+		obj.Retention = Retention{}
 	}
 	switch {
 	case !bucketFound:

@@ -148,7 +148,7 @@ func TestPutIsAtomic(t *testing.T) {
 	mustPut(t, s, old)
 	queuedBlob := newObject(t, "b", "other", 5)
 	mustPut(t, s, queuedBlob)
-	if _, err := s.DeleteObject(ctx, "b", "other", ""); err != nil {
+	if _, err := s.DeleteObject(ctx, "b", "other", DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	snapshot := func() string {
@@ -240,7 +240,7 @@ func TestDeleteObject(t *testing.T) {
 		{"invalid key", "b", "", false, ErrInvalidKey},
 	}
 	for _, tt := range tests {
-		res, err := s.DeleteObject(ctx, tt.bucket, tt.key, "")
+		res, err := s.DeleteObject(ctx, tt.bucket, tt.key, DeleteOptions{})
 		if existed := res.Existed; existed != tt.existed || !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
 			t.Errorf("%s: DeleteObject = %v, %v; want %v, %v", tt.name, res.Existed, err, tt.existed, tt.err)
 		}
@@ -354,7 +354,7 @@ func TestConcurrentWritesAccountForEveryBlob(t *testing.T) {
 			for i := range 25 {
 				var err error
 				if (w+i)%3 == 2 {
-					_, err = s.DeleteObject(ctx, "b", "k", "")
+					_, err = s.DeleteObject(ctx, "b", "k", DeleteOptions{})
 				} else {
 					_, err = s.PutObject(ctx, newObject(t, "b", "k", 1, 2), nil, Precondition{})
 				}

@@ -100,7 +100,21 @@ func pgCode(err error) (code, constraint string) {
 const (
 	codeForeignKey = "23503"
 	codeUnique     = "23505"
+	codeCheck      = "23514"
+	// codeObjectLocked is raised by migration 0007's triggers when a
+	// version under retention or legal hold would lose its bytes.
+	codeObjectLocked = "FLK01"
 )
+
+// lockError turns a refusal by the object-lock triggers into
+// ErrObjectLocked, carrying the database's reason; other errors pass.
+func lockError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == codeObjectLocked {
+		return fmt.Errorf("%w: %s", ErrObjectLocked, pe.Message)
+	}
+	return err
+}
 
 // interval renders d for SQL written as `$n::bigint * interval '1 microsecond'`.
 func interval(d time.Duration) int64 { return d.Microseconds() }

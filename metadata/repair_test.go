@@ -129,7 +129,7 @@ func TestRepairSkipsBlobsBeingDeleted(t *testing.T) {
 	if err := s.EnqueueRepair(ctx, "test", blobs["a"].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteObject(ctx, "bkt", "a", ""); err != nil {
+	if _, err := s.DeleteObject(ctx, "bkt", "a", DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if tasks, err := s.ClaimRepairs(ctx, 10, time.Minute); err != nil || len(tasks) != 0 {

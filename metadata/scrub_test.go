@@ -32,7 +32,7 @@ func TestOrphanDeletable(t *testing.T) {
 		t.Fatal(err)
 	}
 	stray, strayNonce := random()
-	if _, err := s.DeleteObject(ctx, "bkt", "b", ""); err != nil { // b's blob is queued for deletion
+	if _, err := s.DeleteObject(ctx, "bkt", "b", DeleteOptions{}); err != nil { // b's blob is queued for deletion
 		t.Fatal(err)
 	}
 	if err := s.EnqueueRepair(ctx, "test", blobs["c"].ID); err != nil {

@@ -36,6 +36,16 @@ var (
 	ErrNoSuchAccessKey = errors.New("metadata: no such access key")
 	// ErrNoSuchVersion: the key has no version with this ID.
 	ErrNoSuchVersion = errors.New("metadata: no such version")
+	// ErrObjectLocked: the version is under a retention or a legal hold
+	// that forbids the change; the database refused it.
+	ErrObjectLocked = errors.New("metadata: version protected by object lock")
+	// ErrNoObjectLock: a retention or legal hold was asked for in a bucket
+	// without object lock.
+	ErrNoObjectLock = errors.New("metadata: bucket has no object lock configuration")
+	// ErrInvalidBucketState: the bucket's versioning forbids the change
+	// (suspending a bucket with object lock, or enabling object lock in a
+	// bucket whose versioning is not enabled).
+	ErrInvalidBucketState = errors.New("metadata: invalid bucket state")
 	// ErrInvalidVersionID: a version ID is not one Floe could have issued
 	// (see ValidVersionID).
 	ErrInvalidVersionID = errors.New("metadata: invalid version id")
@@ -58,6 +68,40 @@ type Bucket struct {
 	CreatedAt time.Time
 	// Versioning is one of the Versioning* constants.
 	Versioning string
+	// ObjectLock: versions may carry retentions and legal holds; it
+	// implies VersioningEnabled, for good.
+	ObjectLock bool
+	// DefaultRetention is given to new versions that name none; zero
+	// when the bucket has none.
+	DefaultRetention DefaultRetention
+}
+
+// Retention modes of S3 Object Lock.
+const (
+	// Governance: users with the bypass permission may shorten or remove
+	// the retention, or delete the version, by saying so.
+	Governance = "GOVERNANCE"
+	// Compliance: nobody may shorten the retention or delete the version
+	// before it ends.
+	Compliance = "COMPLIANCE"
+)
+
+// Retention keeps a version from deletion until Until. The zero value is
+// no retention.
+type Retention struct {
+	Mode  string // Governance or Compliance
+	Until time.Time
+}
+
+// IsZero reports whether r is no retention.
+func (r Retention) IsZero() bool { return r.Mode == "" }
+
+// DefaultRetention is a bucket's retention for new versions: Days or
+// Years (exactly one) from the version's creation. The zero value is
+// none.
+type DefaultRetention struct {
+	Mode        string // Governance or Compliance
+	Days, Years int
 }
 
 // Bucket versioning states, as S3 names them (Unversioned is S3's absent
@@ -105,6 +149,10 @@ type Object struct {
 	// time. PostgreSQL keeps microseconds.
 	LastModified time.Time
 	Parts        []Part // in part order; none for an empty object
+	// Retention and LegalHold protect the version (Object Lock). On a
+	// write, a zero Retention takes the bucket's default retention.
+	Retention Retention
+	LegalHold bool
 	// Checksum is the object's additional checksum; objects stored before
 	// Floe kept checksums have none.
 	Checksum Checksum

@@ -357,7 +357,7 @@ func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Obje
 		return err
 	})
 	if err != nil {
-		return PutResult{}, fail(err)
+		return PutResult{}, fail(lockError(err))
 	}
 	return res, nil
 }
@@ -460,7 +460,8 @@ func readInsertBlobs(br pgx.BatchResults, queuedOK bool) error {
 // (never nil), inserts c's blobs and shards, deletes the null version if
 // the bucket is not versioning-enabled (queueing its blobs that obj does
 // not reuse), makes the latest version noncurrent, and inserts obj as the
-// new latest version with its parts. obj must have passed checkObject and
+// new latest version with its parts, its retention (the bucket's default
+// if obj names none) and legal hold. obj must have passed checkObject and
 // c must be newPartColumns(obj.Parts). If cond does not hold it fails with
 // ErrPreconditionFailed or ErrNoSuchKey having written nothing.
 func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonces [][]byte, cond Precondition) (PutResult, error) {
@@ -471,6 +472,10 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 	var lastModified *time.Time
 	if !obj.LastModified.IsZero() {
 		lastModified = &obj.LastModified
+	}
+	var retainUntil *time.Time
+	if !obj.Retention.IsZero() {
+		retainUntil = &obj.Retention.Until
 	}
 	fresh := NewVersionID()
 	b := &pgx.Batch{}
@@ -505,14 +510,19 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 	b.Queue(`UPDATE objects SET is_latest = false WHERE bucket = $1 AND key = $2 AND is_latest`, obj.Bucket, obj.Key)
 	b.Queue(`INSERT INTO objects (bucket, key, version_id, is_latest, size, etag, content_type, content_encoding,
 			content_disposition, content_language, cache_control, expires, user_meta, last_modified,
-			checksum_algorithm, checksum, checksum_type)
+			checksum_algorithm, checksum, checksum_type, lock_mode, lock_until, legal_hold)
 		VALUES ($1, $2, CASE WHEN `+unversioned+` THEN 'null' ELSE $16 END, true,
 			$3, $4, NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
 			NULLIF($9, ''), NULLIF($10, ''), $11, COALESCE($12, now()),
-			NULLIF($13, ''), NULLIF($14, ''), NULLIF($15, ''))`,
+			NULLIF($13, ''), NULLIF($14, ''), NULLIF($15, ''),
+			COALESCE(NULLIF($17, ''), (SELECT lock_default_mode FROM buckets WHERE name = $1)),
+			COALESCE($18, (SELECT now() + make_interval(years => COALESCE(lock_default_years, 0),
+				days => COALESCE(lock_default_days, 0)) FROM buckets WHERE name = $1 AND lock_default_mode IS NOT NULL)),
+			$19)`,
 		obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.ContentType, obj.ContentEncoding,
 		obj.ContentDisposition, obj.ContentLanguage, obj.CacheControl, obj.Expires, meta, lastModified,
-		obj.Checksum.Algorithm, obj.Checksum.Value, obj.Checksum.Type, fresh)
+		obj.Checksum.Algorithm, obj.Checksum.Value, obj.Checksum.Type, fresh,
+		obj.Retention.Mode, retainUntil, obj.LegalHold)
 	b.Queue(`INSERT INTO object_parts (bucket, key, version_id, part_number, blob_id, size, checksum)
 		SELECT $1, $2, CASE WHEN `+unversioned+` THEN 'null' ELSE $7 END, n, id, sz, NULLIF(sum, '')
 		FROM unnest($3::int[], $4::bytea[], $5::bigint[], $6::text[]) AS u (n, id, sz, sum)`,

@@ -139,7 +139,7 @@ func TestUploadLifecycle(t *testing.T) {
 	if _, err := s.GetUpload(ctx, "b", "k", "up1"); !errors.Is(err, ErrNoSuchUpload) {
 		t.Fatalf("GetUpload after complete: %v", err)
 	}
-	if _, err := s.DeleteObject(ctx, "b", "k", ""); err != nil {
+	if _, err := s.DeleteObject(ctx, "b", "k", DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteBucket(ctx, "b"); err != nil {

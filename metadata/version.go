@@ -97,12 +97,16 @@ func versionIDFor(versioning, fresh string) string {
 }
 
 // SetBucketVersioning sets a bucket's versioning to VersioningEnabled or
-// VersioningSuspended. A bucket never returns to unversioned.
+// VersioningSuspended. A bucket never returns to unversioned, and one
+// with object lock is never suspended (ErrInvalidBucketState).
 func (s *Postgres) SetBucketVersioning(ctx context.Context, bucket, state string) error {
 	if state != VersioningEnabled && state != VersioningSuspended {
 		return fmt.Errorf("metadata: set versioning of %s: invalid state %q", bucket, state)
 	}
 	tag, err := s.db.Exec(ctx, `UPDATE buckets SET versioning = $2 WHERE name = $1`, bucket, state)
+	if code, constraint := pgCode(err); code == codeCheck && constraint == "buckets_lock_versioned" {
+		return fmt.Errorf("%w: %s has object lock: its versioning cannot be suspended", ErrInvalidBucketState, bucket)
+	}
 	if err != nil {
 		return fmt.Errorf("metadata: set versioning of %s: %w", bucket, err)
 	}
@@ -110,6 +114,17 @@ func (s *Postgres) SetBucketVersioning(ctx context.Context, bucket, state string
 		return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
 	}
 	return nil
+}
+
+// DeleteOptions qualify a DeleteObject.
+type DeleteOptions struct {
+	// VersionID names the version to delete for good; empty deletes the
+	// key (a delete marker in a versioned bucket).
+	VersionID string
+	// BypassGovernance lets the deletion of a version under a GOVERNANCE
+	// retention through (x-amz-bypass-governance-retention); COMPLIANCE
+	// retentions and legal holds still refuse it.
+	BypassGovernance bool
 }
 
 // DeleteResult is what DeleteObject did.
@@ -132,10 +147,12 @@ type DeleteResult struct {
 // bucket's marker replaces the null version). With a version ID it deletes
 // that version for good; if it was the latest, the newest remaining
 // version becomes the latest. Deleted versions' blobs are queued for
-// deletion. Deleting a missing key or version is not an error.
-func (s *Postgres) DeleteObject(ctx context.Context, bucket, key, versionID string) (DeleteResult, error) {
+// deletion. Deleting a missing key or version is not an error; deleting a
+// version that object lock protects is ErrObjectLocked.
+func (s *Postgres) DeleteObject(ctx context.Context, bucket, key string, opt DeleteOptions) (DeleteResult, error) {
+	versionID := opt.VersionID
 	fail := func(err error) (DeleteResult, error) {
-		return DeleteResult{}, fmt.Errorf("metadata: delete %s/%s: %w", bucket, key, err)
+		return DeleteResult{}, fmt.Errorf("metadata: delete %s/%s: %w", bucket, key, lockError(err))
 	}
 	if err := checkKey(key); err != nil {
 		return fail(err)
@@ -148,6 +165,11 @@ func (s *Postgres) DeleteObject(ctx context.Context, bucket, key, versionID stri
 		versioning, err := lockKey(ctx, tx, bucket, key)
 		if err != nil {
 			return err
+		}
+		if opt.BypassGovernance {
+			if _, err := tx.Exec(ctx, `SELECT set_config('floe.bypass_governance', 'on', true)`); err != nil {
+				return err
+			}
 		}
 		res = DeleteResult{}
 		switch {

@@ -85,7 +85,7 @@ func putVersion(t testing.TB, s *Postgres, obj Object) PutResult {
 // mustDeleteObject runs DeleteObject and returns what it did.
 func mustDeleteObject(t testing.TB, s *Postgres, bucket, key, versionID string) DeleteResult {
 	t.Helper()
-	res, err := s.DeleteObject(context.Background(), bucket, key, versionID)
+	res, err := s.DeleteObject(context.Background(), bucket, key, DeleteOptions{VersionID: versionID})
 	if err != nil {
 		t.Fatalf("DeleteObject(%s/%s, %q): %v", bucket, key, versionID, err)
 	}
@@ -770,7 +770,7 @@ func TestInvalidAndUnknownVersionIDs(t *testing.T) {
 		if _, err := s.GetObjectVersion(ctx, "b", "k", id); !errors.Is(err, ErrInvalidVersionID) {
 			t.Errorf("GetObjectVersion(%q) = %v, want ErrInvalidVersionID", id, err)
 		}
-		if res, err := s.DeleteObject(ctx, "b", "k", id); !errors.Is(err, ErrInvalidVersionID) || res != (DeleteResult{}) {
+		if res, err := s.DeleteObject(ctx, "b", "k", DeleteOptions{VersionID: id}); !errors.Is(err, ErrInvalidVersionID) || res != (DeleteResult{}) {
 			t.Errorf("DeleteObject(%q) = %+v, %v; want ErrInvalidVersionID", id, res, err)
 		}
 		if ValidVersionID(id) {
@@ -797,7 +797,7 @@ func TestInvalidAndUnknownVersionIDs(t *testing.T) {
 		if _, err := s.GetObjectVersion(ctx, "nob", "k", id); !errors.Is(err, ErrNoSuchBucket) {
 			t.Errorf("GetObjectVersion(missing bucket) = %v, want ErrNoSuchBucket", err)
 		}
-		if _, err := s.DeleteObject(ctx, "nob", "k", id); !errors.Is(err, ErrNoSuchBucket) {
+		if _, err := s.DeleteObject(ctx, "nob", "k", DeleteOptions{VersionID: id}); !errors.Is(err, ErrNoSuchBucket) {
 			t.Errorf("DeleteObject(missing bucket, %q) = %v, want ErrNoSuchBucket", id, err)
 		}
 	}
@@ -935,7 +935,7 @@ func TestConcurrentVersionedWrites(t *testing.T) {
 					// deletes them, so it must still exist.
 					j := rng.IntN(len(live[w]))
 					a := live[w][j]
-					res, err := s.DeleteObject(ctx, "b", "k", a.id)
+					res, err := s.DeleteObject(ctx, "b", "k", DeleteOptions{VersionID: a.id})
 					if err != nil || res != (DeleteResult{VersionID: a.id, DeleteMarker: a.marker, Existed: true}) {
 						errs[w] = fmt.Errorf("op %d: DeleteObject(%s) = %+v, %v", i, a.id, res, err)
 						return
@@ -943,7 +943,7 @@ func TestConcurrentVersionedWrites(t *testing.T) {
 					live[w] = slices.Delete(live[w], j, j+1)
 					deletedBlobs[w] = append(deletedBlobs[w], a.blobs...)
 				case r < 5:
-					res, err := s.DeleteObject(ctx, "b", "k", "")
+					res, err := s.DeleteObject(ctx, "b", "k", DeleteOptions{})
 					if err != nil || !res.DeleteMarker || res.Existed || !ValidVersionID(res.VersionID) || res.VersionID == NullVersion {
 						errs[w] = fmt.Errorf("op %d: DeleteObject = %+v, %v", i, res, err)
 						return
@@ -1108,7 +1108,7 @@ func TestConcurrentWritesWhileTogglingVersioning(t *testing.T) {
 		wg.Go(func() {
 			for i := range ops {
 				if (w+i)%4 == 3 {
-					res, err := s.DeleteObject(ctx, "b", "k", "")
+					res, err := s.DeleteObject(ctx, "b", "k", DeleteOptions{})
 					if err != nil || !res.DeleteMarker || !ValidVersionID(res.VersionID) || (res.Existed && res.VersionID != NullVersion) {
 						errs[w] = fmt.Errorf("delete %d: %+v, %v", i, res, err)
 						return

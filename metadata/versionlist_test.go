@@ -334,7 +334,7 @@ func TestListObjectVersionsRandom(t *testing.T) {
 				return fmt.Errorf("PutObject(%+q): Replaced = %v, want %v", key, res.Replaced, replaced)
 			}
 		case r < 75:
-			res, err := s.DeleteObject(ctx, "b", key, "")
+			res, err := s.DeleteObject(ctx, "b", key, DeleteOptions{})
 			if err != nil {
 				return fmt.Errorf("DeleteObject(%+q): %v", key, err)
 			}
@@ -358,7 +358,7 @@ func TestListObjectVersionsRandom(t *testing.T) {
 			default:
 				id = NewVersionID()
 			}
-			res, err := s.DeleteObject(ctx, "b", key, id)
+			res, err := s.DeleteObject(ctx, "b", key, DeleteOptions{VersionID: id})
 			if err != nil {
 				return fmt.Errorf("DeleteObject(%+q, %s): %v", key, id, err)
 			}

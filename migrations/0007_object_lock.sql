@@ -1,0 +1,105 @@
+-- 0007_object_lock: S3 Object Lock. A version may carry a retention (a
+-- mode and a retain-until date) and a legal hold; while either holds, the
+-- version cannot be deleted, and its blobs cannot be detached from it.
+--
+-- The database enforces this itself, with triggers, so that no code path
+-- (DeleteObject, DeleteObjects, lifecycle, a future one) can forget the
+-- check, and so that the clock it is checked against is PostgreSQL's,
+-- inside the transaction that deletes: now() is the transaction's start,
+-- so a retention ending while the transaction runs still holds. A
+-- GOVERNANCE retention gives way only when the transaction has set
+-- floe.bypass_governance to 'on' (set_config(..., true), local to it); a
+-- COMPLIANCE retention never does, and can only be lengthened.
+--
+-- Refusals raise SQLSTATE FLK01 (metadata.ErrObjectLocked).
+
+ALTER TABLE buckets
+    ADD COLUMN object_lock boolean NOT NULL DEFAULT false,
+    -- The default retention of new versions, if the bucket has one.
+    ADD COLUMN lock_default_mode text CHECK (lock_default_mode IN ('GOVERNANCE', 'COMPLIANCE')),
+    ADD COLUMN lock_default_days int CHECK (lock_default_days > 0),
+    ADD COLUMN lock_default_years int CHECK (lock_default_years > 0),
+    ADD CONSTRAINT buckets_lock_default CHECK (
+        (lock_default_mode IS NULL AND lock_default_days IS NULL AND lock_default_years IS NULL)
+        OR (object_lock AND lock_default_mode IS NOT NULL
+            AND (lock_default_days IS NULL) <> (lock_default_years IS NULL))),
+    -- Object Lock needs every write to add a version.
+    ADD CONSTRAINT buckets_lock_versioned CHECK (NOT object_lock OR versioning = 'Enabled');
+
+ALTER TABLE objects
+    ADD COLUMN lock_mode text CHECK (lock_mode IN ('GOVERNANCE', 'COMPLIANCE')),
+    ADD COLUMN lock_until timestamptz,
+    ADD COLUMN legal_hold boolean NOT NULL DEFAULT false,
+    ADD CONSTRAINT objects_lock_pair CHECK ((lock_mode IS NULL) = (lock_until IS NULL));
+
+-- floe_version_locked reports why a version may not be deleted or lose its
+-- blobs, NULL if it may.
+CREATE FUNCTION floe_version_locked(mode text, until timestamptz, hold boolean) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN hold THEN 'a legal hold'
+        WHEN until > now() AND mode = 'COMPLIANCE' THEN 'COMPLIANCE retention until ' || until
+        WHEN until > now() AND current_setting('floe.bypass_governance', true) IS DISTINCT FROM 'on'
+            THEN 'GOVERNANCE retention until ' || until
+    END
+$$;
+
+CREATE FUNCTION floe_guard_version_delete() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    why text := floe_version_locked(OLD.lock_mode, OLD.lock_until, OLD.legal_hold);
+BEGIN
+    IF why IS NOT NULL THEN
+        RAISE EXCEPTION 'version % of %/% is protected by %', OLD.version_id, OLD.bucket, OLD.key, why
+            USING ERRCODE = 'FLK01';
+    END IF;
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER objects_guard_delete BEFORE DELETE ON objects
+    FOR EACH ROW WHEN (OLD.legal_hold OR OLD.lock_until IS NOT NULL)
+    EXECUTE FUNCTION floe_guard_version_delete();
+
+-- A locked version's parts stay: deleting them first (as deleteVersion
+-- does, to queue their blobs) is refused as the version's own deletion is.
+CREATE FUNCTION floe_guard_part_delete() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    why text;
+BEGIN
+    SELECT floe_version_locked(o.lock_mode, o.lock_until, o.legal_hold) INTO why
+    FROM objects o
+    WHERE o.bucket = OLD.bucket AND o.key = OLD.key AND o.version_id = OLD.version_id;
+    IF why IS NOT NULL THEN
+        RAISE EXCEPTION 'version % of %/% is protected by %', OLD.version_id, OLD.bucket, OLD.key, why
+            USING ERRCODE = 'FLK01';
+    END IF;
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER object_parts_guard_delete BEFORE DELETE ON object_parts
+    FOR EACH ROW EXECUTE FUNCTION floe_guard_part_delete();
+
+-- A retention may be lengthened, or GOVERNANCE turned into COMPLIANCE;
+-- shortening or removing an active one is refused (GOVERNANCE: unless
+-- bypassed).
+CREATE FUNCTION floe_guard_retention_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.lock_until > now()
+        AND (NEW.lock_until IS NULL OR NEW.lock_until < OLD.lock_until
+             OR (OLD.lock_mode = 'COMPLIANCE' AND NEW.lock_mode IS DISTINCT FROM 'COMPLIANCE'))
+        AND (OLD.lock_mode = 'COMPLIANCE'
+             OR (NEW.lock_mode IS DISTINCT FROM 'COMPLIANCE'
+                 AND current_setting('floe.bypass_governance', true) IS DISTINCT FROM 'on')
+             OR (NEW.lock_mode = 'COMPLIANCE' AND NEW.lock_until < OLD.lock_until
+                 AND current_setting('floe.bypass_governance', true) IS DISTINCT FROM 'on')) THEN
+        RAISE EXCEPTION 'version % of %/% keeps its % retention until %', OLD.version_id, OLD.bucket, OLD.key,
+            OLD.lock_mode, OLD.lock_until USING ERRCODE = 'FLK01';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER objects_guard_retention BEFORE UPDATE OF lock_mode, lock_until ON objects
+    FOR EACH ROW WHEN (OLD.lock_until IS NOT NULL)
+    EXECUTE FUNCTION floe_guard_retention_update();
