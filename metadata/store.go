@@ -190,6 +190,10 @@ type Upload struct {
 	// Checksum is the algorithm and type CreateMultipartUpload declared,
 	// without a Value; zero if it declared none.
 	Checksum Checksum
+	// Retention and LegalHold are given to the object by CompleteUpload
+	// (a zero Retention takes the bucket's default then).
+	Retention Retention
+	LegalHold bool
 }
 
 // UploadPart is one uploaded part, held in its own blob.

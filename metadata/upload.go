@@ -37,13 +37,18 @@ func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 	if !u.Initiated.IsZero() {
 		initiated = &u.Initiated
 	}
+	var until *time.Time
+	if !u.Retention.IsZero() {
+		until = &u.Retention.Until
+	}
 	_, err := s.db.Exec(ctx, `INSERT INTO multipart_uploads (upload_id, bucket, key, created_at,
 			content_type, content_encoding, content_disposition, content_language, cache_control, expires, user_meta,
-			checksum_algorithm, checksum_type)
+			checksum_algorithm, checksum_type, lock_mode, lock_until, legal_hold)
 		VALUES ($1, $2, $3, COALESCE($4, now()), NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
-			NULLIF($9, ''), NULLIF($10, ''), $11, NULLIF($12, ''), NULLIF($13, ''))`,
+			NULLIF($9, ''), NULLIF($10, ''), $11, NULLIF($12, ''), NULLIF($13, ''), NULLIF($14, ''), $15, $16)`,
 		u.ID, u.Bucket, u.Key, initiated, u.ContentType, u.ContentEncoding, u.ContentDisposition,
-		u.ContentLanguage, u.CacheControl, u.Expires, meta, u.Checksum.Algorithm, u.Checksum.Type)
+		u.ContentLanguage, u.CacheControl, u.Expires, meta, u.Checksum.Algorithm, u.Checksum.Type,
+		u.Retention.Mode, until, u.LegalHold)
 	if code, constraint := pgCode(err); code == codeForeignKey && constraint == "multipart_uploads_bucket_fkey" {
 		return fmt.Errorf("%w: %s", ErrNoSuchBucket, u.Bucket)
 	}
@@ -57,7 +62,8 @@ func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 const uploadColumns = `upload_id, bucket, key, created_at,
 	COALESCE(content_type, ''), COALESCE(content_encoding, ''), COALESCE(content_disposition, ''),
 	COALESCE(content_language, ''), COALESCE(cache_control, ''), COALESCE(expires, ''), user_meta,
-	COALESCE(checksum_algorithm, ''), COALESCE(checksum_type, '')`
+	COALESCE(checksum_algorithm, ''), COALESCE(checksum_type, ''),
+	COALESCE(lock_mode, ''), COALESCE(lock_until, 'epoch'), legal_hold`
 
 // scanUpload scans a row of uploadColumns; ErrNoSuchUpload if there is none.
 func scanUpload(row pgx.Row) (Upload, error) {
@@ -65,7 +71,7 @@ func scanUpload(row pgx.Row) (Upload, error) {
 	var meta map[string]string
 	err := row.Scan(&u.ID, &u.Bucket, &u.Key, &u.Initiated, &u.ContentType, &u.ContentEncoding,
 		&u.ContentDisposition, &u.ContentLanguage, &u.CacheControl, &u.Expires, &meta,
-		&u.Checksum.Algorithm, &u.Checksum.Type)
+		&u.Checksum.Algorithm, &u.Checksum.Type, &u.Retention.Mode, &u.Retention.Until, &u.LegalHold)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Upload{}, ErrNoSuchUpload
 	}
@@ -74,6 +80,9 @@ func scanUpload(row pgx.Row) (Upload, error) {
 	}
 	if len(meta) > 0 {
 		u.UserMeta = meta
+	}
+	if u.Retention.Mode == "" {
+		u.Retention = Retention{}
 	}
 	return u, nil
 }
@@ -305,8 +314,8 @@ func scanUploadParts(rows pgx.Rows, extra []any, fill func(*UploadPart) error) (
 // CompleteUpload turns an upload into object obj, whose parts must be
 // parts of the upload with the same numbers and blobs (else
 // ErrInvalidPart) and whose Bucket and Key must be the upload's (else
-// ErrNoSuchUpload). The object gets the upload's headers and user
-// metadata; obj's are ignored. It creates or replaces the object as
+// ErrNoSuchUpload). The object gets the upload's headers, user
+// metadata, retention and legal hold; obj's are ignored. It creates or replaces the object as
 // PutObject does, queues the blobs of the parts not used for deletion,
 // deletes the upload and reports what it wrote. If
 // cond does not hold it fails as PutObject does and changes nothing:
@@ -329,6 +338,7 @@ func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Obje
 			return err
 		}
 		obj.Headers = u.Headers
+		obj.Retention, obj.LegalHold = u.Retention, u.LegalHold
 
 		var matching int
 		err = tx.QueryRow(ctx, `SELECT count(*) FROM upload_parts p

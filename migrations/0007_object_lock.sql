@@ -32,6 +32,13 @@ ALTER TABLE objects
     ADD COLUMN legal_hold boolean NOT NULL DEFAULT false,
     ADD CONSTRAINT objects_lock_pair CHECK ((lock_mode IS NULL) = (lock_until IS NULL));
 
+-- What CreateMultipartUpload asked for, given to the object at completion.
+ALTER TABLE multipart_uploads
+    ADD COLUMN lock_mode text CHECK (lock_mode IN ('GOVERNANCE', 'COMPLIANCE')),
+    ADD COLUMN lock_until timestamptz,
+    ADD COLUMN legal_hold boolean NOT NULL DEFAULT false,
+    ADD CONSTRAINT multipart_uploads_lock_pair CHECK ((lock_mode IS NULL) = (lock_until IS NULL));
+
 -- floe_version_locked reports why a version may not be deleted or lose its
 -- blobs, NULL if it may.
 CREATE FUNCTION floe_version_locked(mode text, until timestamptz, hold boolean) RETURNS text
