@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api/bucketname"
@@ -38,7 +39,15 @@ func (s *Server) createBucket(w http.ResponseWriter, r *http.Request, req *reque
 	if loc := cfg.LocationConstraint; loc != "" && loc != s.cfg.Region {
 		return s3err.Errorf(s3err.InvalidArgument, "location constraint %q does not match region %q", loc, s.cfg.Region)
 	}
-	if err := s.cfg.Meta.CreateBucket(r.Context(), req.bucket); err != nil {
+	create := s.cfg.Meta.CreateBucket
+	switch v := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"))); v {
+	case "true":
+		create = s.cfg.Meta.CreateObjectLockBucket
+	case "", "false":
+	default:
+		return s3err.Errorf(s3err.InvalidArgument, "x-amz-bucket-object-lock-enabled must be true or false, not %q", v)
+	}
+	if err := create(r.Context(), req.bucket); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/"+req.bucket)
@@ -178,7 +187,7 @@ func (s *Server) deleteObjects(w http.ResponseWriter, r *http.Request, req *requ
 	}
 	var res s3xml.DeleteResult
 	for _, o := range d.Objects {
-		del, err := s.deleteOne(r.Context(), req, o)
+		del, err := s.deleteOne(r.Context(), req, o, bypassGovernance(r))
 		if err != nil {
 			se := s3err.From(toS3Error(err))
 			if se.Code.Status >= 500 {
@@ -198,11 +207,11 @@ func (s *Server) deleteObjects(w http.ResponseWriter, r *http.Request, req *requ
 // would, and says what it did as S3 reports it: VersionId is the version
 // named; a marker written is DeleteMarker with DeleteMarkerVersionId, a
 // marker deleted by version ID is DeleteMarker with both IDs.
-func (s *Server) deleteOne(ctx context.Context, req *request, o s3xml.ObjectIdentifier) (s3xml.DeletedObject, error) {
+func (s *Server) deleteOne(ctx context.Context, req *request, o s3xml.ObjectIdentifier, bypass bool) (s3xml.DeletedObject, error) {
 	if o.VersionID != "" && !metadata.ValidVersionID(o.VersionID) {
 		return s3xml.DeletedObject{}, s3err.New(s3err.NoSuchVersion, "Invalid version id specified")
 	}
-	res, err := s.cfg.Meta.DeleteObject(ctx, req.bucket, o.Key, o.VersionID)
+	res, err := s.cfg.Meta.DeleteObject(ctx, req.bucket, o.Key, metadata.DeleteOptions{VersionID: o.VersionID, BypassGovernance: bypass})
 	if err != nil {
 		return s3xml.DeletedObject{}, err
 	}

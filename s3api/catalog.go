@@ -18,11 +18,15 @@ type Catalog interface {
 	GetBucket(ctx context.Context, name string) (metadata.Bucket, error)
 	ListBuckets(ctx context.Context) ([]metadata.Bucket, error)
 	SetBucketVersioning(ctx context.Context, bucket, state string) error
+	CreateObjectLockBucket(ctx context.Context, name string) error
+	SetObjectLockConfig(ctx context.Context, bucket string, def metadata.DefaultRetention) error
+	SetRetention(ctx context.Context, bucket, key, versionID string, r metadata.Retention, bypassGovernance bool) (string, error)
+	SetLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (string, error)
 
 	PutObject(ctx context.Context, obj metadata.Object, nonces [][]byte, cond metadata.Precondition) (metadata.PutResult, error)
 	GetObject(ctx context.Context, bucket, key string) (metadata.Object, error)
 	GetObjectVersion(ctx context.Context, bucket, key, versionID string) (metadata.Object, error)
-	DeleteObject(ctx context.Context, bucket, key, versionID string) (metadata.DeleteResult, error)
+	DeleteObject(ctx context.Context, bucket, key string, opt metadata.DeleteOptions) (metadata.DeleteResult, error)
 	ListObjects(ctx context.Context, p metadata.ListParams) (metadata.ListResult, error)
 	ListObjectVersions(ctx context.Context, p metadata.ListVersionsParams) (metadata.ListVersionsResult, error)
 

@@ -35,9 +35,18 @@ func (s *Server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
+	bkt, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket)
+	if err != nil {
+		return err
+	}
+	ret, hold, err := lockHeaders(r.Header, bkt)
+	if err != nil {
+		return err
+	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	up := metadata.Upload{ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key, Headers: hdr, Checksum: sum}
+	up := metadata.Upload{ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key, Headers: hdr, Checksum: sum,
+		Retention: ret, LegalHold: hold}
 	if err := s.cfg.Meta.CreateUpload(r.Context(), up); err != nil {
 		return err
 	}

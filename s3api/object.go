@@ -42,11 +42,19 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err := checkKey(req.key); err != nil {
 		return err
 	}
-	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
+	bkt, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket)
+	if err != nil {
 		return err
 	}
 	hdr, err := requestHeaders(r.Header)
 	if err != nil {
+		return err
+	}
+	ret, hold, err := lockHeaders(r.Header, bkt)
+	if err != nil {
+		return err
+	}
+	if err := requireLockDigest(r, bkt, ret, hold); err != nil {
 		return err
 	}
 	cond, err := writePrecondition(r.Header)
@@ -56,7 +64,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err := s.checkWritePrecondition(r.Context(), req.bucket, req.key, cond); err != nil {
 		return err
 	}
-	obj := metadata.Object{Bucket: req.bucket, Key: req.key, Headers: hdr}
+	obj := metadata.Object{Bucket: req.bucket, Key: req.key, Headers: hdr, Retention: ret, LegalHold: hold}
 	body, err := newObjectBody(r, req.auth.Chunks)
 	if err != nil {
 		return err
@@ -282,6 +290,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request)
 		}
 	}
 	setObjectHeaders(w.Header(), obj)
+	setLockHeaders(w.Header(), obj)
 	setGetChecksumHeaders(w.Header(), r, obj, start, length)
 	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
 	if r.Method == http.MethodHead {
@@ -394,7 +403,7 @@ func (p *partsReader) Close() error {
 // marker, or with ?versionId deletes that version for good.
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, req *request) error {
 	// DeleteObject reports a missing bucket; a missing key is no error.
-	res, err := s.cfg.Meta.DeleteObject(r.Context(), req.bucket, req.key, req.versionID)
+	res, err := s.cfg.Meta.DeleteObject(r.Context(), req.bucket, req.key, metadata.DeleteOptions{VersionID: req.versionID, BypassGovernance: bypassGovernance(r)})
 	if err != nil {
 		return err
 	}
@@ -428,7 +437,14 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if sb == req.bucket && sk == req.key && sv == "" && directive == "COPY" {
 		return s3err.New(s3err.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
-	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
+	bkt, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket)
+	if err != nil {
+		return err
+	}
+	// The copy's protection is the request's (or the bucket's default),
+	// never the source's.
+	ret, hold, err := lockHeaders(r.Header, bkt)
+	if err != nil {
 		return err
 	}
 	src, err := s.getVersion(r.Context(), sb, sk, sv)
@@ -448,6 +464,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	}
 	dst := src
 	dst.Bucket, dst.Key, dst.Parts, dst.LastModified = req.bucket, req.key, nil, time.Time{}
+	dst.Retention, dst.LegalHold = ret, hold
 	if directive == "REPLACE" {
 		if dst.Headers, err = requestHeaders(r.Header); err != nil {
 			return err

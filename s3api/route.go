@@ -82,7 +82,8 @@ func versionIDParam(r *http.Request, req *request, sub string) error {
 		return nil
 	}
 	versioned := req.key != "" && (sub == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead ||
-		r.Method == http.MethodDelete) || sub == "partNumber" && r.Method != http.MethodPut)
+		r.Method == http.MethodDelete) || sub == "partNumber" && r.Method != http.MethodPut ||
+		(sub == "retention" || sub == "legal-hold") && (r.Method == http.MethodGet || r.Method == http.MethodPut))
 	if !versioned || r.Header.Get("X-Amz-Copy-Source") != "" {
 		return s3err.Errorf(s3err.InvalidArgument, "%s does not take a versionId", r.Method)
 	}
@@ -149,6 +150,10 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.getBucketVersioning, nil
 		case sub == "versioning" && r.Method == http.MethodPut:
 			return s.putBucketVersioning, nil
+		case sub == "object-lock" && r.Method == http.MethodGet:
+			return s.getObjectLockConfiguration, nil
+		case sub == "object-lock" && r.Method == http.MethodPut:
+			return s.putObjectLockConfiguration, nil
 		}
 		return notImpl()
 	default:
@@ -175,6 +180,14 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.abortMultipartUpload, nil
 		case sub == "uploadId" && r.Method == http.MethodGet:
 			return s.listParts, nil
+		case sub == "retention" && r.Method == http.MethodGet:
+			return s.getObjectRetention, nil
+		case sub == "retention" && r.Method == http.MethodPut:
+			return s.putObjectRetention, nil
+		case sub == "legal-hold" && r.Method == http.MethodGet:
+			return s.getObjectLegalHold, nil
+		case sub == "legal-hold" && r.Method == http.MethodPut:
+			return s.putObjectLegalHold, nil
 		}
 		return notImpl()
 	}

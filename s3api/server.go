@@ -212,6 +212,12 @@ func toS3Error(err error) error {
 		// A GET or HEAD of a delete marker by its ID: there is nothing to
 		// read, and S3 says so with 405.
 		return s3err.Wrap(s3err.MethodNotAllowed, err)
+	case errors.Is(err, metadata.ErrObjectLocked):
+		return s3err.Errorf(s3err.AccessDenied, "Access Denied because object protected by object lock: %w", err)
+	case errors.Is(err, metadata.ErrNoObjectLock):
+		return s3err.Errorf(s3err.InvalidRequest, "Bucket is missing Object Lock Configuration: %w", err)
+	case errors.Is(err, metadata.ErrInvalidBucketState):
+		return s3err.Wrap(s3err.InvalidBucketState, err)
 	case errors.Is(err, metadata.ErrNoSuchVersion):
 		return s3err.Wrap(s3err.NoSuchVersion, err)
 	case errors.Is(err, metadata.ErrInvalidVersionID):

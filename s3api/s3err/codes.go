@@ -35,6 +35,7 @@ var (
 	IllegalVersioningConfiguration    = Code{"IllegalVersioningConfigurationException", http.StatusBadRequest, "The versioning configuration specified in the request is invalid."}
 	InvalidAccessKeyID                = Code{"InvalidAccessKeyId", http.StatusForbidden, "The AWS access key ID you provided does not exist in our records."}
 	InvalidArgument                   = Code{"InvalidArgument", http.StatusBadRequest, "Invalid Argument"}
+	InvalidBucketState                = Code{"InvalidBucketState", http.StatusConflict, "The request is not valid with the current state of the bucket."}
 	InvalidBucketName                 = Code{"InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid."}
 	InvalidDigest                     = Code{"InvalidDigest", http.StatusBadRequest, "The Content-MD5 you specified is not valid."}
 	InvalidPart                       = Code{"InvalidPart", http.StatusBadRequest, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag."}
@@ -53,6 +54,8 @@ var (
 	MissingSecurityHeader             = Code{"MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header."}
 	NoSuchBucket                      = Code{"NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist."}
 	NoSuchKey                         = Code{"NoSuchKey", http.StatusNotFound, "The specified key does not exist."}
+	NoSuchObjectLockConfiguration     = Code{"NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration"}
+	ObjectLockConfigurationNotFound   = Code{"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"}
 	NoSuchVersion                     = Code{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
 	NoSuchUpload                      = Code{"NoSuchUpload", http.StatusNotFound, "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."}
 	NotImplemented                    = Code{"NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented."}
@@ -71,11 +74,11 @@ var all = []Code{
 	AccessDenied, AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
 	BadDigest, BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
 	EntityTooLarge, EntityTooSmall, ExpiredToken, IncompleteBody, InternalError,
-	IllegalVersioningConfiguration, InvalidAccessKeyID, InvalidArgument, InvalidBucketName, InvalidDigest,
+	IllegalVersioningConfiguration, InvalidAccessKeyID, InvalidArgument, InvalidBucketName, InvalidBucketState, InvalidDigest,
 	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, InvalidURI, KeyTooLongError,
 	MalformedTrailerError, MalformedXML, MetadataTooLarge, MethodNotAllowed, MissingContentLength,
 	MissingRequestBodyError, MissingSecurityHeader, NoSuchBucket, NoSuchKey,
-	NoSuchUpload, NoSuchVersion, NotImplemented, NotModified, PreconditionFailed,
+	NoSuchObjectLockConfiguration, NoSuchUpload, NoSuchVersion, NotImplemented, ObjectLockConfigurationNotFound, NotModified, PreconditionFailed,
 	RequestTimeTooSkewed, RequestTimeout, ServiceUnavailable,
 	SignatureDoesNotMatch, SlowDown, XAmzContentSHA256Mismatch,
 }
