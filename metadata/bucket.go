@@ -90,10 +90,10 @@ func (s *Postgres) ListBuckets(ctx context.Context) ([]Bucket, error) {
 
 // bucketColumns are the columns scanTargets reads.
 const bucketColumns = `name, created_at, versioning, object_lock, COALESCE(lock_default_mode, ''),
-	COALESCE(lock_default_days, 0), COALESCE(lock_default_years, 0)`
+	COALESCE(lock_default_days, 0), COALESCE(lock_default_years, 0), tags`
 
 // scanTargets returns the Scan destinations of bucketColumns in b.
 func (b *Bucket) scanTargets() []any {
 	return []any{&b.Name, &b.CreatedAt, &b.Versioning, &b.ObjectLock, &b.DefaultRetention.Mode,
-		&b.DefaultRetention.Days, &b.DefaultRetention.Years}
+		&b.DefaultRetention.Days, &b.DefaultRetention.Years, &b.Tags}
 }

@@ -100,6 +100,7 @@ func (s *Postgres) getObject(ctx context.Context, bucket, key, versionID string)
 			COALESCE(o.user_meta, '{}'), COALESCE(o.last_modified, 'epoch'),
 			COALESCE(o.checksum_algorithm, ''), COALESCE(o.checksum, ''), COALESCE(o.checksum_type, ''),
 			COALESCE(o.lock_mode, ''), COALESCE(o.lock_until, 'epoch'), COALESCE(o.legal_hold, false),
+			COALESCE(o.tags, '{}'),
 			p.part_number, p.size, COALESCE(p.checksum, ''), b.id, b.manifest, sh.idx, sh.node_ids, sh.addrs, sh.suspects
 		FROM buckets bk
 		LEFT JOIN objects o ON o.bucket = bk.name AND o.key = $2 AND `+which+`
@@ -125,18 +126,22 @@ func (s *Postgres) getObject(ctx context.Context, bucket, key, versionID string)
 			partSum  string
 			br       blobRow
 			userMeta map[string]string
+			tags     map[string]string
 		)
 		err := rows.Scan(&versioning, &found, &obj.VersionID, &obj.IsLatest, &obj.DeleteMarker,
 			&obj.Size, &obj.ETag, &obj.ContentType, &obj.ContentEncoding,
 			&obj.ContentDisposition, &obj.ContentLanguage, &obj.CacheControl, &obj.Expires,
 			&userMeta, &obj.LastModified, &obj.Checksum.Algorithm, &obj.Checksum.Value, &obj.Checksum.Type,
-			&obj.Retention.Mode, &obj.Retention.Until, &obj.LegalHold,
+			&obj.Retention.Mode, &obj.Retention.Until, &obj.LegalHold, &tags,
 			&number, &size, &partSum, &br.id, &br.manifest, &br.idx, &br.nodeIDs, &br.addrs, &br.suspects)
 		if err != nil {
 			return Object{}, fmt.Errorf("metadata: get %s/%s: %w", bucket, key, err)
 		}
 		if len(userMeta) > 0 {
 			obj.UserMeta = userMeta
+		}
+		if len(tags) > 0 {
+			obj.Tags = tags
 		}
 		if number == nil {
 			continue // an object without parts

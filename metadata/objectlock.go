@@ -77,7 +77,7 @@ func (s *Postgres) SetRetention(ctx context.Context, bucket, key, versionID stri
 	if !r.IsZero() {
 		until = &r.Until
 	}
-	return s.updateLock(ctx, bucket, key, versionID, bypassGovernance,
+	return s.updateVersion(ctx, bucket, key, versionID, true, bypassGovernance,
 		`UPDATE objects SET lock_mode = NULLIF($3, ''), lock_until = $4`, r.Mode, until)
 }
 
@@ -85,15 +85,17 @@ func (s *Postgres) SetRetention(ctx context.Context, bucket, key, versionID stri
 // versionID is empty), or lifts it, and returns the version's ID. The
 // bucket must have object lock (ErrNoObjectLock).
 func (s *Postgres) SetLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (string, error) {
-	return s.updateLock(ctx, bucket, key, versionID, false, `UPDATE objects SET legal_hold = $3`, on)
+	return s.updateVersion(ctx, bucket, key, versionID, true, false, `UPDATE objects SET legal_hold = $3`, on)
 }
 
-// updateLock runs update (an UPDATE objects ... SET with its values from
-// $3 on) on one version, under the key's lock, and returns the version's
-// ID.
-func (s *Postgres) updateLock(ctx context.Context, bucket, key, versionID string, bypass bool, update string, args ...any) (string, error) {
+// updateVersion runs update (an UPDATE objects ... SET with its values
+// from $3 on) on one version that is not a delete marker, under the
+// key's lock, and returns the version's ID. With lockOnly the bucket must
+// have object lock (ErrNoObjectLock); with bypass the update runs with
+// the GOVERNANCE bypass.
+func (s *Postgres) updateVersion(ctx context.Context, bucket, key, versionID string, lockOnly, bypass bool, update string, args ...any) (string, error) {
 	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("metadata: set object lock of %s/%s: %w", bucket, key, lockError(err))
+		return "", fmt.Errorf("metadata: update %s/%s: %w", bucket, key, lockError(err))
 	}
 	if err := checkKey(key); err != nil {
 		return fail(err)
@@ -111,12 +113,14 @@ func (s *Postgres) updateLock(ctx context.Context, bucket, key, versionID string
 		if _, err := lockKey(ctx, tx, bucket, key); err != nil {
 			return err
 		}
-		var locking bool
-		if err := tx.QueryRow(ctx, `SELECT object_lock FROM buckets WHERE name = $1`, bucket).Scan(&locking); err != nil {
-			return err
-		}
-		if !locking {
-			return fmt.Errorf("%w: %s", ErrNoObjectLock, bucket)
+		if lockOnly {
+			var locking bool
+			if err := tx.QueryRow(ctx, `SELECT object_lock FROM buckets WHERE name = $1`, bucket).Scan(&locking); err != nil {
+				return err
+			}
+			if !locking {
+				return fmt.Errorf("%w: %s", ErrNoObjectLock, bucket)
+			}
 		}
 		if bypass {
 			if _, err := tx.Exec(ctx, `SELECT set_config('floe.bypass_governance', 'on', true)`); err != nil {
@@ -134,7 +138,7 @@ func (s *Postgres) updateLock(ctx context.Context, bucket, key, versionID string
 		case err != nil:
 			return err
 		case marker:
-			// Rolled back: a delete marker has nothing to protect.
+			// Rolled back: a delete marker has nothing to protect or tag.
 			return &DeleteMarkerError{Bucket: bucket, Key: key, VersionID: id, ByVersionID: versionID != ""}
 		}
 		return nil

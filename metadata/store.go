@@ -74,6 +74,8 @@ type Bucket struct {
 	// DefaultRetention is given to new versions that name none; zero
 	// when the bucket has none.
 	DefaultRetention DefaultRetention
+	// Tags are the bucket's tag set; nil when it has none.
+	Tags map[string]string
 }
 
 // Retention modes of S3 Object Lock.
@@ -153,6 +155,8 @@ type Object struct {
 	// write, a zero Retention takes the bucket's default retention.
 	Retention Retention
 	LegalHold bool
+	// Tags are the version's tags, key to value; nil when it has none.
+	Tags map[string]string
 	// Checksum is the object's additional checksum; objects stored before
 	// Floe kept checksums have none.
 	Checksum Checksum
@@ -194,6 +198,8 @@ type Upload struct {
 	// (a zero Retention takes the bucket's default then).
 	Retention Retention
 	LegalHold bool
+	// Tags are given to the object by CompleteUpload; nil for none.
+	Tags map[string]string
 }
 
 // UploadPart is one uploaded part, held in its own blob.

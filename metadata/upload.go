@@ -43,12 +43,12 @@ func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 	}
 	_, err := s.db.Exec(ctx, `INSERT INTO multipart_uploads (upload_id, bucket, key, created_at,
 			content_type, content_encoding, content_disposition, content_language, cache_control, expires, user_meta,
-			checksum_algorithm, checksum_type, lock_mode, lock_until, legal_hold)
+			checksum_algorithm, checksum_type, lock_mode, lock_until, legal_hold, tags)
 		VALUES ($1, $2, $3, COALESCE($4, now()), NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
-			NULLIF($9, ''), NULLIF($10, ''), $11, NULLIF($12, ''), NULLIF($13, ''), NULLIF($14, ''), $15, $16)`,
+			NULLIF($9, ''), NULLIF($10, ''), $11, NULLIF($12, ''), NULLIF($13, ''), NULLIF($14, ''), $15, $16, $17)`,
 		u.ID, u.Bucket, u.Key, initiated, u.ContentType, u.ContentEncoding, u.ContentDisposition,
 		u.ContentLanguage, u.CacheControl, u.Expires, meta, u.Checksum.Algorithm, u.Checksum.Type,
-		u.Retention.Mode, until, u.LegalHold)
+		u.Retention.Mode, until, u.LegalHold, nonNil(u.Tags))
 	if code, constraint := pgCode(err); code == codeForeignKey && constraint == "multipart_uploads_bucket_fkey" {
 		return fmt.Errorf("%w: %s", ErrNoSuchBucket, u.Bucket)
 	}
@@ -63,7 +63,7 @@ const uploadColumns = `upload_id, bucket, key, created_at,
 	COALESCE(content_type, ''), COALESCE(content_encoding, ''), COALESCE(content_disposition, ''),
 	COALESCE(content_language, ''), COALESCE(cache_control, ''), COALESCE(expires, ''), user_meta,
 	COALESCE(checksum_algorithm, ''), COALESCE(checksum_type, ''),
-	COALESCE(lock_mode, ''), COALESCE(lock_until, 'epoch'), legal_hold`
+	COALESCE(lock_mode, ''), COALESCE(lock_until, 'epoch'), legal_hold, tags`
 
 // scanUpload scans a row of uploadColumns; ErrNoSuchUpload if there is none.
 func scanUpload(row pgx.Row) (Upload, error) {
@@ -71,7 +71,7 @@ func scanUpload(row pgx.Row) (Upload, error) {
 	var meta map[string]string
 	err := row.Scan(&u.ID, &u.Bucket, &u.Key, &u.Initiated, &u.ContentType, &u.ContentEncoding,
 		&u.ContentDisposition, &u.ContentLanguage, &u.CacheControl, &u.Expires, &meta,
-		&u.Checksum.Algorithm, &u.Checksum.Type, &u.Retention.Mode, &u.Retention.Until, &u.LegalHold)
+		&u.Checksum.Algorithm, &u.Checksum.Type, &u.Retention.Mode, &u.Retention.Until, &u.LegalHold, &u.Tags)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Upload{}, ErrNoSuchUpload
 	}
@@ -83,6 +83,9 @@ func scanUpload(row pgx.Row) (Upload, error) {
 	}
 	if u.Retention.Mode == "" {
 		u.Retention = Retention{}
+	}
+	if len(u.Tags) == 0 {
+		u.Tags = nil
 	}
 	return u, nil
 }
@@ -338,7 +341,7 @@ func (s *Postgres) CompleteUpload(ctx context.Context, uploadID string, obj Obje
 			return err
 		}
 		obj.Headers = u.Headers
-		obj.Retention, obj.LegalHold = u.Retention, u.LegalHold
+		obj.Retention, obj.LegalHold, obj.Tags = u.Retention, u.LegalHold, u.Tags
 
 		var matching int
 		err = tx.QueryRow(ctx, `SELECT count(*) FROM upload_parts p
@@ -520,7 +523,7 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 	b.Queue(`UPDATE objects SET is_latest = false WHERE bucket = $1 AND key = $2 AND is_latest`, obj.Bucket, obj.Key)
 	b.Queue(`INSERT INTO objects (bucket, key, version_id, is_latest, size, etag, content_type, content_encoding,
 			content_disposition, content_language, cache_control, expires, user_meta, last_modified,
-			checksum_algorithm, checksum, checksum_type, lock_mode, lock_until, legal_hold)
+			checksum_algorithm, checksum, checksum_type, lock_mode, lock_until, legal_hold, tags)
 		VALUES ($1, $2, CASE WHEN `+unversioned+` THEN 'null' ELSE $16 END, true,
 			$3, $4, NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''),
 			NULLIF($9, ''), NULLIF($10, ''), $11, COALESCE($12, now()),
@@ -528,11 +531,11 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 			COALESCE(NULLIF($17, ''), (SELECT lock_default_mode FROM buckets WHERE name = $1)),
 			COALESCE($18, (SELECT now() + make_interval(years => COALESCE(lock_default_years, 0),
 				days => COALESCE(lock_default_days, 0)) FROM buckets WHERE name = $1 AND lock_default_mode IS NOT NULL)),
-			$19)`,
+			$19, $20)`,
 		obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.ContentType, obj.ContentEncoding,
 		obj.ContentDisposition, obj.ContentLanguage, obj.CacheControl, obj.Expires, meta, lastModified,
 		obj.Checksum.Algorithm, obj.Checksum.Value, obj.Checksum.Type, fresh,
-		obj.Retention.Mode, retainUntil, obj.LegalHold)
+		obj.Retention.Mode, retainUntil, obj.LegalHold, nonNil(obj.Tags))
 	b.Queue(`INSERT INTO object_parts (bucket, key, version_id, part_number, blob_id, size, checksum)
 		SELECT $1, $2, CASE WHEN `+unversioned+` THEN 'null' ELSE $7 END, n, id, sz, NULLIF(sum, '')
 		FROM unnest($3::int[], $4::bytea[], $5::bigint[], $6::text[]) AS u (n, id, sz, sum)`,
@@ -577,4 +580,13 @@ func writeObject(ctx context.Context, tx pgx.Tx, obj Object, c partColumns, nonc
 		return PutResult{}, err
 	}
 	return res, br.Close()
+}
+
+// nonNil returns m, or an empty map for nil: pgx sends a nil map as NULL,
+// and the jsonb columns it fills are NOT NULL.
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
