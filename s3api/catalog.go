@@ -22,6 +22,8 @@ type Catalog interface {
 	SetObjectLockConfig(ctx context.Context, bucket string, def metadata.DefaultRetention) error
 	SetRetention(ctx context.Context, bucket, key, versionID string, r metadata.Retention, bypassGovernance bool) (string, error)
 	SetLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (string, error)
+	SetObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (string, error)
+	SetBucketTags(ctx context.Context, bucket string, tags map[string]string) error
 
 	PutObject(ctx context.Context, obj metadata.Object, nonces [][]byte, cond metadata.Precondition) (metadata.PutResult, error)
 	GetObject(ctx context.Context, bucket, key string) (metadata.Object, error)

@@ -43,10 +43,14 @@ func (s *Server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
+	tags, err := tagHeader(r.Header)
+	if err != nil {
+		return err
+	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	up := metadata.Upload{ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key, Headers: hdr, Checksum: sum,
-		Retention: ret, LegalHold: hold}
+		Retention: ret, LegalHold: hold, Tags: tags}
 	if err := s.cfg.Meta.CreateUpload(r.Context(), up); err != nil {
 		return err
 	}

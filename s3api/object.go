@@ -57,6 +57,10 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err := requireLockDigest(r, bkt, ret, hold); err != nil {
 		return err
 	}
+	tags, err := tagHeader(r.Header)
+	if err != nil {
+		return err
+	}
 	cond, err := writePrecondition(r.Header)
 	if err != nil {
 		return err
@@ -64,7 +68,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err := s.checkWritePrecondition(r.Context(), req.bucket, req.key, cond); err != nil {
 		return err
 	}
-	obj := metadata.Object{Bucket: req.bucket, Key: req.key, Headers: hdr, Retention: ret, LegalHold: hold}
+	obj := metadata.Object{Bucket: req.bucket, Key: req.key, Headers: hdr, Retention: ret, LegalHold: hold, Tags: tags}
 	body, err := newObjectBody(r, req.auth.Chunks)
 	if err != nil {
 		return err
@@ -291,6 +295,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request)
 	}
 	setObjectHeaders(w.Header(), obj)
 	setLockHeaders(w.Header(), obj)
+	setTagCount(w.Header(), obj.Tags)
 	setGetChecksumHeaders(w.Header(), r, obj, start, length)
 	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
 	if r.Method == http.MethodHead {
@@ -465,6 +470,15 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	dst := src
 	dst.Bucket, dst.Key, dst.Parts, dst.LastModified = req.bucket, req.key, nil, time.Time{}
 	dst.Retention, dst.LegalHold = ret, hold
+	switch d := strings.ToUpper(r.Header.Get("X-Amz-Tagging-Directive")); d {
+	case "", "COPY": // the source's tags
+	case "REPLACE":
+		if dst.Tags, err = tagHeader(r.Header); err != nil {
+			return err
+		}
+	default:
+		return s3err.Errorf(s3err.InvalidArgument, "unknown tagging directive %q", d)
+	}
 	if directive == "REPLACE" {
 		if dst.Headers, err = requestHeaders(r.Header); err != nil {
 			return err

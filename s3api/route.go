@@ -83,7 +83,7 @@ func versionIDParam(r *http.Request, req *request, sub string) error {
 	}
 	versioned := req.key != "" && (sub == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead ||
 		r.Method == http.MethodDelete) || sub == "partNumber" && r.Method != http.MethodPut ||
-		(sub == "retention" || sub == "legal-hold") && (r.Method == http.MethodGet || r.Method == http.MethodPut))
+		(sub == "retention" || sub == "legal-hold" || sub == "tagging") && r.Method != http.MethodPost)
 	if !versioned || r.Header.Get("X-Amz-Copy-Source") != "" {
 		return s3err.Errorf(s3err.InvalidArgument, "%s does not take a versionId", r.Method)
 	}
@@ -150,6 +150,12 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.getBucketVersioning, nil
 		case sub == "versioning" && r.Method == http.MethodPut:
 			return s.putBucketVersioning, nil
+		case sub == "tagging" && r.Method == http.MethodGet:
+			return s.getBucketTagging, nil
+		case sub == "tagging" && r.Method == http.MethodPut:
+			return s.putBucketTagging, nil
+		case sub == "tagging" && r.Method == http.MethodDelete:
+			return s.deleteBucketTagging, nil
 		case sub == "object-lock" && r.Method == http.MethodGet:
 			return s.getObjectLockConfiguration, nil
 		case sub == "object-lock" && r.Method == http.MethodPut:
@@ -180,6 +186,12 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.abortMultipartUpload, nil
 		case sub == "uploadId" && r.Method == http.MethodGet:
 			return s.listParts, nil
+		case sub == "tagging" && r.Method == http.MethodGet:
+			return s.getObjectTagging, nil
+		case sub == "tagging" && r.Method == http.MethodPut:
+			return s.putObjectTagging, nil
+		case sub == "tagging" && r.Method == http.MethodDelete:
+			return s.deleteObjectTagging, nil
 		case sub == "retention" && r.Method == http.MethodGet:
 			return s.getObjectRetention, nil
 		case sub == "retention" && r.Method == http.MethodPut:

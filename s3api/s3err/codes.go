@@ -43,6 +43,7 @@ var (
 	InvalidPartOrder                  = Code{"InvalidPartOrder", http.StatusBadRequest, "The list of parts was not in ascending order. The parts list must be specified in order by part number."}
 	InvalidRange                      = Code{"InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable"}
 	InvalidRequest                    = Code{"InvalidRequest", http.StatusBadRequest, "Invalid Request"}
+	InvalidTag                        = Code{"InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag."}
 	InvalidURI                        = Code{"InvalidURI", http.StatusBadRequest, "Couldn't parse the specified URI."}
 	KeyTooLongError                   = Code{"KeyTooLongError", http.StatusBadRequest, "Your key is too long."}
 	MalformedTrailerError             = Code{"MalformedTrailerError", http.StatusBadRequest, "The request contained trailing data that was not well-formed or did not conform to our published schema."}
@@ -57,6 +58,7 @@ var (
 	NoSuchObjectLockConfiguration     = Code{"NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration"}
 	ObjectLockConfigurationNotFound   = Code{"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"}
 	NoSuchVersion                     = Code{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
+	NoSuchTagSet                      = Code{"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"}
 	NoSuchUpload                      = Code{"NoSuchUpload", http.StatusNotFound, "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."}
 	NotImplemented                    = Code{"NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented."}
 	NotModified                       = Code{"NotModified", http.StatusNotModified, "Not Modified"}
@@ -75,10 +77,10 @@ var all = []Code{
 	BadDigest, BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
 	EntityTooLarge, EntityTooSmall, ExpiredToken, IncompleteBody, InternalError,
 	IllegalVersioningConfiguration, InvalidAccessKeyID, InvalidArgument, InvalidBucketName, InvalidBucketState, InvalidDigest,
-	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, InvalidURI, KeyTooLongError,
+	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, InvalidTag, InvalidURI, KeyTooLongError,
 	MalformedTrailerError, MalformedXML, MetadataTooLarge, MethodNotAllowed, MissingContentLength,
 	MissingRequestBodyError, MissingSecurityHeader, NoSuchBucket, NoSuchKey,
-	NoSuchObjectLockConfiguration, NoSuchUpload, NoSuchVersion, NotImplemented, ObjectLockConfigurationNotFound, NotModified, PreconditionFailed,
+	NoSuchObjectLockConfiguration, NoSuchTagSet, NoSuchUpload, NoSuchVersion, NotImplemented, ObjectLockConfigurationNotFound, NotModified, PreconditionFailed,
 	RequestTimeTooSkewed, RequestTimeout, ServiceUnavailable,
 	SignatureDoesNotMatch, SlowDown, XAmzContentSHA256Mismatch,
 }
