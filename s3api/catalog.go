@@ -24,6 +24,8 @@ type Catalog interface {
 	SetLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (string, error)
 	SetObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (string, error)
 	SetBucketTags(ctx context.Context, bucket string, tags map[string]string) error
+	SetBucketLifecycle(ctx context.Context, bucket string, rules []byte) error
+	BucketLifecycle(ctx context.Context, bucket string) ([]byte, error)
 
 	PutObject(ctx context.Context, obj metadata.Object, nonces [][]byte, cond metadata.Precondition) (metadata.PutResult, error)
 	GetObject(ctx context.Context, bucket, key string) (metadata.Object, error)

@@ -94,6 +94,8 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	}
 	s.markFailed(r.Context(), part, failed)
 	setVersionID(w.Header(), res.VersionID)
+	obj.LastModified = time.Now() // the store's stamp, near enough for the header
+	s.setExpiration(r.Context(), w.Header(), obj)
 	w.Header().Set("ETag", obj.ETag)
 	setChecksumHeaders(w.Header(), obj.Checksum)
 	w.WriteHeader(http.StatusOK)
@@ -296,6 +298,9 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request)
 	setObjectHeaders(w.Header(), obj)
 	setLockHeaders(w.Header(), obj)
 	setTagCount(w.Header(), obj.Tags)
+	if obj.IsLatest {
+		s.setExpiration(r.Context(), w.Header(), obj)
+	}
 	setGetChecksumHeaders(w.Header(), r, obj, start, length)
 	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
 	if r.Method == http.MethodHead {

@@ -150,6 +150,12 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.getBucketVersioning, nil
 		case sub == "versioning" && r.Method == http.MethodPut:
 			return s.putBucketVersioning, nil
+		case sub == "lifecycle" && r.Method == http.MethodGet:
+			return s.getBucketLifecycle, nil
+		case sub == "lifecycle" && r.Method == http.MethodPut:
+			return s.putBucketLifecycle, nil
+		case sub == "lifecycle" && r.Method == http.MethodDelete:
+			return s.deleteBucketLifecycle, nil
 		case sub == "tagging" && r.Method == http.MethodGet:
 			return s.getBucketTagging, nil
 		case sub == "tagging" && r.Method == http.MethodPut:

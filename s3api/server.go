@@ -22,6 +22,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/httprec"
+	"github.com/floe-s3/floe/backend/lifecycle"
 	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api/chunked"
@@ -72,6 +73,10 @@ type Config struct {
 	// leaves bodies unpaced (tests); zero BodyMinRate checks idleness only.
 	BodyIdleTimeout time.Duration
 	BodyMinRate     int64
+	// LifecycleDay is the length of a lifecycle rule's day, for
+	// x-amz-expiration (lifecycle.DefaultDay if zero); the gateway's
+	// lifecycle worker uses the same.
+	LifecycleDay time.Duration
 	// Ready answers the readiness probe (ProbePrefix+"readyz"): nil when
 	// the gateway can serve, typically the metadata store's Ping. Nil
 	// Ready means always ready.
@@ -85,8 +90,9 @@ type Pinger interface {
 
 // Server serves the S3 API.
 type Server struct {
-	cfg Config
-	log zerolog.Logger
+	cfg   Config
+	log   zerolog.Logger
+	rules ruleCache // lifecycle rules, for x-amz-expiration
 }
 
 // New returns a Server for cfg.
@@ -96,6 +102,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	}
+	if cfg.LifecycleDay == 0 {
+		cfg.LifecycleDay = lifecycle.DefaultDay
 	}
 	if cfg.NodeMaxAge == 0 {
 		cfg.NodeMaxAge = 30 * time.Second

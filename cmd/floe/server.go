@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/floe-s3/floe/backend/lifecycle"
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/backend/scrub"
@@ -68,6 +69,8 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	deadAfter := fs.Duration("dead-after", membership.DefaultDeadAfter, "`time` a node stays suspect before it is declared dead and its shards are repaired elsewhere")
 	bodyIdle := fs.Duration("body-idle-timeout", s3api.DefaultBodyIdleTimeout, "`time` without a request body byte after which the request fails with RequestTimeout; 0 disables body pacing")
 	bodyRate := fs.String("body-min-rate", "1KiB", "least request body `size` per second, over each --body-idle-timeout spent waiting for it; 0 for none")
+	lcDay := fs.Duration("lifecycle-day", lifecycle.DefaultDay, "length of a lifecycle rule's `day` (shorten it to test rules, as Ceph's rgw_lc_debug_interval)")
+	lcRate := fs.Int("lifecycle-rate", lifecycle.DefaultRate, "deletions per second lifecycle rules may make from this gateway; 0 runs no lifecycle here")
 	dbWait := fs.Duration("db-wait", metadata.DefaultWait, "longest `time` a request waits for a database connection before it is answered 503 ServiceUnavailable")
 	maxHeader := fs.String("max-header-bytes", "64KiB", "largest request line and headers, `size`; larger requests get 431")
 	if err := parseFlags(fs, env, args); err != nil {
@@ -96,6 +99,12 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	if *scrubRate < 0 || *orphanGrace <= 0 || *scrubEvery <= 0 {
 		return usageErrorf("--scrub-rate %d, --orphan-grace %v, --scrub-interval %v: want a rate >= 0, a positive grace and interval",
 			*scrubRate, *orphanGrace, *scrubEvery)
+	}
+	if *lcDay < time.Second || *lcRate < 0 {
+		return usageErrorf("--lifecycle-day must be at least 1s and --lifecycle-rate >= 0")
+	}
+	if *lcRate == 0 {
+		*lcRate = -1 // gateway.Config: negative disables
 	}
 	if *suspectAfter <= 0 || *deadAfter <= 0 {
 		return usageErrorf("--suspect-after and --dead-after must be positive")
@@ -145,6 +154,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		SuspectAfter: *suspectAfter, DeadAfter: *deadAfter,
 		RepairWorkers: *repairWorkers, RepairRate: *repairRate,
 		BodyIdleTimeout: *bodyIdle, BodyMinRate: minRate, MaxHeaderBytes: int(headerBytes),
+		LifecycleDay: *lcDay, LifecycleRate: *lcRate,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/gc"
+	"github.com/floe-s3/floe/backend/lifecycle"
 	"github.com/floe-s3/floe/backend/membership"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/repair"
@@ -74,6 +75,12 @@ type Config struct {
 	// most RepairRate bytes per second (0: repair.DefaultRate).
 	RepairWorkers int
 	RepairRate    int64
+	// LifecycleDay is the length of a lifecycle rule's day
+	// (lifecycle.DefaultDay if zero; tests use seconds) and LifecycleRate
+	// bounds the deletions per second lifecycle runs make (0:
+	// lifecycle.DefaultRate; negative: no lifecycle runs here).
+	LifecycleDay  time.Duration
+	LifecycleRate int
 	// BodyIdleTimeout and BodyMinRate pace request bodies (see
 	// s3api.Config); zero means the s3api defaults, negative none (a
 	// negative BodyIdleTimeout: no pacing at all). MaxHeaderBytes bounds a request's line and
@@ -142,7 +149,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv := &http.Server{
 		Handler: s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Logger: log,
-			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta}),
+			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta,
+			LifecycleDay: cfg.LifecycleDay}),
 		ReadHeaderTimeout: 30 * time.Second,
 		MaxHeaderBytes:    maxHeader,
 		IdleTimeout:       2 * time.Minute,
@@ -175,6 +183,10 @@ func Run(ctx context.Context, cfg Config) error {
 		wg.Go(func() { scr.Run(bg) })
 	}
 	go func() { defer wg.Done(); rep.Run(bg) }()
+	if cfg.LifecycleRate >= 0 {
+		lc := &lifecycle.Worker{Store: meta, Day: cfg.LifecycleDay, Rate: cfg.LifecycleRate, Log: log}
+		wg.Go(func() { lc.Run(bg) })
+	}
 	defer func() { stopBG(); wg.Wait() }()
 
 	endpoint := scheme + "://" + ln.Addr().String()

@@ -1,0 +1,315 @@
+package lifecycle
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/floe-s3/floe/metadata"
+	"github.com/rs/zerolog"
+)
+
+// Store is what a Worker needs of the metadata store.
+type Store interface {
+	ClaimLifecycleRun(ctx context.Context, every, lease time.Duration) (metadata.LifecycleRun, bool, error)
+	SaveLifecycleRun(ctx context.Context, bucket, keyMarker, versionMarker string, lease time.Duration) error
+	ListObjectVersions(ctx context.Context, p metadata.ListVersionsParams) (metadata.ListVersionsResult, error)
+	GetObjectVersion(ctx context.Context, bucket, key, versionID string) (metadata.Object, error)
+	DeleteObject(ctx context.Context, bucket, key string, opt metadata.DeleteOptions) (metadata.DeleteResult, error)
+	ListUploads(ctx context.Context, p metadata.ListUploadsParams) (metadata.ListUploadsResult, error)
+	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
+}
+
+// Defaults of a Worker.
+const (
+	DefaultDay  = 24 * time.Hour
+	DefaultRate = 100 // deletions per second
+)
+
+// pageSize is how many versions a run reads, acts on and then records as
+// done.
+const pageSize = 1000
+
+// Worker applies lifecycle rules, one bucket run at a time.
+type Worker struct {
+	Store Store
+	// Day is the length of a lifecycle day (DefaultDay if zero).
+	Day time.Duration
+	// Rate bounds deletions and aborts per second (DefaultRate if zero).
+	Rate int
+	Log  zerolog.Logger
+}
+
+func (w *Worker) day() time.Duration {
+	if w.Day > 0 {
+		return w.Day
+	}
+	return DefaultDay
+}
+
+// every is how often each bucket is walked: four times a lifecycle day,
+// at most hourly, so a rule takes effect within a quarter of a day of
+// coming due.
+func (w *Worker) every() time.Duration { return min(w.day()/4, time.Hour) }
+
+// lease is how long a claimed run is this worker's without a word.
+func (w *Worker) lease() time.Duration { return max(2*w.every(), time.Minute) }
+
+// Run applies rules until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	poll := min(w.every(), 30*time.Second)
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		for {
+			ran, err := w.RunOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				w.Log.Warn().Err(err).Msg("lifecycle run failed; will retry")
+			}
+			if !ran || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims one bucket's run, if one is due, and applies its rules;
+// it reports whether it ran one.
+func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
+	run, ok, err := w.Store.ClaimLifecycleRun(ctx, w.every(), w.lease())
+	if err != nil || !ok {
+		return false, err
+	}
+	var cfg Config
+	if err := json.Unmarshal(run.Rules, &cfg); err != nil {
+		return true, fmt.Errorf("lifecycle: rules of %s: %w", run.Bucket, err)
+	}
+	r := &bucketRun{w: w, run: run, cfg: &cfg, limit: newLimiter(w.Rate)}
+	defer r.limit.stop()
+	if err := r.versions(ctx); err != nil {
+		return true, err
+	}
+	if err := r.uploads(ctx); err != nil {
+		return true, err
+	}
+	w.Log.Info().Str("bucket", run.Bucket).Int("expired", r.expired).Int("removed", r.removed).
+		Int("aborted", r.aborted).Int("locked", r.locked).Msg("lifecycle run done")
+	return true, w.Store.SaveLifecycleRun(ctx, run.Bucket, "", "", w.lease())
+}
+
+// bucketRun is one run over one bucket.
+type bucketRun struct {
+	w     *Worker
+	run   metadata.LifecycleRun
+	cfg   *Config
+	limit *limiter
+
+	// The key being walked, and what is known of its newer versions.
+	key         string
+	newerMod    time.Time // LastModified of the next newer version
+	noncurrents int       // noncurrent versions of key seen so far
+
+	expired, removed, aborted, locked int
+}
+
+// versions walks the bucket's versions from where the last run stopped.
+func (r *bucketRun) versions(ctx context.Context) error {
+	p := metadata.ListVersionsParams{Bucket: r.run.Bucket, KeyMarker: r.run.KeyMarker,
+		VersionIDMarker: r.run.VersionMarker, MaxKeys: pageSize}
+	for {
+		page, err := r.w.Store.ListObjectVersions(ctx, p)
+		if err != nil {
+			return fmt.Errorf("lifecycle: list %s: %w", p.Bucket, err)
+		}
+		for i, v := range page.Versions {
+			// Whether older versions of v's key follow (unknown at the
+			// end of a truncated page: assume so).
+			older := (i+1 < len(page.Versions) && page.Versions[i+1].Key == v.Key) ||
+				(i+1 == len(page.Versions) && page.IsTruncated)
+			if err := r.version(ctx, v, v.IsLatest && !older); err != nil {
+				return err
+			}
+		}
+		if !page.IsTruncated {
+			return nil
+		}
+		p.KeyMarker, p.VersionIDMarker = page.NextKeyMarker, page.NextVersionIDMarker
+		if err := r.w.Store.SaveLifecycleRun(ctx, p.Bucket, p.KeyMarker, p.VersionIDMarker, r.w.lease()); err != nil {
+			return err
+		}
+	}
+}
+
+// version applies the rules to one version; onlyVersion says it is the
+// key's latest and nothing older follows it.
+func (r *bucketRun) version(ctx context.Context, v metadata.Object, onlyVersion bool) error {
+	if v.Key != r.key {
+		r.key, r.newerMod, r.noncurrents = v.Key, time.Time{}, 0
+	}
+	newerMod := r.newerMod
+	r.newerMod = v.LastModified
+	if !v.IsLatest {
+		r.noncurrents++
+		if newerMod.IsZero() {
+			return nil // resumed mid-key: when it turned noncurrent is unknown; next run
+		}
+		return r.noncurrent(ctx, v, newerMod, r.noncurrents-1)
+	}
+	if v.DeleteMarker {
+		if !onlyVersion {
+			return nil
+		}
+		for i := range r.cfg.Rules {
+			rule := &r.cfg.Rules[i]
+			if e := rule.Expiration; e != nil && e.ExpiredObjectDeleteMarker != nil && *e.ExpiredObjectDeleteMarker &&
+				rule.Matches(v.Key, 0, nil) {
+				return r.delete(ctx, v, v.VersionID, &r.removed)
+			}
+		}
+		return nil
+	}
+	tags, err := r.tags(ctx, v)
+	if err != nil {
+		return err
+	}
+	if at, _, ok := r.cfg.Expiration(v.Key, v.Size, tags, v.LastModified, r.w.day()); ok && !at.After(r.run.Now) {
+		return r.delete(ctx, v, "", &r.expired) // a delete marker when versioned
+	}
+	return nil
+}
+
+// noncurrent applies NoncurrentVersionExpiration to a noncurrent version
+// that became noncurrent at since and has newer noncurrent versions
+// before it.
+func (r *bucketRun) noncurrent(ctx context.Context, v metadata.Object, since time.Time, newer int) error {
+	var tags map[string]string
+	for i := range r.cfg.Rules {
+		rule := &r.cfg.Rules[i]
+		n := rule.NoncurrentVersionExpiration
+		if n == nil || rule.Status != "Enabled" {
+			continue
+		}
+		if keep := n.NewerNoncurrentVersions; keep != nil && newer < *keep {
+			continue
+		}
+		if since.Add(time.Duration(n.NoncurrentDays) * r.w.day()).After(r.run.Now) {
+			continue
+		}
+		if tags == nil && rule.tags() != nil {
+			var err error
+			if tags, err = r.tags(ctx, v); err != nil {
+				return err
+			}
+		}
+		if rule.Matches(v.Key, v.Size, tags) {
+			return r.delete(ctx, v, v.VersionID, &r.removed)
+		}
+	}
+	return nil
+}
+
+// tags reads a version's tags if some rule needs them.
+func (r *bucketRun) tags(ctx context.Context, v metadata.Object) (map[string]string, error) {
+	if !r.cfg.NeedsTags() || v.DeleteMarker {
+		return nil, nil
+	}
+	obj, err := r.w.Store.GetObjectVersion(ctx, r.run.Bucket, v.Key, v.VersionID)
+	if errors.Is(err, metadata.ErrNoSuchVersion) || errors.Is(err, metadata.ErrNoSuchKey) {
+		return nil, nil // deleted meanwhile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle: tags of %s/%s: %w", r.run.Bucket, v.Key, err)
+	}
+	return obj.Tags, nil
+}
+
+// delete deletes a key (versionID empty: expires its current version) or
+// one version, counting it in n. A version Object Lock protects is left,
+// and counted as locked: the database refused, as it should.
+func (r *bucketRun) delete(ctx context.Context, v metadata.Object, versionID string, n *int) error {
+	if err := r.limit.wait(ctx); err != nil {
+		return err
+	}
+	_, err := r.w.Store.DeleteObject(ctx, r.run.Bucket, v.Key, metadata.DeleteOptions{VersionID: versionID})
+	switch {
+	case errors.Is(err, metadata.ErrObjectLocked):
+		r.locked++
+		return nil
+	case err != nil:
+		return fmt.Errorf("lifecycle: delete %s/%s %s: %w", r.run.Bucket, v.Key, versionID, err)
+	}
+	*n++
+	return nil
+}
+
+// uploads aborts the bucket's multipart uploads that rules say are stale.
+func (r *bucketRun) uploads(ctx context.Context) error {
+	var rules []*Rule
+	for i := range r.cfg.Rules {
+		if rule := &r.cfg.Rules[i]; rule.Status == "Enabled" && rule.AbortIncompleteMultipartUpload != nil {
+			rules = append(rules, rule)
+		}
+	}
+	if len(rules) == 0 {
+		return nil
+	}
+	p := metadata.ListUploadsParams{Bucket: r.run.Bucket, MaxUploads: pageSize}
+	for {
+		page, err := r.w.Store.ListUploads(ctx, p)
+		if err != nil {
+			return fmt.Errorf("lifecycle: list uploads of %s: %w", p.Bucket, err)
+		}
+		for _, u := range page.Uploads {
+			for _, rule := range rules {
+				days := time.Duration(rule.AbortIncompleteMultipartUpload.DaysAfterInitiation)
+				if !strings.HasPrefix(u.Key, rule.prefix()) || u.Initiated.Add(days*r.w.day()).After(r.run.Now) {
+					continue
+				}
+				if err := r.limit.wait(ctx); err != nil {
+					return err
+				}
+				err := r.w.Store.AbortUpload(ctx, p.Bucket, u.Key, u.ID)
+				if err != nil && !errors.Is(err, metadata.ErrNoSuchUpload) {
+					return fmt.Errorf("lifecycle: abort upload %s of %s/%s: %w", u.ID, p.Bucket, u.Key, err)
+				}
+				if err == nil {
+					r.aborted++
+				}
+				break
+			}
+		}
+		if !page.IsTruncated {
+			return nil
+		}
+		p.KeyMarker, p.UploadIDMarker = page.NextKeyMarker, page.NextUploadIDMarker
+	}
+}
+
+// limiter paces deletions at a fixed rate.
+type limiter struct{ t *time.Ticker }
+
+func newLimiter(rate int) *limiter {
+	if rate <= 0 {
+		rate = DefaultRate
+	}
+	return &limiter{t: time.NewTicker(time.Second / time.Duration(rate))}
+}
+
+func (l *limiter) wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.t.C:
+		return nil
+	}
+}
+
+func (l *limiter) stop() { l.t.Stop() }

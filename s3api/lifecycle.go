@@ -1,0 +1,148 @@
+package s3api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/floe-s3/floe/backend/lifecycle"
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/s3err"
+	"github.com/floe-s3/floe/s3api/s3xml"
+)
+
+// getBucketLifecycle serves GET /bucket?lifecycle.
+func (s *Server) getBucketLifecycle(w http.ResponseWriter, r *http.Request, req *request) error {
+	raw, err := s.cfg.Meta.BucketLifecycle(r.Context(), req.bucket)
+	if err != nil {
+		return err
+	}
+	if raw == nil {
+		return s3err.NoSuchLifecycleConfiguration
+	}
+	var cfg lifecycle.Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return fmt.Errorf("lifecycle rules of %s: %w", req.bucket, err)
+	}
+	return s3xml.Write(w, http.StatusOK, cfg)
+}
+
+// putBucketLifecycle serves PUT /bucket?lifecycle (Content-MD5 or a
+// checksum required, as in S3); the rules replace the bucket's.
+func (s *Server) putBucketLifecycle(w http.ResponseWriter, r *http.Request, req *request) error {
+	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
+		return err
+	}
+	var cfg lifecycle.Config
+	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, true, &cfg); err != nil {
+		if errors.Is(err, s3xml.ErrEmpty) {
+			return s3err.New(s3err.MalformedXML, "The request needs a LifecycleConfiguration body.")
+		}
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		var ce *lifecycle.ConfigError
+		if errors.As(err, &ce) {
+			code := map[lifecycle.ErrorKind]s3err.Code{lifecycle.Malformed: s3err.MalformedXML,
+				lifecycle.Invalid: s3err.InvalidArgument, lifecycle.Unsupported: s3err.NotImplemented}[ce.Kind]
+			return s3err.New(code, ce.Msg)
+		}
+		return err
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Meta.SetBucketLifecycle(r.Context(), req.bucket, raw); err != nil {
+		return err
+	}
+	s.rules.forget(req.bucket)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// deleteBucketLifecycle serves DELETE /bucket?lifecycle.
+func (s *Server) deleteBucketLifecycle(w http.ResponseWriter, r *http.Request, req *request) error {
+	if err := s.cfg.Meta.SetBucketLifecycle(r.Context(), req.bucket, nil); err != nil {
+		return err
+	}
+	s.rules.forget(req.bucket)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// setExpiration sets x-amz-expiration on a GET, HEAD or PUT of a current
+// version that a rule expires. It is informational: a failure to read
+// the rules leaves it out.
+func (s *Server) setExpiration(ctx context.Context, h http.Header, obj metadata.Object) {
+	cfg := s.rules.get(ctx, s.cfg.Meta, obj.Bucket)
+	if cfg == nil {
+		return
+	}
+	at, id, ok := cfg.Expiration(obj.Key, obj.Size, obj.Tags, obj.LastModified, s.cfg.LifecycleDay)
+	if !ok {
+		return
+	}
+	h.Set("X-Amz-Expiration", fmt.Sprintf(`expiry-date="%s", rule-id="%s"`, at.UTC().Format(http.TimeFormat), id))
+}
+
+// rulesTTL is how long a gateway uses a bucket's rules before reading them
+// again: x-amz-expiration may lag a change made through another gateway
+// by this much, and GETs do not pay a query for it.
+const rulesTTL = 10 * time.Second
+
+// ruleCache holds buckets' lifecycle rules for rulesTTL.
+type ruleCache struct {
+	mu      sync.Mutex
+	entries map[string]ruleEntry
+}
+
+type ruleEntry struct {
+	cfg *lifecycle.Config // nil: no rules
+	at  time.Time
+}
+
+// lifecycleReader is what ruleCache reads rules with.
+type lifecycleReader interface {
+	BucketLifecycle(ctx context.Context, bucket string) ([]byte, error)
+}
+
+func (c *ruleCache) get(ctx context.Context, meta lifecycleReader, bucket string) *lifecycle.Config {
+	c.mu.Lock()
+	e, ok := c.entries[bucket]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < rulesTTL {
+		return e.cfg
+	}
+	raw, err := meta.BucketLifecycle(ctx, bucket)
+	if err != nil {
+		return nil
+	}
+	e = ruleEntry{at: time.Now()}
+	if raw != nil {
+		var cfg lifecycle.Config
+		if json.Unmarshal(raw, &cfg) == nil {
+			e.cfg = &cfg
+		}
+	}
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[string]ruleEntry{}
+	}
+	if len(c.entries) > 10000 {
+		clear(c.entries) // bounded: a cache, not a copy of the buckets table
+	}
+	c.entries[bucket] = e
+	c.mu.Unlock()
+	return e.cfg
+}
+
+func (c *ruleCache) forget(bucket string) {
+	c.mu.Lock()
+	delete(c.entries, bucket)
+	c.mu.Unlock()
+}
