@@ -218,8 +218,19 @@ func TestMultipartUploads(t *testing.T) {
 		}
 		_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("mpu"), Key: aws.String("bad-copies"),
 			UploadId: aws.String(id), PartNumber: aws.Int32(1), CopySource: aws.String("mpu/src/big"), CopySourceIfMatch: aws.String(`"x"`)})
-		if errCode(err) != "NotImplemented" {
-			t.Fatalf("copy with a source precondition: %v", err)
+		if errCode(err) != "PreconditionFailed" {
+			t.Fatalf("copy with a failing source If-Match: %v", err)
+		}
+		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("mpu"), Key: aws.String("src/big")})
+		must(t, err, "head source")
+		_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("mpu"), Key: aws.String("bad-copies"),
+			UploadId: aws.String(id), PartNumber: aws.Int32(1), CopySource: aws.String("mpu/src/big"), CopySourceIfMatch: head.ETag,
+			CopySourceIfUnmodifiedSince: aws.Time(aws.ToTime(head.LastModified).Add(time.Hour))})
+		must(t, err, "copy with holding source conditions")
+		_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("mpu"), Key: aws.String("bad-copies"),
+			UploadId: aws.String(id), PartNumber: aws.Int32(1), CopySource: aws.String("mpu/src/big"), CopySourceIfNoneMatch: head.ETag})
+		if errCode(err) != "PreconditionFailed" {
+			t.Fatalf("copy with a failing source If-None-Match: %v", err)
 		}
 		_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("mpu"), Key: aws.String("bad-copies"),
 			UploadId: aws.String("no-such-upload"), PartNumber: aws.Int32(1), CopySource: aws.String("mpu/src/big")})

@@ -39,6 +39,9 @@ func (s *Server) createBucket(w http.ResponseWriter, r *http.Request, req *reque
 	if loc := cfg.LocationConstraint; loc != "" && loc != s.cfg.Region {
 		return s3err.Errorf(s3err.InvalidArgument, "location constraint %q does not match region %q", loc, s.cfg.Region)
 	}
+	if err := checkACLHeaders(r.Header); err != nil {
+		return err
+	}
 	create := s.cfg.Meta.CreateBucket
 	switch v := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"))); v {
 	case "true":

@@ -47,6 +47,9 @@ func (s *Server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
+	if err := checkACLHeaders(r.Header); err != nil {
+		return err
+	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	up := metadata.Upload{ID: hex.EncodeToString(b[:]), Bucket: req.bucket, Key: req.key, Headers: hdr, Checksum: sum,

@@ -61,6 +61,9 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err != nil {
 		return err
 	}
+	if err := checkACLHeaders(r.Header); err != nil {
+		return err
+	}
 	cond, err := writePrecondition(r.Header)
 	if err != nil {
 		return err
@@ -449,6 +452,9 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	}
 	bkt, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket)
 	if err != nil {
+		return err
+	}
+	if err := checkACLHeaders(r.Header); err != nil {
 		return err
 	}
 	// The copy's protection is the request's (or the bucket's default),

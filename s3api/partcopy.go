@@ -30,13 +30,6 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
-	// Ignoring a precondition would copy bytes the client did not want.
-	for _, h := range []string{"X-Amz-Copy-Source-If-Match", "X-Amz-Copy-Source-If-None-Match",
-		"X-Amz-Copy-Source-If-Modified-Since", "X-Amz-Copy-Source-If-Unmodified-Since"} {
-		if r.Header.Get(h) != "" {
-			return s3err.Errorf(s3err.NotImplemented, "%s is not implemented", h)
-		}
-	}
 	rangeHeader, hasRange := r.Header["X-Amz-Copy-Source-Range"]
 	id := q.Get("uploadId")
 	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
@@ -46,6 +39,13 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	src, err := s.getVersion(r.Context(), sb, sk, sv)
 	if err != nil {
 		return err
+	}
+	// As CopyObject: every failed source condition is a 412.
+	if err := parseReadConditions(r.Header, "X-Amz-Copy-Source-").evaluate(src.ETag, src.LastModified); err != nil {
+		return s3err.Wrap(s3err.PreconditionFailed, err)
+	}
+	if src.VersionID != "" {
+		w.Header().Set("x-amz-copy-source-version-id", src.VersionID)
 	}
 	start, length := int64(0), src.Size
 	if hasRange {

@@ -83,7 +83,7 @@ func versionIDParam(r *http.Request, req *request, sub string) error {
 	}
 	versioned := req.key != "" && (sub == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead ||
 		r.Method == http.MethodDelete) || sub == "partNumber" && r.Method != http.MethodPut ||
-		(sub == "retention" || sub == "legal-hold" || sub == "tagging") && r.Method != http.MethodPost)
+		(sub == "retention" || sub == "legal-hold" || sub == "tagging" || sub == "acl") && r.Method != http.MethodPost)
 	if !versioned || r.Header.Get("X-Amz-Copy-Source") != "" {
 		return s3err.Errorf(s3err.InvalidArgument, "%s does not take a versionId", r.Method)
 	}
@@ -150,6 +150,10 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.getBucketVersioning, nil
 		case sub == "versioning" && r.Method == http.MethodPut:
 			return s.putBucketVersioning, nil
+		case sub == "acl" && r.Method == http.MethodGet:
+			return s.getBucketACL, nil
+		case sub == "acl" && r.Method == http.MethodPut:
+			return s.putBucketACL, nil
 		case sub == "lifecycle" && r.Method == http.MethodGet:
 			return s.getBucketLifecycle, nil
 		case sub == "lifecycle" && r.Method == http.MethodPut:
@@ -192,6 +196,10 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.abortMultipartUpload, nil
 		case sub == "uploadId" && r.Method == http.MethodGet:
 			return s.listParts, nil
+		case sub == "acl" && r.Method == http.MethodGet:
+			return s.getObjectACL, nil
+		case sub == "acl" && r.Method == http.MethodPut:
+			return s.putObjectACL, nil
 		case sub == "tagging" && r.Method == http.MethodGet:
 			return s.getObjectTagging, nil
 		case sub == "tagging" && r.Method == http.MethodPut:
