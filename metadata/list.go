@@ -19,11 +19,11 @@ import (
 // bucket.
 const (
 	listKeysSQL = `
-		SELECT key, size, etag, last_modified FROM objects
+		SELECT key, size, etag, last_modified, COALESCE(checksum_algorithm, '') FROM objects
 		WHERE bucket = $1 AND key >= $2 AND is_latest AND NOT delete_marker
 		ORDER BY key LIMIT $3`
 	listKeysBoundedSQL = `
-		SELECT key, size, etag, last_modified FROM objects
+		SELECT key, size, etag, last_modified, COALESCE(checksum_algorithm, '') FROM objects
 		WHERE bucket = $1 AND key >= $2 AND key < $4 AND is_latest AND NOT delete_marker
 		ORDER BY key LIMIT $3`
 )
@@ -34,7 +34,8 @@ const (
 // past every key under it. $2 is the inclusive lower bound, $3 the prefix,
 // $4 the delimiter and $5 the number of entries wanted.
 const listWalkSQL = `
-	SELECT COALESCE(key, ''), cp, COALESCE(size, 0), COALESCE(etag, ''), COALESCE(last_modified, 'epoch')
+	SELECT COALESCE(key, ''), cp, COALESCE(size, 0), COALESCE(etag, ''), COALESCE(last_modified, 'epoch'),
+		COALESCE(checksum_algorithm, '')
 	FROM floe_list($1, $2, $3, $4, $5)`
 
 // ListObjects returns one page of a bucket's objects in key order.
@@ -92,16 +93,16 @@ func (s *Postgres) list(ctx context.Context, p ListParams, lower string) (ListRe
 	}
 	defer rows.Close()
 	var (
-		res       ListResult
-		n         int
-		key, etag string
-		cp        *string
-		size      int64
-		modified  time.Time
+		res            ListResult
+		n              int
+		key, etag, alg string
+		cp             *string
+		size           int64
+		modified       time.Time
 	)
-	scan := []any{&key, &size, &etag, &modified}
+	scan := []any{&key, &size, &etag, &modified, &alg}
 	if p.Delimiter != "" {
-		scan = []any{&key, &cp, &size, &etag, &modified}
+		scan = []any{&key, &cp, &size, &etag, &modified, &alg}
 	}
 	for rows.Next() {
 		if err := rows.Scan(scan...); err != nil {
@@ -116,7 +117,8 @@ func (s *Postgres) list(ctx context.Context, p ListParams, lower string) (ListRe
 			res.NextStartAfter = *cp
 			continue
 		}
-		res.Objects = append(res.Objects, Object{Bucket: p.Bucket, Key: key, Size: size, ETag: etag, LastModified: modified})
+		res.Objects = append(res.Objects, Object{Bucket: p.Bucket, Key: key, Size: size, ETag: etag, LastModified: modified,
+			Checksum: Checksum{Algorithm: alg}})
 		res.NextStartAfter = key
 	}
 	rows.Close()

@@ -252,7 +252,8 @@ type ListParams struct {
 
 // ListResult is one page of a listing.
 type ListResult struct {
-	// Objects have Bucket, Key, Size, ETag and LastModified set, not Parts.
+	// Objects have Bucket, Key, Size, ETag, LastModified and
+	// Checksum.Algorithm set, not Parts.
 	Objects        []Object
 	CommonPrefixes []string
 	// IsTruncated reports that entries follow; list again with StartAfter

@@ -28,8 +28,8 @@ type ListVersionsParams struct {
 type ListVersionsResult struct {
 	// Versions are ordered by key, newest first; delete markers among
 	// them. Bucket, Key, VersionID (NullVersion for a null version, in
-	// every bucket), IsLatest, DeleteMarker, Size, ETag and LastModified
-	// are set, not Parts.
+	// every bucket), IsLatest, DeleteMarker, Size, ETag, LastModified and
+	// Checksum.Algorithm are set, not Parts.
 	Versions       []Object
 	CommonPrefixes []string
 	// IsTruncated reports that entries follow: list again with KeyMarker
@@ -101,7 +101,8 @@ func (s *Postgres) listVersions(ctx context.Context, p ListVersionsParams) (List
 	limit := min(p.MaxKeys, math.MaxInt32-1) + 1
 	rows, err := s.db.Query(ctx, `
 		SELECT COALESCE(key, ''), cp, COALESCE(version_id, ''), COALESCE(is_latest, false),
-			COALESCE(delete_marker, false), COALESCE(size, 0), COALESCE(etag, ''), COALESCE(last_modified, 'epoch')
+			COALESCE(delete_marker, false), COALESCE(size, 0), COALESCE(etag, ''), COALESCE(last_modified, 'epoch'),
+			COALESCE(checksum_algorithm, '')
 		FROM floe_list_versions($1, $2, $3, $4, $5, $6)`,
 		p.Bucket, startKey, startSeq, p.Prefix, p.Delimiter, limit)
 	if err != nil {
@@ -112,7 +113,7 @@ func (s *Postgres) listVersions(ctx context.Context, p ListVersionsParams) (List
 	for rows.Next() {
 		o := Object{Bucket: p.Bucket}
 		var cp *string
-		if err := rows.Scan(&o.Key, &cp, &o.VersionID, &o.IsLatest, &o.DeleteMarker, &o.Size, &o.ETag, &o.LastModified); err != nil {
+		if err := rows.Scan(&o.Key, &cp, &o.VersionID, &o.IsLatest, &o.DeleteMarker, &o.Size, &o.ETag, &o.LastModified, &o.Checksum.Algorithm); err != nil {
 			return res, err
 		}
 		if n++; n > p.MaxKeys {

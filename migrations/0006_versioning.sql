@@ -48,9 +48,12 @@ CREATE UNIQUE INDEX objects_latest ON objects (bucket, key) WHERE is_latest;
 CREATE UNIQUE INDEX objects_versions ON objects (bucket, key, seq DESC);
 
 -- floe_list (0002) now lists current objects only: a key's latest version,
--- unless that is a delete marker. Same signature and contract as before.
-CREATE OR REPLACE FUNCTION floe_list(b text, start_key text, prefix text, delim text, lim int)
-RETURNS TABLE (key text, cp text, size bigint, etag text, last_modified timestamptz)
+-- unless that is a delete marker; and it returns each key's checksum
+-- algorithm, which listings report. (A gateway of the previous version
+-- cannot list against this schema: upgrade gateways together.)
+DROP FUNCTION floe_list(text, text, text, text, int);
+CREATE FUNCTION floe_list(b text, start_key text, prefix text, delim text, lim int)
+RETURNS TABLE (key text, cp text, size bigint, etag text, last_modified timestamptz, checksum_algorithm text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     plen int := length(prefix);
@@ -73,6 +76,7 @@ BEGIN
             size := NULL;
             etag := NULL;
             last_modified := NULL;
+            checksum_algorithm := NULL;
             RETURN NEXT;
             n := n + 1;
             start_key := floe_prefix_end(cp); -- NULL: nothing sorts after cp
@@ -80,7 +84,7 @@ BEGIN
         END IF;
         -- A plain key: stream keys from it until one rolls up.
         start_key := NULL;
-        FOR r IN SELECT o.key, o.size, o.etag, o.last_modified FROM objects o
+        FOR r IN SELECT o.key, o.size, o.etag, o.last_modified, o.checksum_algorithm FROM objects o
                 WHERE o.bucket = b AND o.key >= r.key AND o.is_latest AND NOT o.delete_marker
                 ORDER BY o.key LOOP
             IF NOT starts_with(r.key, prefix) THEN
@@ -96,6 +100,7 @@ BEGIN
             size := r.size;
             etag := r.etag;
             last_modified := r.last_modified;
+            checksum_algorithm := r.checksum_algorithm;
             RETURN NEXT;
             n := n + 1;
             IF n >= lim THEN
@@ -116,7 +121,7 @@ $$;
 -- prefix with one seek.
 CREATE FUNCTION floe_list_versions(b text, start_key text, start_seq bigint, prefix text, delim text, lim int)
 RETURNS TABLE (key text, cp text, version_id text, is_latest boolean, delete_marker boolean,
-               size bigint, etag text, last_modified timestamptz, seq bigint)
+               size bigint, etag text, last_modified timestamptz, seq bigint, checksum_algorithm text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     plen int := length(prefix);
@@ -128,7 +133,7 @@ BEGIN
     IF start_seq IS NOT NULL THEN
         -- The rest of start_key's versions (it does not roll up: the
         -- caller resumes after a common prefix without a seq).
-        FOR r IN SELECT o.key, o.version_id, o.is_latest, o.delete_marker, o.size, o.etag, o.last_modified, o.seq
+        FOR r IN SELECT o.key, o.version_id, o.is_latest, o.delete_marker, o.size, o.etag, o.last_modified, o.seq, o.checksum_algorithm
                 FROM objects o WHERE o.bucket = b AND o.key = start_key AND o.seq < start_seq
                 ORDER BY o.seq DESC LOOP
             IF n >= lim THEN
@@ -136,7 +141,7 @@ BEGIN
             END IF;
             key := r.key; cp := NULL; version_id := r.version_id; is_latest := r.is_latest;
             delete_marker := r.delete_marker; size := r.size; etag := r.etag;
-            last_modified := r.last_modified; seq := r.seq;
+            last_modified := r.last_modified; seq := r.seq; checksum_algorithm := r.checksum_algorithm;
             RETURN NEXT;
             n := n + 1;
         END LOOP;
@@ -152,14 +157,14 @@ BEGIN
         IF pos > 0 THEN
             key := NULL; cp := left(r.key, plen + pos - 1 + dlen); version_id := NULL;
             is_latest := NULL; delete_marker := NULL; size := NULL; etag := NULL;
-            last_modified := NULL; seq := NULL;
+            last_modified := NULL; seq := NULL; checksum_algorithm := NULL;
             RETURN NEXT;
             n := n + 1;
             start_key := floe_prefix_end(cp);
             CONTINUE;
         END IF;
         start_key := NULL;
-        FOR r IN SELECT o.key, o.version_id, o.is_latest, o.delete_marker, o.size, o.etag, o.last_modified, o.seq
+        FOR r IN SELECT o.key, o.version_id, o.is_latest, o.delete_marker, o.size, o.etag, o.last_modified, o.seq, o.checksum_algorithm
                 FROM objects o WHERE o.bucket = b AND o.key >= r.key
                 ORDER BY o.key, o.seq DESC LOOP
             IF NOT starts_with(r.key, prefix) THEN
@@ -172,7 +177,7 @@ BEGIN
             END IF;
             key := r.key; cp := NULL; version_id := r.version_id; is_latest := r.is_latest;
             delete_marker := r.delete_marker; size := r.size; etag := r.etag;
-            last_modified := r.last_modified; seq := r.seq;
+            last_modified := r.last_modified; seq := r.seq; checksum_algorithm := r.checksum_algorithm;
             RETURN NEXT;
             n := n + 1;
             IF n >= lim THEN

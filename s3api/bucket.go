@@ -139,7 +139,7 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request, req *reques
 	for _, o := range res.Objects {
 		contents = append(contents, s3xml.Object{
 			Key: o.Key, LastModified: s3xml.Time(o.LastModified), ETag: s3xml.ETag(o.ETag),
-			Size: o.Size, StorageClass: s3xml.StorageClassStandard, Owner: owner(),
+			ChecksumAlgorithm: o.Checksum.Algorithm, Size: o.Size, StorageClass: s3xml.StorageClassStandard, Owner: owner(),
 		})
 	}
 	prefixes := make([]s3xml.CommonPrefix, 0, len(res.CommonPrefixes))

@@ -83,7 +83,8 @@ func versionIDParam(r *http.Request, req *request, sub string) error {
 	}
 	versioned := req.key != "" && (sub == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead ||
 		r.Method == http.MethodDelete) || sub == "partNumber" && r.Method != http.MethodPut ||
-		(sub == "retention" || sub == "legal-hold" || sub == "tagging" || sub == "acl") && r.Method != http.MethodPost)
+		(sub == "retention" || sub == "legal-hold" || sub == "tagging" || sub == "acl") && r.Method != http.MethodPost ||
+		sub == "attributes" && r.Method == http.MethodGet)
 	if !versioned || r.Header.Get("X-Amz-Copy-Source") != "" {
 		return s3err.Errorf(s3err.InvalidArgument, "%s does not take a versionId", r.Method)
 	}
@@ -196,6 +197,8 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.abortMultipartUpload, nil
 		case sub == "uploadId" && r.Method == http.MethodGet:
 			return s.listParts, nil
+		case sub == "attributes" && r.Method == http.MethodGet:
+			return s.getObjectAttributes, nil
 		case sub == "acl" && r.Method == http.MethodGet:
 			return s.getObjectACL, nil
 		case sub == "acl" && r.Method == http.MethodPut:

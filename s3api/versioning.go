@@ -113,7 +113,8 @@ func (s *Server) listObjectVersions(w http.ResponseWriter, r *http.Request, req 
 		}
 		out.Entries = append(out.Entries, s3xml.VersionEntry{Version: &s3xml.ObjectVersion{
 			Key: v.Key, VersionID: v.VersionID, IsLatest: v.IsLatest, LastModified: s3xml.Time(v.LastModified),
-			ETag: s3xml.ETag(v.ETag), Size: v.Size, StorageClass: s3xml.StorageClassStandard, Owner: owner(),
+			ETag: s3xml.ETag(v.ETag), ChecksumAlgorithm: v.Checksum.Algorithm, Size: v.Size,
+			StorageClass: s3xml.StorageClassStandard, Owner: owner(),
 		}})
 	}
 	for _, cp := range res.CommonPrefixes {
