@@ -39,6 +39,36 @@
 // prefix, never by reading them, so a page costs the same whatever the
 // bucket's size (see BenchmarkListObjects).
 //
+// # Versions
+//
+// An objects row is one version of a key: its version_id (NullVersion or
+// a NewVersionID), a seq from one sequence, is_latest and delete_marker.
+// Every write of a key's versions (PutObject, CompleteUpload,
+// DeleteObject, retention, legal hold, tags) first takes lockKeySQL: a
+// share lock of the bucket row, then a per-key advisory lock, so versions
+// of a key are written one at a time, seq order is commit order, and the
+// bucket's versioning state holds still until the write commits. An
+// unversioned or suspended bucket replaces the null version; an enabled
+// one only adds. Listings of current objects read latest rows that are
+// not delete markers; ListObjectVersions walks floe_list_versions.
+//
+// # Object Lock
+//
+// A version's retention and legal hold are columns; whether it may be
+// deleted, lose its parts (and so its blobs) or have its retention
+// shortened is decided by triggers (migration 0007) with PostgreSQL's
+// clock, in the transaction that tries. Every deletion path meets them
+// and gets ErrObjectLocked; GOVERNANCE gives way to a transaction-local
+// bypass setting. ClaimDeletions never hands out a blob a version still
+// holds.
+//
+// # Lifecycle runs
+//
+// A bucket with lifecycle rules has a lifecycle_runs row: a gateway's
+// worker claims it with a lease (ClaimLifecycleRun), saves its place in
+// the bucket's versions after each page (SaveLifecycleRun), and ends the
+// run; a run whose lease runs out is resumed by the next claimer.
+//
 // # Nodes and their state machine
 //
 // Storage nodes register with UpsertNode and report through heartbeats
