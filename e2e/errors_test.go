@@ -93,11 +93,20 @@ func TestErrorResponses(t *testing.T) {
 		{"part number not a number", "PUT", "/errs/mp?partNumber=one&uploadId=" + small, nil, []byte("x"), 400, "InvalidArgument"},
 		{"method on the service", "POST", "/", nil, nil, 405, "MethodNotAllowed"},
 		{"delete the service", "DELETE", "/", nil, nil, 405, "MethodNotAllowed"},
-		{"object tagging", "GET", "/errs/obj?tagging", nil, nil, 501, "NotImplemented"},
-		{"put object tagging", "PUT", "/errs/obj?tagging", nil, []byte("<Tagging/>"), 501, "NotImplemented"},
-		{"bucket versioning", "GET", "/errs?versioning", nil, nil, 501, "NotImplemented"},
+		{"bucket cors", "GET", "/errs?cors", nil, nil, 501, "NotImplemented"},
+		{"put bucket website", "PUT", "/errs?website", nil, []byte("<WebsiteConfiguration/>"), 501, "NotImplemented"},
+		{"bucket replication", "GET", "/errs?replication", nil, nil, 501, "NotImplemented"},
+		{"lifecycle transition", "PUT", "/errs?lifecycle", http.Header{"Content-Md5": {md5Base64(transitionRule)}}, transitionRule, 501, "NotImplemented"},
 		{"bucket policy", "PUT", "/errs?policy", nil, []byte("{}"), 501, "NotImplemented"},
-		{"object acl", "PUT", "/errs/obj?acl", nil, nil, 501, "NotImplemented"},
+		{"public object acl", "PUT", "/errs/obj?acl", http.Header{"X-Amz-Acl": {"public-read"}}, nil, 501, "NotImplemented"},
+		{"public-read PUT", "PUT", "/errs/obj2", http.Header{"X-Amz-Acl": {"public-read"}}, []byte("x"), 501, "NotImplemented"},
+		{"malformed version id", "GET", "/errs/obj?versionId=nope", nil, nil, 400, "InvalidArgument"},
+		{"unknown version id", "GET", "/errs/obj?versionId=0123456789abcdef0123456789abcdef", nil, nil, 404, "NoSuchVersion"},
+		{"retention without object lock", "GET", "/errs/obj?retention", nil, nil, 400, "InvalidRequest"},
+		{"object lock config of a plain bucket", "GET", "/errs?object-lock", nil, nil, 404, "ObjectLockConfigurationNotFoundError"},
+		{"no bucket tags", "GET", "/errs?tagging", nil, nil, 404, "NoSuchTagSet"},
+		{"no lifecycle", "GET", "/errs?lifecycle", nil, nil, 404, "NoSuchLifecycleConfiguration"},
+		{"eleven tags", "PUT", "/errs/obj3", http.Header{"X-Amz-Tagging": {"a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11"}}, []byte("x"), 400, "InvalidTag"},
 		{"If-None-Match with an ETag on PUT", "PUT", "/errs/obj", http.Header{"If-None-Match": {`"abc"`}}, []byte("x"), 501, "NotImplemented"},
 		{"invalid UTF-8 key, PUT", "PUT", "/errs/%FF%FE", nil, []byte("x"), 400, "InvalidArgument"},
 		{"invalid UTF-8 key, GET", "GET", "/errs/%FF%FE", nil, nil, 400, "InvalidArgument"},
@@ -265,4 +274,15 @@ func TestMalformedRequests(t *testing.T) {
 			t.Fatalf("a truncated PUT stored an object: %d %s", res.status, res.code)
 		}
 	})
+}
+
+// transitionRule is a lifecycle configuration with a transition, which
+// Floe (one storage class) refuses.
+var transitionRule = []byte(`<LifecycleConfiguration><Rule><ID>t</ID><Filter/><Status>Enabled</Status>` +
+	`<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>`)
+
+// md5Base64 is the Content-MD5 of b.
+func md5Base64(b []byte) string {
+	sum := md5.Sum(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }

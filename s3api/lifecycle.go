@@ -37,8 +37,11 @@ func (s *Server) putBucketLifecycle(w http.ResponseWriter, r *http.Request, req 
 	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
 		return err
 	}
+	// Decoded without its Validate method, which s3xml.Decode would call:
+	// its errors say which S3 error they are.
+	type plainConfig lifecycle.Config
 	var cfg lifecycle.Config
-	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, true, &cfg); err != nil {
+	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, true, (*plainConfig)(&cfg)); err != nil {
 		if errors.Is(err, s3xml.ErrEmpty) {
 			return s3err.New(s3err.MalformedXML, "The request needs a LifecycleConfiguration body.")
 		}

@@ -55,6 +55,11 @@ func Decode(r io.Reader, limit int64, v any) error {
 	if err != nil {
 		return lr.classify(err)
 	}
+	if root.Name.Space == "" {
+		// A body without xmlns (S3 accepts them) decodes as if in S3's
+		// namespace, which the types shared with responses name.
+		root.Name.Space = Namespace
+	}
 	if err := d.DecodeElement(v, &root); err != nil {
 		return lr.classify(err)
 	}
