@@ -31,6 +31,8 @@ func TestClients(t *testing.T) {
 		{"aws-s3api", testAWSAPI},
 		{"s3cmd", testS3cmd},
 		{"rclone", testRclone},
+		{"rclone-versions", testRcloneVersions},
+		{"restic", testRestic},
 		{"presigned-curl", testPresignedCurl},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, cl, cs) })

@@ -300,7 +300,7 @@ func needTools(t *testing.T, names ...string) map[string]string {
 			if os.Getenv(requireClientsEnv) == "1" {
 				t.Fatalf("%s not found in PATH (%s=1): %v", name, requireClientsEnv, err)
 			}
-			t.Skipf("%s not found in PATH; install it (apt-get install awscli s3cmd rclone curl) or set %s=1 to fail instead", name, requireClientsEnv)
+			t.Skipf("%s not found in PATH; install it (apt-get install awscli s3cmd rclone curl restic) or set %s=1 to fail instead", name, requireClientsEnv)
 		}
 		paths[name] = p
 	}
@@ -392,7 +392,8 @@ progress_meter = False
 }
 
 // versionArgs are the arguments that make each tool print its version.
-var versionArgs = map[string][]string{"aws": {"--version"}, "s3cmd": {"--version"}, "rclone": {"version"}, "curl": {"--version"}}
+var versionArgs = map[string][]string{"aws": {"--version"}, "s3cmd": {"--version"}, "rclone": {"version"}, "curl": {"--version"},
+	"restic": {"version"}}
 
 // need finds the named tools (see needTools) and logs the version of each
 // the first time.
