@@ -41,10 +41,7 @@ func (s *Server) putBucketLifecycle(w http.ResponseWriter, r *http.Request, req 
 	// its errors say which S3 error they are.
 	type plainConfig lifecycle.Config
 	var cfg lifecycle.Config
-	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, true, (*plainConfig)(&cfg)); err != nil {
-		if errors.Is(err, s3xml.ErrEmpty) {
-			return s3err.New(s3err.MalformedXML, "The request needs a LifecycleConfiguration body.")
-		}
+	if err := decodeConfigBody(r, req, true, "LifecycleConfiguration", (*plainConfig)(&cfg)); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {

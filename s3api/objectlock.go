@@ -121,10 +121,7 @@ func (s *Server) putObjectLockConfiguration(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	var cfg s3xml.ObjectLockConfiguration
-	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, true, &cfg); err != nil {
-		if errors.Is(err, s3xml.ErrEmpty) {
-			return s3err.New(s3err.MalformedXML, "PutObjectLockConfiguration needs an ObjectLockConfiguration body.")
-		}
+	if err := decodeConfigBody(r, req, true, "ObjectLockConfiguration", &cfg); err != nil {
 		return err
 	}
 	if cfg.ObjectLockEnabled != "Enabled" {
@@ -201,10 +198,7 @@ func (s *Server) lockedVersion(r *http.Request, req *request) (metadata.Object, 
 // putObjectRetention serves PUT /bucket/key?retention[&versionId=].
 func (s *Server) putObjectRetention(w http.ResponseWriter, r *http.Request, req *request) error {
 	var body s3xml.Retention
-	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, true, &body); err != nil {
-		if errors.Is(err, s3xml.ErrEmpty) {
-			return s3err.New(s3err.MalformedXML, "PutObjectRetention needs a Retention body.")
-		}
+	if err := decodeConfigBody(r, req, true, "Retention", &body); err != nil {
 		return err
 	}
 	var ret metadata.Retention
@@ -233,10 +227,7 @@ func (s *Server) putObjectRetention(w http.ResponseWriter, r *http.Request, req 
 // putObjectLegalHold serves PUT /bucket/key?legal-hold[&versionId=].
 func (s *Server) putObjectLegalHold(w http.ResponseWriter, r *http.Request, req *request) error {
 	var body s3xml.LegalHold
-	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, true, &body); err != nil {
-		if errors.Is(err, s3xml.ErrEmpty) {
-			return s3err.New(s3err.MalformedXML, "PutObjectLegalHold needs a LegalHold body.")
-		}
+	if err := decodeConfigBody(r, req, true, "LegalHold", &body); err != nil {
 		return err
 	}
 	if body.Status != "ON" && body.Status != "OFF" {

@@ -1,7 +1,6 @@
 package s3api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -94,10 +93,7 @@ func setTagCount(h http.Header, tags map[string]string) {
 // readTagging decodes a Tagging body and checks it against max.
 func readTagging(r *http.Request, req *request, digestRequired bool, max int) (map[string]string, error) {
 	var body s3xml.Tagging
-	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, digestRequired, &body); err != nil {
-		if errors.Is(err, s3xml.ErrEmpty) {
-			return nil, s3err.New(s3err.MalformedXML, "The request needs a Tagging body.")
-		}
+	if err := decodeConfigBody(r, req, digestRequired, "Tagging", &body); err != nil {
 		return nil, err
 	}
 	return tagMap(body.TagSet.Tags, max)

@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/floe-s3/floe/metadata"
@@ -31,10 +30,7 @@ func (s *Server) putBucketVersioning(w http.ResponseWriter, r *http.Request, req
 		return err
 	}
 	var cfg s3xml.VersioningConfiguration
-	if err := decodeXMLBody(r, req, s3xml.DefaultLimit, false, &cfg); err != nil {
-		if errors.Is(err, s3xml.ErrEmpty) {
-			return s3err.New(s3err.MalformedXML, "PutBucketVersioning needs a VersioningConfiguration body.")
-		}
+	if err := decodeConfigBody(r, req, false, "VersioningConfiguration", &cfg); err != nil {
 		return err
 	}
 	switch cfg.MfaDelete {

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 
@@ -65,4 +66,15 @@ func hasBodyDigest(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// decodeConfigBody is decodeXMLBody for a configuration body that must be
+// there (S3's limit for them, 1 MiB): an empty one is MalformedXML,
+// naming the element expected.
+func decodeConfigBody(r *http.Request, req *request, digestRequired bool, root string, v any) error {
+	err := decodeXMLBody(r, req, s3xml.DefaultLimit, digestRequired, v)
+	if errors.Is(err, s3xml.ErrEmpty) {
+		return s3err.Errorf(s3err.MalformedXML, "The request needs a %s body.", root)
+	}
+	return err
 }
