@@ -127,9 +127,12 @@ func (s *Postgres) updateVersion(ctx context.Context, bucket, key, versionID str
 				return err
 			}
 		}
-		var marker bool
+		var (
+			marker       bool
+			lastModified time.Time
+		)
 		err := tx.QueryRow(ctx, update+` WHERE bucket = $1 AND key = $2 AND `+which+`
-			RETURNING version_id, delete_marker`, params...).Scan(&id, &marker)
+			RETURNING version_id, delete_marker, last_modified`, params...).Scan(&id, &marker, &lastModified)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows) && versionID != "":
 			return fmt.Errorf("%w: %s/%s version %s", ErrNoSuchVersion, bucket, key, versionID)
@@ -139,7 +142,7 @@ func (s *Postgres) updateVersion(ctx context.Context, bucket, key, versionID str
 			return err
 		case marker:
 			// Rolled back: a delete marker has nothing to protect or tag.
-			return &DeleteMarkerError{Bucket: bucket, Key: key, VersionID: id, ByVersionID: versionID != ""}
+			return &DeleteMarkerError{Bucket: bucket, Key: key, VersionID: id, LastModified: lastModified, ByVersionID: versionID != ""}
 		}
 		return nil
 	})
