@@ -1067,3 +1067,30 @@ func TestConcurrentBypassDeleteAndComplianceUpgrade(t *testing.T) {
 	t.Logf("%d rounds: %d deleted first, %d upgraded first", rounds, deleted, upgraded)
 	checkBlobAccounting(t, s)
 }
+
+// TestLockValuesNeedALockBucket checks that the database refuses a
+// retention or legal hold in a bucket without object lock, whichever path
+// writes it.
+func TestLockValuesNeedALockBucket(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, "plain"); err != nil {
+		t.Fatal(err)
+	}
+	obj := newObject(t, "plain", "k", 1)
+	obj.LegalHold = true
+	if _, err := s.PutObject(ctx, obj, nil, Precondition{}); !errors.Is(err, ErrNoObjectLock) {
+		t.Fatalf("PutObject with a legal hold in a plain bucket: %v, want ErrNoObjectLock", err)
+	}
+	obj.LegalHold, obj.Retention = false, Retention{Mode: Governance, Until: time.Now().Add(time.Hour)}
+	if _, err := s.PutObject(ctx, obj, nil, Precondition{}); !errors.Is(err, ErrNoObjectLock) {
+		t.Fatalf("PutObject with a retention in a plain bucket: %v, want ErrNoObjectLock", err)
+	}
+	up := Upload{ID: "u1", Bucket: "plain", Key: "k", LegalHold: true}
+	if err := s.CreateUpload(ctx, up); !errors.Is(err, ErrNoObjectLock) {
+		t.Fatalf("CreateUpload with a legal hold in a plain bucket: %v, want ErrNoObjectLock", err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM objects WHERE bucket = 'plain'`); n != 0 {
+		t.Fatalf("%d objects stored", n)
+	}
+}

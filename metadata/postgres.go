@@ -104,14 +104,21 @@ const (
 	// codeObjectLocked is raised by migration 0007's triggers when a
 	// version under retention or legal hold would lose its bytes.
 	codeObjectLocked = "FLK01"
+	// codeNoObjectLock: a retention or legal hold in a bucket without
+	// object lock (migration 0007).
+	codeNoObjectLock = "FLK02"
 )
 
 // lockError turns a refusal by the object-lock triggers into
-// ErrObjectLocked, carrying the database's reason; other errors pass.
+// ErrObjectLocked or ErrNoObjectLock, carrying the database's reason;
+// other errors pass.
 func lockError(err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == codeObjectLocked {
+	switch {
+	case errors.As(err, &pe) && pe.Code == codeObjectLocked:
 		return fmt.Errorf("%w: %s", ErrObjectLocked, pe.Message)
+	case errors.As(err, &pe) && pe.Code == codeNoObjectLock:
+		return fmt.Errorf("%w: %s", ErrNoObjectLock, pe.Message)
 	}
 	return err
 }

@@ -53,7 +53,7 @@ func (s *Postgres) CreateUpload(ctx context.Context, u Upload) error {
 		return fmt.Errorf("%w: %s", ErrNoSuchBucket, u.Bucket)
 	}
 	if err != nil {
-		return fmt.Errorf("metadata: create upload %s/%s: %w", u.Bucket, u.Key, err)
+		return fmt.Errorf("metadata: create upload %s/%s: %w", u.Bucket, u.Key, lockError(err))
 	}
 	return nil
 }

@@ -11,7 +11,9 @@
 -- floe.bypass_governance to 'on' (set_config(..., true), local to it); a
 -- COMPLIANCE retention never does, and can only be lengthened.
 --
--- Refusals raise SQLSTATE FLK01 (metadata.ErrObjectLocked).
+-- Refusals raise SQLSTATE FLK01 (metadata.ErrObjectLocked); a retention or
+-- legal hold in a bucket without object lock raises FLK02
+-- (metadata.ErrNoObjectLock).
 
 ALTER TABLE buckets
     ADD COLUMN object_lock boolean NOT NULL DEFAULT false,
@@ -110,3 +112,21 @@ $$;
 CREATE TRIGGER objects_guard_retention BEFORE UPDATE OF lock_mode, lock_until ON objects
     FOR EACH ROW WHEN (OLD.lock_until IS NOT NULL)
     EXECUTE FUNCTION floe_guard_retention_update();
+
+-- Only a bucket with object lock holds protected versions: elsewhere a
+-- retention would, say, make every overwrite of an unversioned key fail.
+CREATE FUNCTION floe_guard_lock_bucket() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM buckets WHERE name = NEW.bucket AND object_lock) THEN
+        RAISE EXCEPTION 'bucket % has no object lock configuration', NEW.bucket USING ERRCODE = 'FLK02';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER objects_guard_lock_bucket BEFORE INSERT OR UPDATE OF lock_mode, lock_until, legal_hold ON objects
+    FOR EACH ROW WHEN (NEW.lock_mode IS NOT NULL OR NEW.legal_hold)
+    EXECUTE FUNCTION floe_guard_lock_bucket();
+CREATE TRIGGER multipart_uploads_guard_lock_bucket BEFORE INSERT ON multipart_uploads
+    FOR EACH ROW WHEN (NEW.lock_mode IS NOT NULL OR NEW.legal_hold)
+    EXECUTE FUNCTION floe_guard_lock_bucket();
