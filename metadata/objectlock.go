@@ -64,10 +64,10 @@ func checkDefaultRetention(def DefaultRetention) error {
 }
 
 // SetRetention sets the retention of a version of a key (the latest when
-// versionID is empty) and returns the version's ID. A retention may be
-// lengthened, or GOVERNANCE changed to COMPLIANCE; shortening or removing
-// an active one (r zero removes) is ErrObjectLocked, for GOVERNANCE only
-// unless bypassGovernance. The bucket must have object lock
+// versionID is empty) and returns the version's ID. An active retention
+// may be lengthened; shortening, removing (r zero) or changing the mode of
+// one is ErrObjectLocked — always for COMPLIANCE, for GOVERNANCE unless
+// bypassGovernance. The bucket must have object lock
 // (ErrNoObjectLock).
 func (s *Postgres) SetRetention(ctx context.Context, bucket, key, versionID string, r Retention, bypassGovernance bool) (string, error) {
 	if !r.IsZero() && r.Mode != Governance && r.Mode != Compliance {

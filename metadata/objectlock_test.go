@@ -389,8 +389,11 @@ func TestGovernanceRetention(t *testing.T) {
 		t.Fatalf("after the shortening: %v, want %+v", l, shorter)
 	}
 	upgraded := at(Compliance, shorter.Until)
-	if got, err := s.SetRetention(ctx, "lk", "k", v2, upgraded, false); err != nil || got != v2 {
-		t.Fatalf("GOVERNANCE to COMPLIANCE without bypass = %q, %v; want %q", got, err, v2)
+	if _, err := s.SetRetention(ctx, "lk", "k", v2, upgraded, false); !errors.Is(err, ErrObjectLocked) {
+		t.Fatalf("GOVERNANCE to COMPLIANCE without bypass = %v, want ErrObjectLocked (a mode change overrides it)", err)
+	}
+	if got, err := s.SetRetention(ctx, "lk", "k", v2, upgraded, true); err != nil || got != v2 {
+		t.Fatalf("GOVERNANCE to COMPLIANCE with bypass = %q, %v; want %q", got, err, v2)
 	}
 	if l := lockRow(t, s, "lk", "k", v2); !l.is(upgraded, false) {
 		t.Fatalf("after the upgrade: %v, want %+v", l, upgraded)
@@ -405,9 +408,9 @@ func TestGovernanceRetention(t *testing.T) {
 // TestRetentionChangeRules runs SetRetention over every change of an
 // active retention, plus expired and absent ones, against S3's rules:
 // COMPLIANCE is never shortened, never turned into GOVERNANCE and never
-// removed while it lasts; GOVERNANCE may be lengthened or made COMPLIANCE
-// (not shorter) by anyone, and shortened, removed or otherwise weakened
-// with the bypass only. An expired or absent retention may be set to
+// removed while it lasts; GOVERNANCE may be lengthened by anyone, and
+// shortened, removed or changed to another mode (COMPLIANCE too) with the
+// bypass only. An expired or absent retention may be set to
 // anything. A refused change leaves the row as it was.
 func TestRetentionChangeRules(t *testing.T) {
 	ctx := context.Background()
@@ -447,8 +450,8 @@ func TestRetentionChangeRules(t *testing.T) {
 		{Compliance, oldUntil, change{Governance, longer}, true, false},
 		{Compliance, oldUntil, change{"", 0}, false, false},
 		{Compliance, oldUntil, change{"", 0}, true, false},
-		// Active GOVERNANCE: anyone may keep or raise it; weakening needs
-		// the bypass.
+		// Active GOVERNANCE: anyone may keep or lengthen it; shortening,
+		// removing or changing its mode needs the bypass.
 		{Governance, oldUntil, change{Governance, shorter}, false, false},
 		{Governance, oldUntil, change{Governance, shorter}, true, true},
 		{Governance, oldUntil, change{Governance, same}, false, true},
@@ -457,9 +460,9 @@ func TestRetentionChangeRules(t *testing.T) {
 		{Governance, oldUntil, change{Governance, longer}, true, true},
 		{Governance, oldUntil, change{Compliance, shorter}, false, false},
 		{Governance, oldUntil, change{Compliance, shorter}, true, true},
-		{Governance, oldUntil, change{Compliance, same}, false, true},
+		{Governance, oldUntil, change{Compliance, same}, false, false},
 		{Governance, oldUntil, change{Compliance, same}, true, true},
-		{Governance, oldUntil, change{Compliance, longer}, false, true},
+		{Governance, oldUntil, change{Compliance, longer}, false, false},
 		{Governance, oldUntil, change{Compliance, longer}, true, true},
 		{Governance, oldUntil, change{"", 0}, false, false},
 		{Governance, oldUntil, change{"", 0}, true, true},
@@ -1039,7 +1042,7 @@ func TestConcurrentBypassDeleteAndComplianceUpgrade(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			setID, setErr = s.SetRetention(ctx, "lk", key, id, comp, false)
+			setID, setErr = s.SetRetention(ctx, "lk", key, id, comp, true)
 		}()
 		close(start)
 		wg.Wait()

@@ -89,20 +89,19 @@ $$;
 CREATE TRIGGER object_parts_guard_delete BEFORE DELETE ON object_parts
     FOR EACH ROW EXECUTE FUNCTION floe_guard_part_delete();
 
--- A retention may be lengthened, or GOVERNANCE turned into COMPLIANCE;
--- shortening or removing an active one is refused (GOVERNANCE: unless
--- bypassed).
+-- An active COMPLIANCE retention may only be lengthened. An active
+-- GOVERNANCE one may be lengthened by anyone; shortening, removing it or
+-- changing its mode (even to COMPLIANCE) overrides it and needs the
+-- bypass.
 CREATE FUNCTION floe_guard_retention_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    weakened boolean := NEW.lock_until IS NULL OR NEW.lock_until < OLD.lock_until
+        OR NEW.lock_mode IS DISTINCT FROM OLD.lock_mode;
 BEGIN
-    IF OLD.lock_until > now()
-        AND (NEW.lock_until IS NULL OR NEW.lock_until < OLD.lock_until
-             OR (OLD.lock_mode = 'COMPLIANCE' AND NEW.lock_mode IS DISTINCT FROM 'COMPLIANCE'))
+    IF OLD.lock_until > now() AND weakened
         AND (OLD.lock_mode = 'COMPLIANCE'
-             OR (NEW.lock_mode IS DISTINCT FROM 'COMPLIANCE'
-                 AND current_setting('floe.bypass_governance', true) IS DISTINCT FROM 'on')
-             OR (NEW.lock_mode = 'COMPLIANCE' AND NEW.lock_until < OLD.lock_until
-                 AND current_setting('floe.bypass_governance', true) IS DISTINCT FROM 'on')) THEN
+             OR current_setting('floe.bypass_governance', true) IS DISTINCT FROM 'on') THEN
         RAISE EXCEPTION 'version % of %/% keeps its % retention until %', OLD.version_id, OLD.bucket, OLD.key,
             OLD.lock_mode, OLD.lock_until USING ERRCODE = 'FLK01';
     END IF;

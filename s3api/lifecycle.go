@@ -53,6 +53,12 @@ func (s *Server) putBucketLifecycle(w http.ResponseWriter, r *http.Request, req 
 		}
 		return err
 	}
+	// S3 names the rules that come without an ID.
+	for i := range cfg.Rules {
+		if cfg.Rules[i].ID == "" {
+			cfg.Rules[i].ID = metadata.NewVersionID()
+		}
+	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return err
@@ -77,13 +83,15 @@ func (s *Server) deleteBucketLifecycle(w http.ResponseWriter, r *http.Request, r
 
 // setExpiration sets x-amz-expiration on a GET, HEAD or PUT of a current
 // version that a rule expires. It is informational: a failure to read
-// the rules leaves it out.
+// the rules leaves it out. It counts S3's days (to the next midnight UTC)
+// whatever --lifecycle-day says, as Ceph does under its debug interval:
+// a shortened day is for trying rules, not what clients are told.
 func (s *Server) setExpiration(ctx context.Context, h http.Header, obj metadata.Object) {
 	cfg := s.rules.get(ctx, s.cfg.Meta, obj.Bucket)
 	if cfg == nil {
 		return
 	}
-	at, id, ok := cfg.Expiration(obj.Key, obj.Size, obj.Tags, obj.LastModified, s.cfg.LifecycleDay)
+	at, id, ok := cfg.Expiration(obj.Key, obj.Size, obj.Tags, obj.LastModified, lifecycle.DefaultDay)
 	if !ok {
 		return
 	}

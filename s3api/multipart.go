@@ -182,7 +182,7 @@ func (s *Server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 		}
 		return err
 	}
-	setVersionID(w.Header(), res.VersionID)
+	setWrittenVersionID(w.Header(), res.VersionID)
 	return s3xml.Write(w, http.StatusOK, s3xml.CompleteMultipartUploadResult{
 		Location: "/" + req.bucket + "/" + req.key, Bucket: req.bucket, Key: req.key, ETag: s3xml.ETag(obj.ETag),
 		Checksums: xmlChecksums(checksum.Algorithm(obj.Checksum.Algorithm), obj.Checksum.Value), ChecksumType: obj.Checksum.Type,

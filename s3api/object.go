@@ -96,7 +96,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 		return err
 	}
 	s.markFailed(r.Context(), part, failed)
-	setVersionID(w.Header(), res.VersionID)
+	setWrittenVersionID(w.Header(), res.VersionID)
 	obj.LastModified = time.Now() // the store's stamp, near enough for the header
 	s.setExpiration(r.Context(), w.Header(), obj)
 	w.Header().Set("ETag", obj.ETag)
@@ -531,7 +531,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if src.VersionID != "" {
 		w.Header().Set("x-amz-copy-source-version-id", src.VersionID)
 	}
-	setVersionID(w.Header(), res.VersionID)
+	setWrittenVersionID(w.Header(), res.VersionID)
 	return s3xml.Write(w, http.StatusOK, s3xml.CopyObjectResult{ETag: s3xml.ETag(dst.ETag), LastModified: s3xml.Time(got.LastModified),
 		Checksums: xmlChecksums(alg, dst.Checksum.Value), ChecksumType: dst.Checksum.Type})
 }

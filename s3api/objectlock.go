@@ -143,7 +143,7 @@ func (s *Server) putObjectLockConfiguration(w http.ResponseWriter, r *http.Reque
 			def.Years = *d.Years
 		}
 		if def.Days < 0 || def.Years < 0 || def.Days+def.Years == 0 || def.Days > 36500 || def.Years > 100 {
-			return s3err.New(s3err.InvalidArgument, "Default retention period must be a positive integer value.")
+			return s3err.InvalidRetentionPeriod
 		}
 	}
 	if err := s.cfg.Meta.SetObjectLockConfig(r.Context(), req.bucket, def); err != nil {
@@ -203,6 +203,8 @@ func (s *Server) putObjectRetention(w http.ResponseWriter, r *http.Request, req 
 	}
 	var ret metadata.Retention
 	switch {
+	case body.Mode != "" && body.Mode != metadata.Governance && body.Mode != metadata.Compliance:
+		return s3err.Errorf(s3err.MalformedXML, "Retention Mode must be GOVERNANCE or COMPLIANCE, not %q", body.Mode)
 	case body.Mode == "" && body.RetainUntilDate == nil:
 		// Removing a retention: allowed by the database only for an
 		// expired one, or a GOVERNANCE one with bypass.

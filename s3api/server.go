@@ -22,7 +22,6 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/httprec"
-	"github.com/floe-s3/floe/backend/lifecycle"
 	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api/chunked"
@@ -73,10 +72,6 @@ type Config struct {
 	// leaves bodies unpaced (tests); zero BodyMinRate checks idleness only.
 	BodyIdleTimeout time.Duration
 	BodyMinRate     int64
-	// LifecycleDay is the length of a lifecycle rule's day, for
-	// x-amz-expiration (lifecycle.DefaultDay if zero); the gateway's
-	// lifecycle worker uses the same.
-	LifecycleDay time.Duration
 	// Ready answers the readiness probe (ProbePrefix+"readyz"): nil when
 	// the gateway can serve, typically the metadata store's Ping. Nil
 	// Ready means always ready.
@@ -102,9 +97,6 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
-	}
-	if cfg.LifecycleDay == 0 {
-		cfg.LifecycleDay = lifecycle.DefaultDay
 	}
 	if cfg.NodeMaxAge == 0 {
 		cfg.NodeMaxAge = 30 * time.Second

@@ -68,6 +68,15 @@ func setVersionID(h http.Header, versionID string) {
 	}
 }
 
+// setWrittenVersionID sets x-amz-version-id on the answer to a write: S3
+// names the version an enabled bucket created, and none for the null
+// version a suspended bucket writes.
+func setWrittenVersionID(h http.Header, versionID string) {
+	if versionID != metadata.NullVersion {
+		setVersionID(h, versionID)
+	}
+}
+
 // listObjectVersions serves ListObjectVersions (GET /bucket?versions).
 func (s *Server) listObjectVersions(w http.ResponseWriter, r *http.Request, req *request) error {
 	q := r.URL.Query()

@@ -149,8 +149,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv := &http.Server{
 		Handler: s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Logger: log,
-			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta,
-			LifecycleDay: cfg.LifecycleDay}),
+			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta}),
 		ReadHeaderTimeout: 30 * time.Second,
 		MaxHeaderBytes:    maxHeader,
 		IdleTimeout:       2 * time.Minute,

@@ -43,6 +43,7 @@ var (
 	InvalidPartOrder                  = Code{"InvalidPartOrder", http.StatusBadRequest, "The list of parts was not in ascending order. The parts list must be specified in order by part number."}
 	InvalidRange                      = Code{"InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable"}
 	InvalidRequest                    = Code{"InvalidRequest", http.StatusBadRequest, "Invalid Request"}
+	InvalidRetentionPeriod            = Code{"InvalidRetentionPeriod", http.StatusBadRequest, "Default retention period must be a positive integer value."}
 	InvalidTag                        = Code{"InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag."}
 	InvalidURI                        = Code{"InvalidURI", http.StatusBadRequest, "Couldn't parse the specified URI."}
 	KeyTooLongError                   = Code{"KeyTooLongError", http.StatusBadRequest, "Your key is too long."}
@@ -78,7 +79,7 @@ var all = []Code{
 	BadDigest, BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
 	EntityTooLarge, EntityTooSmall, ExpiredToken, IncompleteBody, InternalError,
 	IllegalVersioningConfiguration, InvalidAccessKeyID, InvalidArgument, InvalidBucketName, InvalidBucketState, InvalidDigest,
-	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, InvalidTag, InvalidURI, KeyTooLongError,
+	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, InvalidRetentionPeriod, InvalidTag, InvalidURI, KeyTooLongError,
 	MalformedTrailerError, MalformedXML, MetadataTooLarge, MethodNotAllowed, MissingContentLength,
 	MissingRequestBodyError, MissingSecurityHeader, NoSuchBucket, NoSuchKey,
 	NoSuchLifecycleConfiguration, NoSuchObjectLockConfiguration, NoSuchTagSet, NoSuchUpload, NoSuchVersion, NotImplemented, ObjectLockConfigurationNotFound, NotModified, PreconditionFailed,
