@@ -116,6 +116,8 @@ type bucketRun struct {
 	key         string
 	newerMod    time.Time // LastModified of the next newer version
 	noncurrents int       // noncurrent versions of key seen so far
+	kept        string    // the last version of key seen that is still there
+	gone        bool      // the last version seen was deleted
 
 	expired, removed, aborted, locked int
 }
@@ -130,18 +132,38 @@ func (r *bucketRun) versions(ctx context.Context) error {
 			return fmt.Errorf("lifecycle: list %s: %w", p.Bucket, err)
 		}
 		for i, v := range page.Versions {
-			// Whether older versions of v's key follow (unknown at the
-			// end of a truncated page: assume so).
-			older := (i+1 < len(page.Versions) && page.Versions[i+1].Key == v.Key) ||
-				(i+1 == len(page.Versions) && page.IsTruncated)
+			// Whether older versions of v's key follow. At the end of a
+			// truncated page that is on the next one: look, for a latest
+			// delete marker (a lone one is removed), else assume so.
+			older := i+1 < len(page.Versions) && page.Versions[i+1].Key == v.Key
+			if i+1 == len(page.Versions) && page.IsTruncated {
+				older = true
+				if v.IsLatest && v.DeleteMarker {
+					next, err := r.w.Store.ListObjectVersions(ctx, metadata.ListVersionsParams{Bucket: p.Bucket,
+						Prefix: v.Key, KeyMarker: v.Key, VersionIDMarker: v.VersionID, MaxKeys: 1})
+					if err != nil {
+						return fmt.Errorf("lifecycle: list %s: %w", p.Bucket, err)
+					}
+					older = len(next.Versions) > 0 && next.Versions[0].Key == v.Key
+				}
+			}
 			if err := r.version(ctx, v, v.IsLatest && !older); err != nil {
 				return err
+			}
+			if !r.gone {
+				r.kept = v.VersionID
 			}
 		}
 		if !page.IsTruncated {
 			return nil
 		}
 		p.KeyMarker, p.VersionIDMarker = page.NextKeyMarker, page.NextVersionIDMarker
+		if r.gone {
+			// A listing from a version that is gone resumes after its
+			// key: go on from the last one left, to see the key's older
+			// versions.
+			p.VersionIDMarker = r.kept
+		}
 		if err := r.w.Store.SaveLifecycleRun(ctx, p.Bucket, p.KeyMarker, p.VersionIDMarker, r.w.lease()); err != nil {
 			return err
 		}
@@ -152,8 +174,9 @@ func (r *bucketRun) versions(ctx context.Context) error {
 // key's latest and nothing older follows it.
 func (r *bucketRun) version(ctx context.Context, v metadata.Object, onlyVersion bool) error {
 	if v.Key != r.key {
-		r.key, r.newerMod, r.noncurrents = v.Key, time.Time{}, 0
+		r.key, r.newerMod, r.noncurrents, r.kept = v.Key, time.Time{}, 0, ""
 	}
+	r.gone = false
 	newerMod := r.newerMod
 	r.newerMod = v.LastModified
 	if !v.IsLatest {
@@ -238,7 +261,7 @@ func (r *bucketRun) delete(ctx context.Context, v metadata.Object, versionID str
 	if err := r.limit.wait(ctx); err != nil {
 		return err
 	}
-	_, err := r.w.Store.DeleteObject(ctx, r.run.Bucket, v.Key, metadata.DeleteOptions{VersionID: versionID})
+	res, err := r.w.Store.DeleteObject(ctx, r.run.Bucket, v.Key, metadata.DeleteOptions{VersionID: versionID})
 	switch {
 	case errors.Is(err, metadata.ErrObjectLocked):
 		r.locked++
@@ -246,6 +269,9 @@ func (r *bucketRun) delete(ctx context.Context, v metadata.Object, versionID str
 	case err != nil:
 		return fmt.Errorf("lifecycle: delete %s/%s %s: %w", r.run.Bucket, v.Key, versionID, err)
 	}
+	// A version named is gone; expiring the current one removes it
+	// (rather than adding a delete marker over it) when not versioned.
+	r.gone = versionID != "" || res.Existed
 	*n++
 	return nil
 }
