@@ -380,3 +380,55 @@ func TestDatabaseNow(t *testing.T) {
 		t.Fatalf("DatabaseNow = %v, far from this clock's %v", b, time.Now())
 	}
 }
+
+// TestLifecycleDeleteConditions checks the conditions lifecycle deletes
+// with: an expiry names the latest version's LastModified and is refused
+// once a newer write replaced it; a noncurrent removal is refused once the
+// version became the latest.
+func TestLifecycleDeleteConditions(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	if err := s.CreateBucket(ctx, "plain"); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, newObject(t, "plain", "k", 10))
+	seen, err := s.GetObject(ctx, "plain", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, newObject(t, "plain", "k", 20)) // written after the rule looked
+	if _, err := s.DeleteObject(ctx, "plain", "k", DeleteOptions{LatestModified: seen.LastModified}); !errors.Is(err, ErrPreconditionFailed) {
+		t.Fatalf("expiring a replaced object = %v, want ErrPreconditionFailed", err)
+	}
+	now, err := s.GetObject(ctx, "plain", "k")
+	if err != nil || now.Size != 20 {
+		t.Fatalf("after the refused expiry: %+v, %v; want the 20-byte object", now, err)
+	}
+	if res, err := s.DeleteObject(ctx, "plain", "k", DeleteOptions{LatestModified: now.LastModified}); err != nil || !res.Existed {
+		t.Fatalf("expiring the object the rule saw = %+v, %v", res, err)
+	}
+
+	if err := s.CreateBucket(ctx, "ver"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetBucketVersioning(ctx, "ver", VersioningEnabled); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := s.PutObject(ctx, newObject(t, "ver", "k", 1), nil, Precondition{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := s.PutObject(ctx, newObject(t, "ver", "k", 2), nil, Precondition{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteObject(ctx, "ver", "k", DeleteOptions{VersionID: v2.VersionID, Noncurrent: true}); !errors.Is(err, ErrPreconditionFailed) {
+		t.Fatalf("removing the latest as noncurrent = %v, want ErrPreconditionFailed", err)
+	}
+	if _, err := s.DeleteObject(ctx, "ver", "k", DeleteOptions{VersionID: v1.VersionID, Noncurrent: true}); err != nil {
+		t.Fatalf("removing a noncurrent version: %v", err)
+	}
+	if _, err := s.GetObjectVersion(ctx, "ver", "k", v2.VersionID); err != nil {
+		t.Fatalf("the latest version after the refused removal: %v", err)
+	}
+}

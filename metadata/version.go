@@ -125,6 +125,17 @@ type DeleteOptions struct {
 	// retention through (x-amz-bypass-governance-retention); COMPLIANCE
 	// retentions and legal holds still refuse it.
 	BypassGovernance bool
+	// LatestModified, if set, makes a deletion without VersionID happen
+	// only while the key's latest version is an object last modified at
+	// this instant; else it is ErrPreconditionFailed and nothing changes.
+	// Lifecycle expiry uses it, so that a version written after the rule
+	// looked is never expired.
+	LatestModified time.Time
+	// Noncurrent makes a deletion by VersionID happen only while that
+	// version is not the key's latest; else it is ErrPreconditionFailed.
+	// Lifecycle uses it, so that a version promoted to latest after the
+	// rule looked is never removed as noncurrent.
+	Noncurrent bool
 }
 
 // DeleteResult is what DeleteObject did.
@@ -165,6 +176,22 @@ func (s *Postgres) DeleteObject(ctx context.Context, bucket, key string, opt Del
 		versioning, err := lockKey(ctx, tx, bucket, key)
 		if err != nil {
 			return err
+		}
+		if opt.Noncurrent && versionID != "" {
+			var latest bool
+			err := tx.QueryRow(ctx, `SELECT is_latest FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3`,
+				bucket, key, versionID).Scan(&latest)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if latest {
+				return fmt.Errorf("%w: %s/%s version %s is the latest", ErrPreconditionFailed, bucket, key, versionID)
+			}
+		}
+		if !opt.LatestModified.IsZero() && versionID == "" {
+			if err := checkLatestModified(ctx, tx, bucket, key, opt.LatestModified); err != nil {
+				return err
+			}
 		}
 		if opt.BypassGovernance {
 			if _, err := tx.Exec(ctx, `SELECT set_config('floe.bypass_governance', 'on', true)`); err != nil {
@@ -238,4 +265,22 @@ func addDeleteMarker(ctx context.Context, tx pgx.Tx, bucket, key, versionID stri
 	b.Queue(`INSERT INTO objects (bucket, key, version_id, is_latest, delete_marker, size, etag)
 		VALUES ($1, $2, $3, true, true, 0, '')`, bucket, key, versionID)
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// checkLatestModified fails with ErrPreconditionFailed unless the key's
+// latest version is an object (not a delete marker) last modified at
+// want; the caller holds the key's lock.
+func checkLatestModified(ctx context.Context, tx pgx.Tx, bucket, key string, want time.Time) error {
+	var got time.Time
+	err := tx.QueryRow(ctx, `SELECT last_modified FROM objects
+		WHERE bucket = $1 AND key = $2 AND is_latest AND NOT delete_marker`, bucket, key).Scan(&got)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("%w: %s/%s has no current object", ErrPreconditionFailed, bucket, key)
+	case err != nil:
+		return err
+	case !got.Equal(want):
+		return fmt.Errorf("%w: %s/%s was modified at %s, not %s", ErrPreconditionFailed, bucket, key, got, want)
+	}
+	return nil
 }

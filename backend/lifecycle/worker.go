@@ -204,7 +204,7 @@ func (r *bucketRun) version(ctx context.Context, v metadata.Object, onlyVersion 
 		return err
 	}
 	if at, _, ok := r.cfg.Expiration(v.Key, v.Size, tags, v.LastModified, r.w.day()); ok && !at.After(r.run.Now) {
-		return r.delete(ctx, v, "", &r.expired) // a delete marker when versioned
+		return r.delete(ctx, v, "", &r.expired) // a delete marker when versioned, if v is still the latest
 	}
 	return nil
 }
@@ -261,11 +261,19 @@ func (r *bucketRun) delete(ctx context.Context, v metadata.Object, versionID str
 	if err := r.limit.wait(ctx); err != nil {
 		return err
 	}
-	res, err := r.w.Store.DeleteObject(ctx, r.run.Bucket, v.Key, metadata.DeleteOptions{VersionID: versionID})
+	// Conditional on what the run saw, so that a write or a deletion that
+	// came after the listing is never undone by a rule.
+	opt := metadata.DeleteOptions{VersionID: versionID, Noncurrent: versionID != "" && !v.IsLatest}
+	if versionID == "" {
+		opt.LatestModified = v.LastModified
+	}
+	res, err := r.w.Store.DeleteObject(ctx, r.run.Bucket, v.Key, opt)
 	switch {
 	case errors.Is(err, metadata.ErrObjectLocked):
 		r.locked++
 		return nil
+	case errors.Is(err, metadata.ErrPreconditionFailed):
+		return nil // changed since the listing: the next run judges it again
 	case err != nil:
 		return fmt.Errorf("lifecycle: delete %s/%s %s: %w", r.run.Bucket, v.Key, versionID, err)
 	}
