@@ -161,6 +161,9 @@ func (r *Rule) validate() error {
 			return configErr(Malformed, "a Filter holds one condition; combine them with And")
 		}
 	}
+	if gt, lt := r.sizeBounds(); (gt != nil && *gt < 0) || (lt != nil && *lt <= 0) || (gt != nil && lt != nil && *gt >= *lt) {
+		return configErr(Invalid, "ObjectSizeGreaterThan must be at least 0 and less than ObjectSizeLessThan, which must be positive")
+	}
 	if r.Expiration == nil && r.NoncurrentVersionExpiration == nil && r.AbortIncompleteMultipartUpload == nil {
 		return configErr(Malformed, "a rule needs at least one action")
 	}

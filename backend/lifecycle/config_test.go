@@ -94,6 +94,10 @@ func TestValidateRefuses(t *testing.T) {
 		kind lifecycle.ErrorKind
 	}{
 		{"no rules", ``, lifecycle.Malformed},
+		{"negative size bound", rule(`<Filter><ObjectSizeGreaterThan>-1</ObjectSizeGreaterThan></Filter>` + enabled + expire1), lifecycle.Invalid},
+		{"zero upper size bound", rule(`<Filter><ObjectSizeLessThan>0</ObjectSizeLessThan></Filter>` + enabled + expire1), lifecycle.Invalid},
+		{"crossed size bounds", rule(`<Filter><And><ObjectSizeGreaterThan>10</ObjectSizeGreaterThan>` +
+			`<ObjectSizeLessThan>10</ObjectSizeLessThan></And></Filter>` + enabled + expire1), lifecycle.Invalid},
 		{"no Status", rule(expire1), lifecycle.Malformed},
 		{"bad Status", rule(`<Status>enabled</Status>` + expire1), lifecycle.Malformed},
 		{"Prefix and Filter", rule(`<Prefix>a</Prefix><Filter><Prefix>a</Prefix></Filter>` + enabled + expire1), lifecycle.Malformed},

@@ -334,6 +334,7 @@ func newLimiter(rate int) *limiter {
 	if rate <= 0 {
 		rate = DefaultRate
 	}
+	rate = min(rate, 1_000_000) // a positive tick, whatever the flag says
 	return &limiter{t: time.NewTicker(time.Second / time.Duration(rate))}
 }
 
