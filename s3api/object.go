@@ -463,7 +463,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
-	src, err := s.getVersion(r.Context(), sb, sk, sv)
+	src, err := s.copySourceVersion(r.Context(), sb, sk, sv)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
-	src, err := s.getVersion(r.Context(), sb, sk, sv)
+	src, err := s.copySourceVersion(r.Context(), sb, sk, sv)
 	if err != nil {
 		return err
 	}

@@ -173,16 +173,6 @@ func (s *Server) writeError(w *httprec.Recorder, r *http.Request, req *request, 
 		s.log.Error().Err(err).Str("req", req.id).Msg("failed after response started; aborting")
 		panic(http.ErrAbortHandler)
 	}
-	var marker *metadata.DeleteMarkerError
-	if errors.As(err, &marker) {
-		// S3 says what it found, so a client can tell a deleted key from
-		// one that never was.
-		w.Header().Set("x-amz-delete-marker", "true")
-		setVersionID(w.Header(), marker.VersionID)
-		if marker.ByVersionID {
-			w.Header().Set("Last-Modified", marker.LastModified.UTC().Format(http.TimeFormat))
-		}
-	}
 	err = toS3Error(err)
 	if e := s3err.From(err); e.Code.Status == http.StatusServiceUnavailable {
 		// SDKs and proxies back off by it; the conditions behind a 503
@@ -209,10 +199,19 @@ func toS3Error(err error) error {
 		return err
 	case errors.Is(err, metadata.ErrNoSuchBucket):
 		return s3err.Wrap(s3err.NoSuchBucket, err)
-	case errors.As(err, &marker) && marker.ByVersionID:
-		// A GET or HEAD of a delete marker by its ID: there is nothing to
-		// read, and S3 says so with 405.
-		return s3err.Wrap(s3err.MethodNotAllowed, err)
+	case errors.As(err, &marker):
+		// S3 says what it found, so a client can tell a deleted key from
+		// one that never was: 404 for a key whose latest version is a
+		// marker, 405 for a marker named by its ID (nothing to read).
+		h := http.Header{}
+		h.Set("x-amz-delete-marker", "true")
+		setVersionID(h, marker.VersionID)
+		code := s3err.NoSuchKey
+		if marker.ByVersionID {
+			code = s3err.MethodNotAllowed
+			h.Set("Last-Modified", marker.LastModified.UTC().Format(http.TimeFormat))
+		}
+		return &s3err.Error{Code: code, Header: h, Err: err}
 	case errors.Is(err, metadata.ErrObjectLocked):
 		return s3err.Errorf(s3err.AccessDenied, "Access Denied because object protected by object lock: %w", err)
 	case errors.Is(err, metadata.ErrNoObjectLock):

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/floe-s3/floe/metadata"
@@ -57,6 +58,17 @@ func (s *Server) getVersion(ctx context.Context, bucket, key, versionID string) 
 		return s.cfg.Meta.GetObject(ctx, bucket, key)
 	}
 	return s.cfg.Meta.GetObjectVersion(ctx, bucket, key, versionID)
+}
+
+// copySourceVersion reads a copy's source version. A delete marker named
+// by its ID is refused as S3 refuses it (400, not the 405 of a GET).
+func (s *Server) copySourceVersion(ctx context.Context, bucket, key, versionID string) (metadata.Object, error) {
+	obj, err := s.getVersion(ctx, bucket, key, versionID)
+	var marker *metadata.DeleteMarkerError
+	if errors.As(err, &marker) && marker.ByVersionID {
+		return metadata.Object{}, s3err.New(s3err.InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+	}
+	return obj, err
 }
 
 // setVersionID sets x-amz-version-id, which S3 sends for every version of

@@ -1,6 +1,7 @@
 package s3err
 
 import (
+	"net/http"
 	"errors"
 	"fmt"
 )
@@ -18,6 +19,9 @@ type Error struct {
 	// Err is the underlying cause. It is for logs and errors.Is/As only and
 	// is never sent to the client.
 	Err error
+	// Header is sent with the error, after Write has dropped the
+	// headers that describe an object (a delete marker's Last-Modified).
+	Header http.Header
 }
 
 // New returns an Error with code c and message msg (Code.Message if empty).

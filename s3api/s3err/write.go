@@ -49,6 +49,9 @@ func Write(w http.ResponseWriter, r *http.Request, err error, requestID string) 
 	if rid != "" {
 		h.Set("x-amz-request-id", rid)
 	}
+	for k, v := range e.Header {
+		h[k] = v
+	}
 	if (r != nil && r.Method == http.MethodHead) || status == http.StatusNotModified {
 		w.WriteHeader(status)
 		return
