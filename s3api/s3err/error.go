@@ -1,9 +1,9 @@
 package s3err
 
 import (
-	"net/http"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error is an S3 error response together with its internal cause.
