@@ -531,7 +531,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if src.VersionID != "" {
 		w.Header().Set("x-amz-copy-source-version-id", src.VersionID)
 	}
-	setWrittenVersionID(w.Header(), res.VersionID)
+	setVersionID(w.Header(), res.VersionID) // S3 names "null" here, unlike PutObject
 	return s3xml.Write(w, http.StatusOK, s3xml.CopyObjectResult{ETag: s3xml.ETag(dst.ETag), LastModified: s3xml.Time(got.LastModified),
 		Checksums: xmlChecksums(alg, dst.Checksum.Value), ChecksumType: dst.Checksum.Type})
 }
