@@ -250,17 +250,6 @@ func (r *Rule) sizeBounds() (greater, less *int64) {
 	return nil, nil
 }
 
-// NeedsTags reports whether any enabled rule filters by tag, so that a
-// run must read each candidate version's tags.
-func (c *Config) NeedsTags() bool {
-	for i := range c.Rules {
-		if c.Rules[i].Status == "Enabled" && c.Rules[i].tags() != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // Matches reports whether the rule is enabled and selects an object with
 // this key, size and tags.
 func (r *Rule) Matches(key string, size int64, tags map[string]string) bool {

@@ -213,18 +213,6 @@ func TestMatches(t *testing.T) {
 	}
 }
 
-func TestNeedsTags(t *testing.T) {
-	if mustParse(t, rule(enabled+expire1)).NeedsTags() {
-		t.Error("a rule without tags needs tags")
-	}
-	if mustParse(t, rule(`<Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter><Status>Disabled</Status>`+expire1)).NeedsTags() {
-		t.Error("a disabled rule with a tag needs tags")
-	}
-	if !mustParse(t, rule(`<Filter><And><Prefix>p</Prefix><Tag><Key>k</Key><Value>v</Value></Tag></And></Filter>`+enabled+expire1)).NeedsTags() {
-		t.Error("an enabled rule with an And tag does not need tags")
-	}
-}
-
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339Nano, s)

@@ -199,12 +199,19 @@ func (r *bucketRun) version(ctx context.Context, v metadata.Object, onlyVersion 
 		}
 		return nil
 	}
-	tags, err := r.tags(ctx, v)
-	if err != nil {
-		return err
-	}
-	if at, _, ok := r.cfg.Expiration(v.Key, v.Size, tags, v.LastModified, r.w.day()); ok && !at.After(r.run.Now) {
-		return r.delete(ctx, v, "", &r.expired) // a delete marker when versioned, if v is still the latest
+	tags := lazyTags{r: r, v: v}
+	for i := range r.cfg.Rules {
+		rule := &r.cfg.Rules[i]
+		if at, ok := rule.Expiry(v.LastModified, r.w.day()); !ok || at.After(r.run.Now) {
+			continue
+		}
+		match, err := tags.matches(ctx, rule)
+		if err != nil {
+			return err
+		}
+		if match {
+			return r.delete(ctx, v, "", &r.expired) // a delete marker when versioned, if v is still the latest
+		}
 	}
 	return nil
 }
@@ -213,7 +220,7 @@ func (r *bucketRun) version(ctx context.Context, v metadata.Object, onlyVersion 
 // that became noncurrent at since and has newer noncurrent versions
 // before it.
 func (r *bucketRun) noncurrent(ctx context.Context, v metadata.Object, since time.Time, newer int) error {
-	var tags map[string]string
+	tags := lazyTags{r: r, v: v}
 	for i := range r.cfg.Rules {
 		rule := &r.cfg.Rules[i]
 		n := rule.NoncurrentVersionExpiration
@@ -226,32 +233,40 @@ func (r *bucketRun) noncurrent(ctx context.Context, v metadata.Object, since tim
 		if since.Add(time.Duration(n.NoncurrentDays) * r.w.day()).After(r.run.Now) {
 			continue
 		}
-		if tags == nil && rule.tags() != nil {
-			var err error
-			if tags, err = r.tags(ctx, v); err != nil {
-				return err
-			}
+		match, err := tags.matches(ctx, rule)
+		if err != nil {
+			return err
 		}
-		if rule.Matches(v.Key, v.Size, tags) {
+		if match {
 			return r.delete(ctx, v, v.VersionID, &r.removed)
 		}
 	}
 	return nil
 }
 
-// tags reads a version's tags if some rule needs them.
-func (r *bucketRun) tags(ctx context.Context, v metadata.Object) (map[string]string, error) {
-	if !r.cfg.NeedsTags() || v.DeleteMarker {
-		return nil, nil
+// lazyTags answers Rule.Matches for one version, reading its tags only
+// when a rule that is otherwise due filters by tag, and then once.
+type lazyTags struct {
+	r    *bucketRun
+	v    metadata.Object
+	tags map[string]string
+	read bool
+}
+
+func (l *lazyTags) matches(ctx context.Context, rule *Rule) (bool, error) {
+	if rule.tags() != nil && !l.read && !l.v.DeleteMarker { // a marker has no tags
+		obj, err := l.r.w.Store.GetObjectVersion(ctx, l.r.run.Bucket, l.v.Key, l.v.VersionID)
+		switch {
+		case errors.Is(err, metadata.ErrNoSuchVersion) || errors.Is(err, metadata.ErrNoSuchKey):
+			// deleted meanwhile: no tags
+		case err != nil:
+			return false, fmt.Errorf("lifecycle: tags of %s/%s: %w", l.r.run.Bucket, l.v.Key, err)
+		default:
+			l.tags = obj.Tags
+		}
+		l.read = true
 	}
-	obj, err := r.w.Store.GetObjectVersion(ctx, r.run.Bucket, v.Key, v.VersionID)
-	if errors.Is(err, metadata.ErrNoSuchVersion) || errors.Is(err, metadata.ErrNoSuchKey) {
-		return nil, nil // deleted meanwhile
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: tags of %s/%s: %w", r.run.Bucket, v.Key, err)
-	}
-	return obj.Tags, nil
+	return rule.Matches(l.v.Key, l.v.Size, l.tags), nil
 }
 
 // delete deletes a key (versionID empty: expires its current version) or
