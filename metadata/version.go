@@ -194,7 +194,7 @@ func (s *Postgres) DeleteObject(ctx context.Context, bucket, key string, opt Del
 			}
 		}
 		if opt.BypassGovernance {
-			if _, err := tx.Exec(ctx, `SELECT set_config('floe.bypass_governance', 'on', true)`); err != nil {
+			if err := bypassGovernance(ctx, tx); err != nil {
 				return err
 			}
 		}
