@@ -71,23 +71,31 @@ CREATE TRIGGER objects_guard_delete BEFORE DELETE ON objects
 
 -- A locked version's parts stay: deleting them first (as deleteVersion
 -- does, to queue their blobs) is refused as the version's own deletion is.
+-- Once per statement, over the parts it deleted, so deleting a
+-- 10,000-part object costs one check, not 10,000. (Parts deleted by the
+-- cascade from their object's row find no object here; that row's own
+-- trigger has guarded it.)
 CREATE FUNCTION floe_guard_part_delete() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    why text;
+    r record;
 BEGIN
-    SELECT floe_version_locked(o.lock_mode, o.lock_until, o.legal_hold) INTO why
-    FROM objects o
-    WHERE o.bucket = OLD.bucket AND o.key = OLD.key AND o.version_id = OLD.version_id;
-    IF why IS NOT NULL THEN
-        RAISE EXCEPTION 'version % of %/% is protected by %', OLD.version_id, OLD.bucket, OLD.key, why
+    SELECT o.bucket, o.key, o.version_id, floe_version_locked(o.lock_mode, o.lock_until, o.legal_hold) AS why INTO r
+    FROM (SELECT DISTINCT bucket, key, version_id FROM gone_parts) g
+    JOIN objects o USING (bucket, key, version_id)
+    WHERE (o.legal_hold OR o.lock_until IS NOT NULL)
+        AND floe_version_locked(o.lock_mode, o.lock_until, o.legal_hold) IS NOT NULL
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'version % of %/% is protected by %', r.version_id, r.bucket, r.key, r.why
             USING ERRCODE = 'FLK01';
     END IF;
-    RETURN OLD;
+    RETURN NULL;
 END
 $$;
-CREATE TRIGGER object_parts_guard_delete BEFORE DELETE ON object_parts
-    FOR EACH ROW EXECUTE FUNCTION floe_guard_part_delete();
+CREATE TRIGGER object_parts_guard_delete AFTER DELETE ON object_parts
+    REFERENCING OLD TABLE AS gone_parts
+    FOR EACH STATEMENT EXECUTE FUNCTION floe_guard_part_delete();
 
 -- An active COMPLIANCE retention may only be lengthened. An active
 -- GOVERNANCE one may be lengthened by anyone; shortening, removing it or
