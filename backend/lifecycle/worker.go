@@ -190,10 +190,20 @@ func (r *bucketRun) version(ctx context.Context, v metadata.Object, onlyVersion 
 		if !onlyVersion {
 			return nil
 		}
+		// A lone marker goes at once under ExpiredObjectDeleteMarker,
+		// and under Days or Date once it is as old as the rule asks
+		// (S3 cleans such markers up as part of age-based expiry).
 		for i := range r.cfg.Rules {
 			rule := &r.cfg.Rules[i]
-			if e := rule.Expiration; e != nil && e.ExpiredObjectDeleteMarker != nil && *e.ExpiredObjectDeleteMarker &&
-				rule.Matches(v.Key, 0, nil) {
+			e := rule.Expiration
+			if e == nil || !rule.Matches(v.Key, 0, nil) {
+				continue
+			}
+			due := e.ExpiredObjectDeleteMarker != nil && *e.ExpiredObjectDeleteMarker
+			if at, ok := rule.Expiry(v.LastModified, r.w.day()); ok && !at.After(r.run.Now) {
+				due = true
+			}
+			if due {
 				return r.delete(ctx, v, v.VersionID, &r.removed)
 			}
 		}

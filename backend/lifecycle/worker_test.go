@@ -385,6 +385,26 @@ func TestExpiredObjectDeleteMarker(t *testing.T) {
 	}
 }
 
+// Under Expiration Days, a lone delete marker goes once it is as old as
+// the rule's days, as S3 does; a younger one, or one over older
+// versions, stays.
+func TestDaysRemoveOldLoneMarker(t *testing.T) {
+	e := newEnv(t)
+	e.bucket("v", metadata.VersioningEnabled, rule(enabled+`<Expiration><Days>2</Days></Expiration>`))
+	e.del("v", "old", "")
+	e.del("v", "young", "")
+	kept := e.put("v", "over", e.ago(1))
+	e.del("v", "over", "")
+	if _, err := e.s.Pool().Exec(e.ctx, `UPDATE objects SET last_modified = now() - $1 * interval '1 millisecond'
+		WHERE bucket = 'v' AND key IN ('old', 'over') AND delete_marker`, 3*day.Milliseconds()); err != nil {
+		t.Fatal(err)
+	}
+	e.run(e.worker())
+	e.wantVersions("v", "old")
+	e.wantVersions("v", "young", "M*")
+	e.wantVersions("v", "over", "M*", kept)
+}
+
 // Whether a delete marker that ends a page is its key's only version is
 // known from the next page: a lone one there is removed, one with older
 // versions is not.
