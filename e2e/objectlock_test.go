@@ -389,6 +389,19 @@ func TestObjectLockDefaultRetention(t *testing.T) {
 	}
 	wantError(t, lockedPut("nodigest", nil), 400, "InvalidRequest", "PutObject with lock headers and no Content-MD5 or checksum")
 	must(t, lockedPut("md5", aws.String(md5Base64([]byte("digest")))), "PutObject with lock headers and a Content-MD5")
+	// So do the parts of an upload that will be locked.
+	lockedUp, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("mpu"),
+		ObjectLockMode: types.ObjectLockModeGovernance, ObjectLockRetainUntilDate: aws.Time(until)})
+	must(t, err, "create a locked upload")
+	lockedPart := func(md5 *string) error {
+		_, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String("mpu"), UploadId: lockedUp.UploadId,
+			PartNumber: aws.Int32(1), Body: bytes.NewReader([]byte("digest")), ContentMD5: md5}, noSum)
+		return err
+	}
+	wantError(t, lockedPart(nil), 400, "InvalidRequest", "UploadPart of a locked upload without Content-MD5 or checksum")
+	must(t, lockedPart(aws.String(md5Base64([]byte("digest")))), "UploadPart of a locked upload with a Content-MD5")
+	_, err = c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("mpu"), UploadId: lockedUp.UploadId})
+	must(t, err, "abort the locked upload")
 
 	// A bucket without object lock.
 	const plainBucket = "unlocked"

@@ -85,6 +85,9 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
+	if err := s.requirePartDigest(r, up); err != nil {
+		return err
+	}
 	body, err := newObjectBody(r, req.auth.Chunks)
 	if err != nil {
 		return err

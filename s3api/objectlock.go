@@ -79,6 +79,24 @@ func requireLockDigest(r *http.Request, b metadata.Bucket, ret metadata.Retentio
 	return s3err.New(s3err.InvalidRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
 }
 
+// requirePartDigest refuses, as S3 does, a part without a digest for an
+// upload whose object will be locked: by its own retention or legal
+// hold, or by the bucket's default retention. The bucket is read only
+// when the part has no digest, which the SDKs always send.
+func (s *Server) requirePartDigest(r *http.Request, up metadata.Upload) error {
+	if hasBodyDigest(r) {
+		return nil
+	}
+	b, err := s.cfg.Meta.GetBucket(r.Context(), up.Bucket)
+	if err != nil {
+		return err
+	}
+	if err := requireLockDigest(r, b, up.Retention, up.LegalHold); err != nil {
+		return s3err.New(s3err.InvalidRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for Upload Part requests with Object Lock parameters")
+	}
+	return nil
+}
+
 // setLockHeaders writes a version's protection onto a GET or HEAD
 // response.
 func setLockHeaders(h http.Header, obj metadata.Object) {
