@@ -7,6 +7,7 @@
 //	floe admin node list|add|drain|undrain|remove  manage storage nodes
 //	floe admin rebalance                           move shards off loaded nodes
 //	floe admin repair status                       summarize the repair queue
+//	floe bench [--endpoint URL] [--suite reference] measure an S3 endpoint under load
 //	floe help [command]                            show usage
 //
 // Subcommands parse their own flags and hand a config to the package that
@@ -67,7 +68,7 @@ func isUsage(err error) bool {
 var commands []*command
 
 func init() {
-	commands = []*command{devCommand, serverCommand, nodeCommand, adminCommand, helpCommand}
+	commands = []*command{devCommand, serverCommand, nodeCommand, adminCommand, benchCommand, helpCommand}
 }
 
 var helpCommand = &command{

@@ -1,0 +1,83 @@
+package e2e
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floe-s3/floe/e2e/loadgen"
+)
+
+// BenchmarkReference runs the shapes Floe is compared with MinIO by
+// (loadgen.ReferenceShapes) against a cluster of real processes: six
+// nodes, RS 3+3 as MinIO's six drives use, one gateway, driven over
+// HTTP by `floe bench`'s load generator (minio-go, as warp is). Each
+// shape runs for $FLOE_BENCH_DURATION (default 10s) once, whatever
+// -benchtime says:
+//
+//	go test -run '^$' -bench Reference -benchtime 1x -timeout 30m ./e2e/
+//
+// FLOE_BENCH_SHAPES=put,get,list (or a size, e.g. 4KiB) picks shapes.
+// Reported per shape: its figure, the ratio to MinIO's ("x-minio"),
+// latencies, and the gateway's peak RSS and CPU seconds.
+func BenchmarkReference(b *testing.B) {
+	d := 10 * time.Second
+	if s := os.Getenv("FLOE_BENCH_DURATION"); s != "" {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			b.Fatalf("FLOE_BENCH_DURATION: %v", err)
+		}
+	}
+	cl := startCluster(b, "--ec", "3+3")
+	r, err := loadgen.New(loadgen.Config{Endpoint: cl.endpoint, AccessKey: cl.accessKey, SecretKey: cl.secretKey,
+		ServerPIDs: []int{cl.gateway.Process.Pid}})
+	must(b, err, "new load generator")
+	ctx := ctxT(b)
+	must(b, r.Setup(ctx), "setup")
+	b.Cleanup(func() { must(b, r.Cleanup(ctxT(b)), "cleanup") })
+	for _, ref := range loadgen.ReferenceShapes(d) {
+		name := string(ref.Op) + "/" + strings.ReplaceAll(loadgen.FormatSize(ref.Size), " ", "") + "x" + strconv.Itoa(ref.Concurrency)
+		if !pickedShape(name) {
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			var res loadgen.Result
+			for range b.N {
+				if res.Ops > 0 {
+					break // once is enough; see above
+				}
+				if res, err = r.Run(ctx, ref.Shape); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if res.Errors > 0 {
+				b.Fatalf("%d requests failed; first: %s", res.Errors, res.FirstError)
+			}
+			fig, unit := res.Figure()
+			b.ReportMetric(fig, unit)
+			b.ReportMetric(fig/ref.MinIO, "x-minio")
+			b.ReportMetric(float64(res.P50.Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(res.P99.Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(res.PeakRSS)/(1<<20), "gw-rss-MiB")
+			b.ReportMetric(res.CPU.Seconds(), "gw-cpu-s")
+			b.ReportMetric(0, "ns/op") // one timed run, not per-op figures
+		})
+	}
+}
+
+// pickedShape says whether $FLOE_BENCH_SHAPES (comma-separated pieces of
+// names, case-insensitive) selects the named shape; empty selects all.
+func pickedShape(name string) bool {
+	pick := os.Getenv("FLOE_BENCH_SHAPES")
+	if pick == "" {
+		return true
+	}
+	for p := range strings.SplitSeq(strings.ToLower(pick), ",") {
+		if p != "" && strings.Contains(strings.ToLower(name), p) {
+			return true
+		}
+	}
+	return false
+}
