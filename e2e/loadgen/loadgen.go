@@ -107,7 +107,7 @@ type Result struct {
 	// Ops counts requests that succeeded (pages, for LIST); Errors those
 	// that failed, and FirstError says why the first one did.
 	Ops, Errors int64
-	FirstError string
+	FirstError  string
 	// Bytes counts object bytes moved by successful requests; Keys the
 	// keys LIST returned.
 	Bytes, Keys int64
