@@ -2,11 +2,14 @@ package s3api
 
 import (
 	"bytes"
+	"crypto/md5"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/floe-s3/floe/metadata"
@@ -283,5 +286,49 @@ func TestCopyAlgorithm(t *testing.T) {
 	}
 	if err := checkCopied(composite, metadata.Checksum{Algorithm: "SHA1", Value: "w", Type: "FULL_OBJECT"}); err != nil {
 		t.Errorf("checkCopied of a composite source: %v", err)
+	}
+}
+
+// The ETag of a payload large enough for the md5-simd lanes is its MD5,
+// from many bodies at once as from one; a closed body's hash refuses work
+// instead of panicking.
+func TestLanedETag(t *testing.T) {
+	payloads := make([][]byte, 20)
+	for i := range payloads {
+		payloads[i] = bytes.Repeat([]byte{byte(i), 7, byte(i * 3)}, (simdMD5From+i*4099)/3+1)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(payloads))
+	for _, p := range payloads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := newETagHash(int64(len(p)))
+			if _, ok := h.(*lanedMD5); !ok {
+				errs <- fmt.Errorf("%d bytes: not hashed in lanes", len(p))
+				return
+			}
+			for rest := p; len(rest) > 0; {
+				n := min(len(rest), 10007)
+				h.Write(rest[:n])
+				rest = rest[n:]
+			}
+			want := md5.Sum(p)
+			if got := h.Sum(nil); !bytes.Equal(got, want[:]) {
+				errs <- fmt.Errorf("%d bytes: MD5 %x, want %x", len(p), got, want)
+			}
+			h.(*lanedMD5).close()
+			if _, err := h.Write(p[:10]); err == nil || len(h.Sum(nil)) != 0 {
+				errs <- fmt.Errorf("a closed hash took a write or gave a sum")
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if _, ok := newETagHash(simdMD5From - 1).(*lanedMD5); ok {
+		t.Error("a small payload went to the lanes")
 	}
 }

@@ -92,6 +92,7 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
+	defer body.Close()
 	sum, err := partChecksum(up, body)
 	if err != nil {
 		return err

@@ -76,6 +76,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err != nil {
 		return err
 	}
+	defer body.Close()
 	sum := body.putChecksum()
 	// The write is detached from the request's context: Go's server cancels
 	// it when the client half-closes after a complete body, which must not

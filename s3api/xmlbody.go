@@ -45,6 +45,7 @@ func decodeXMLBody(r *http.Request, req *request, limit int64, digestRequired bo
 	if err != nil {
 		return err
 	}
+	defer body.Close()
 	return s3xml.Decode(body.r, limit, v)
 }
 
