@@ -19,7 +19,8 @@ import (
 //
 //	go test -run '^$' -bench Reference -benchtime 1x -timeout 30m ./e2e/
 //
-// FLOE_BENCH_SHAPES=put,get,list (or a size, e.g. 4KiB) picks shapes.
+// FLOE_BENCH_SHAPES=put,get,list (or a size, e.g. 4KiB) picks shapes;
+// FLOE_BENCH_GATEWAY_ARGS adds flags to `floe server`.
 // Reported per shape: its figure, the ratio to MinIO's ("x-minio"),
 // latencies, and the gateway's peak RSS and CPU seconds.
 func BenchmarkReference(b *testing.B) {
@@ -30,7 +31,9 @@ func BenchmarkReference(b *testing.B) {
 			b.Fatalf("FLOE_BENCH_DURATION: %v", err)
 		}
 	}
-	cl := startCluster(b, "--ec", "3+3")
+	// E.g. FLOE_BENCH_GATEWAY_ARGS="--pprof-listen 127.0.0.1:6060" to
+	// profile the gateway while a shape runs.
+	cl := startCluster(b, append([]string{"--ec", "3+3"}, strings.Fields(os.Getenv("FLOE_BENCH_GATEWAY_ARGS"))...)...)
 	r, err := loadgen.New(loadgen.Config{Endpoint: cl.endpoint, AccessKey: cl.accessKey, SecretKey: cl.secretKey,
 		ServerPIDs: []int{cl.gateway.Process.Pid}})
 	must(b, err, "new load generator")

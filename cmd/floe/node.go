@@ -21,6 +21,7 @@ func runNode(ctx context.Context, c *command, env *environ, args []string) error
 	reserve := fs.String("reserve", "", "`size` to keep free on the data file system (e.g. 64MiB, 1GiB): at that point the node refuses new shards; 0 keeps nothing free (default 1% of the file system, at most 1GiB)")
 	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
 	level := fs.String("log-level", "info", "log `level`: trace, debug, info, warn, error or disabled")
+	pprofAddr := fs.String("pprof-listen", "", pprofFlagUsage)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -47,6 +48,9 @@ func runNode(ctx context.Context, c *command, env *environ, args []string) error
 	}
 	secret, err := loadSecret(env, *secretFile, log)
 	if err != nil {
+		return err
+	}
+	if err := startPprof(ctx, *pprofAddr, log); err != nil {
 		return err
 	}
 	cfg.Secret, cfg.Logger = secret, log

@@ -73,6 +73,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	lcRate := fs.Int("lifecycle-rate", lifecycle.DefaultRate, "deletions per second lifecycle rules may make from this gateway; 0 runs no lifecycle here")
 	dbWait := fs.Duration("db-wait", metadata.DefaultWait, "longest `time` a request waits for a database connection before it is answered 503 ServiceUnavailable")
 	maxHeader := fs.String("max-header-bytes", "64KiB", "largest request line and headers, `size`; larger requests get 431")
+	pprofAddr := fs.String("pprof-listen", "", pprofFlagUsage)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -138,6 +139,9 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	}
 	secret, err := loadSecret(env, *secretFile, log)
 	if err != nil {
+		return err
+	}
+	if err := startPprof(ctx, *pprofAddr, log); err != nil {
 		return err
 	}
 	var seeds []string
