@@ -32,7 +32,7 @@ import (
 // Transport moves shards to and from storage nodes. *node.Client implements it.
 type Transport interface {
 	PutShard(ctx context.Context, addr string, index, blockSize int, body io.Reader, manifest func() []byte) (blobmeta.ID, error)
-	GetShard(ctx context.Context, addr string, id blobmeta.ID, index int, off, length int64, withHashes bool) (*node.ShardReader, error)
+	GetShard(ctx context.Context, addr string, id blobmeta.ID, index int, off, length int64, opts node.GetOptions) (*node.ShardReader, error)
 	DeleteShard(ctx context.Context, addr string, id blobmeta.ID, index int) error
 }
 

@@ -48,7 +48,7 @@ func putInmem(t *testing.T, tr *blob.InmemTransport, addr string, b *blobtest.Bl
 
 // readShard reads a whole range of a shard from the fake.
 func readShard(ctx context.Context, tr *blob.InmemTransport, addr string, id blobmeta.ID, idx int, off, length int64) ([]byte, error) {
-	sr, err := tr.GetShard(ctx, addr, id, idx, off, length, false)
+	sr, err := tr.GetShard(ctx, addr, id, idx, off, length, node.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func TestInmemFaults(t *testing.T) {
 			// The delay gives way to the caller's deadline.
 			ctx, cancel := context.WithTimeout(context.Background(), delay/4)
 			defer cancel()
-			if _, err := tr.GetShard(ctx, "a", b.ID, 0, 0, -1, false); !errors.Is(err, context.DeadlineExceeded) {
+			if _, err := tr.GetShard(ctx, "a", b.ID, 0, 0, -1, node.GetOptions{}); !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("slow node, short deadline: %v", err)
 			}
 			if n := tr.Gets("a"); n != 2 {
@@ -224,7 +224,7 @@ func TestInmemFaults(t *testing.T) {
 			if _, err := tr.ShardInfo(context.Background(), "a", b.ID, 0, true); err != nil {
 				t.Errorf("verify on a node flipping reads: %v", err)
 			}
-			sr, err := tr.GetShard(context.Background(), "a", b.ID, 0, 0, -1, true)
+			sr, err := tr.GetShard(context.Background(), "a", b.ID, 0, 0, -1, node.GetOptions{Hashes: true})
 			if err != nil || !slices.Equal(sr.Hashes, b.Hashes[0]) {
 				t.Fatalf("hashes from a node flipping reads: %v", err)
 			}
@@ -462,7 +462,7 @@ func TestInmemConcurrent(t *testing.T) {
 			}
 			for range 20 {
 				for idx := range b.Shards {
-					sr, err := tr.GetShard(ctx, addr, b.ID, idx, 0, -1, true)
+					sr, err := tr.GetShard(ctx, addr, b.ID, idx, 0, -1, node.GetOptions{Hashes: true})
 					if err != nil {
 						continue // a concurrent Corrupt may hit the first block
 					}
@@ -484,5 +484,69 @@ func TestInmemConcurrent(t *testing.T) {
 		if n := len(tr.Shards(addr)); n != 12 {
 			t.Errorf("%s holds %d shards, want 12", addr, n)
 		}
+	}
+}
+
+// noCRCs is a transport whose nodes predate per-block CRCs in GetShard
+// answers.
+type noCRCs struct{ *blob.InmemTransport }
+
+func (t noCRCs) GetShard(ctx context.Context, addr string, id blobmeta.ID, index int, off, length int64, opts node.GetOptions) (*node.ShardReader, error) {
+	sr, err := t.InmemTransport.GetShard(ctx, addr, id, index, off, length, opts)
+	if sr != nil {
+		sr.CRCs = nil
+	}
+	return sr, err
+}
+
+// A block damaged in flight is caught whether the node sends its stored
+// CRC32Cs (checked then) or not (BLAKE3 then): the read still returns the
+// right bytes, rebuilt from parity, and the shard is reported corrupt.
+func TestReadVerifiesBlocks(t *testing.T) {
+	for _, withCRCs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("crcs=%v", withCRCs), func(t *testing.T) {
+			addrs := []string{"n0:1", "n1:1", "n2:1", "n3:1", "n4:1", "n5:1"}
+			fake := blob.NewInmemTransport(addrs...)
+			var tr blob.Transport = fake
+			if !withCRCs {
+				tr = noCRCs{fake}
+			}
+			nodes := make([]blobmeta.Node, len(addrs))
+			for i, a := range addrs {
+				nodes[i] = blobmeta.Node{ID: a, Addr: a}
+			}
+			reported := make(chan string, 16)
+			s := blob.NewStore(tr, blob.Options{
+				Params: blobmeta.Params{Kind: blobmeta.ReedSolomon, K: 4, M: 2, StripeSize: 4096},
+				OnBadShard: func(id blobmeta.ID, index int, nd blobmeta.Node, err error) {
+					reported <- fmt.Sprintf("%d %v", index, errors.Is(err, node.ErrCorrupt))
+				},
+			}, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
+			data := blobtest.RandBytes(4, 6*4096+5)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := s.Put(ctx, bytes.NewReader(data), nodes, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fake.SetFault(res.Placement[1].Addr, blob.Fault{FlipReads: true})
+			r, err := s.NewReader(ctx, res.Manifest, res.Placement, 0, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			r.Close()
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("read %d bytes, %v; want the %d written", len(got), err, len(data))
+			}
+			select {
+			case rep := <-reported:
+				if rep != "1 true" {
+					t.Fatalf("OnBadShard: %s, want shard 1 corrupt", rep)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the flipped shard was not reported")
+			}
+		})
 	}
 }

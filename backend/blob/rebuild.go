@@ -11,6 +11,7 @@ import (
 
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
+	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 )
 
@@ -113,7 +114,7 @@ func (s *Store) copyShard(ctx context.Context, id blobmeta.ID, mb []byte, layout
 	i int, from, to blobmeta.Node, root blobmeta.Hash) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, copyTimeout(layout.ShardLen()))
 	defer cancel()
-	sr, err := s.t.GetShard(ctx, from.Addr, id, i, 0, -1, true)
+	sr, err := s.t.GetShard(ctx, from.Addr, id, i, 0, -1, node.GetOptions{Hashes: true})
 	if err != nil {
 		return 0, fmt.Errorf("copy shard %d from %s: %w", i, from.Addr, err)
 	}

@@ -4,7 +4,10 @@
 // Both the gateway and the storage nodes wrap their ResponseWriter in one.
 package httprec
 
-import "net/http"
+import (
+	"io"
+	"net/http"
+)
 
 // Recorder is an http.ResponseWriter that notes the status and body size
 // of the response passing through it.
@@ -34,6 +37,24 @@ func (w *Recorder) Write(p []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom copies src to the body through the underlying writer's
+// ReadFrom when it has one, so that net/http can send a file with
+// sendfile(2) rather than through a buffer.
+func (w *Recorder) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	var n int64
+	var err error
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(w.ResponseWriter, src)
+	}
+	w.bytes += n
 	return n, err
 }
 

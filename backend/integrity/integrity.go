@@ -9,8 +9,11 @@
 // blob's commitment, so they must be collision resistant: with a
 // non-cryptographic checksum a faulty or hostile node could forge a block that
 // matches the blob blobmeta.ID. BLAKE3 is the fastest cryptographic hash here (1.75x
-// SHA-256). Nodes additionally keep a CRC32C per block (Sum32C) for cheap
-// at-rest checks on every read; the scrubber and the reader verify BLAKE3.
+// SHA-256). Nodes additionally keep a CRC32C per block (Sum32C), computed
+// when they take a shard in over bytes they check against the BLAKE3
+// hashes: the blob reader checks blocks against these end to end (a
+// crash-fault defence against rot and damage in transit, not against a
+// lying node), while writes, repair and the scrubber check BLAKE3.
 package integrity
 
 import (

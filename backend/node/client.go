@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -337,26 +338,43 @@ func (c *ctxReader) stop() { c.stopped.Do(func() { close(c.done) }) }
 type ShardReader struct {
 	// Hashes is the BLAKE3 hash of every block of the shard, if requested.
 	Hashes []blobmeta.Hash
+	// CRCs is the stored CRC32C of each block the requested range touches,
+	// from the first; nil from a node that does not send them.
+	CRCs []uint32
 	// Body yields exactly the requested bytes; it fails with
 	// io.ErrUnexpectedEOF if the node breaks off (e.g. on finding a corrupt
 	// block mid-stream). Close it when done.
 	Body io.ReadCloser
 }
 
+// GetOptions are what a GetShard asks for besides the bytes.
+type GetOptions struct {
+	// Hashes fetches the shard's full block hash list too, before
+	// GetShard returns.
+	Hashes bool
+	// Unchecked lets the node send the bytes straight from its page cache
+	// (sendfile) without checking each block's CRC32C first: for a caller
+	// that checks every block itself, against ShardReader.CRCs or the
+	// hashes. A node that predates it checks them anyway.
+	Unchecked bool
+}
+
 // GetShard reads length bytes (to the end if length < 0) of shard index
-// of blob id from offset off. With withHashes the shard's full block hash
-// list is fetched too, before GetShard returns. The node checks each block's
-// CRC32C before sending it; if the first requested block is corrupt the
-// error matches ErrCorrupt.
-func (c *Client) GetShard(ctx context.Context, addr string, id blobmeta.ID, index int, off, length int64, withHashes bool) (*ShardReader, error) {
+// of blob id from offset off. Unless opts.Unchecked, the node checks each
+// block's CRC32C before sending it; if the first requested block is
+// corrupt the error matches ErrCorrupt.
+func (c *Client) GetShard(ctx context.Context, addr string, id blobmeta.ID, index int, off, length int64, opts GetOptions) (*ShardReader, error) {
 	const op = "get shard"
 	q := url.Values{}
 	q.Set("offset", strconv.FormatInt(off, 10))
 	if length >= 0 {
 		q.Set("length", strconv.FormatInt(length, 10))
 	}
-	if withHashes {
+	if opts.Hashes {
 		q.Set("hashes", "1")
+	}
+	if opts.Unchecked {
+		q.Set("unchecked", "1")
 	}
 	resp, err := c.do(ctx, op, addr, http.MethodGet, shardPath(id, index)+"?"+q.Encode(), nil, nil)
 	if err != nil {
@@ -376,7 +394,7 @@ func (c *Client) GetShard(ctx context.Context, addr string, id blobmeta.ID, inde
 	}
 	sr := &ShardReader{}
 	var hashLen int64
-	if withHashes {
+	if opts.Hashes {
 		hashLen, err = strconv.ParseInt(resp.Header.Get(HeaderHashesLength), 10, 64)
 		// Bound the allocation: a shard has at most MaxBlocks blocks.
 		if err != nil || hashLen < 0 || hashLen%blobmeta.HashSize != 0 || hashLen > shardfile.MaxBlocks*blobmeta.HashSize {
@@ -391,8 +409,22 @@ func (c *Client) GetShard(ctx context.Context, addr string, id blobmeta.ID, inde
 			copy(sr.Hashes[i][:], raw[i*blobmeta.HashSize:])
 		}
 	}
-	if resp.ContentLength >= 0 && resp.ContentLength != hashLen+want {
-		return fail("response of %d bytes, want %d", resp.ContentLength, hashLen+want)
+	var crcLen int64
+	if v := resp.Header.Get(HeaderCRCsLength); v != "" {
+		crcLen, err = strconv.ParseInt(v, 10, 64)
+		if err != nil || crcLen < 0 || crcLen%4 != 0 || crcLen > shardfile.MaxBlocks*4 {
+			return fail("bad %s %q", HeaderCRCsLength, v)
+		}
+		raw := make([]byte, crcLen)
+		if _, err := io.ReadFull(resp.Body, raw); err != nil {
+			return fail("read block CRCs: %v", err)
+		}
+		for i := 0; i < len(raw); i += 4 {
+			sr.CRCs = append(sr.CRCs, binary.BigEndian.Uint32(raw[i:]))
+		}
+	}
+	if resp.ContentLength >= 0 && resp.ContentLength != hashLen+crcLen+want {
+		return fail("response of %d bytes, want %d", resp.ContentLength, hashLen+crcLen+want)
 	}
 	sr.Body = &exactBody{rc: resp.Body, left: want}
 	return sr, nil

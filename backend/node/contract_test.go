@@ -100,6 +100,7 @@ type outcome struct {
 	IDs    []blobmeta.ID
 	Data   []byte
 	Hashes []blobmeta.Hash
+	CRCs   []uint32
 	Stat   node.ShardStat
 	Info   node.ShardInfo // ModTime cleared once checked
 	Pages  []listPage
@@ -217,17 +218,23 @@ func TestInmemTransportContract(t *testing.T) {
 			return o
 		}
 	}
-	// get reads a range whole; a body that breaks off is an error too.
-	get := func(b *blobtest.Blob, idx int, off, length int64, withHashes bool) func(*testing.T, context.Context, side) outcome {
+	// getWith reads a range whole; a body that breaks off is an error too.
+	getWith := func(b *blobtest.Blob, idx int, off, length int64, opts node.GetOptions) func(*testing.T, context.Context, side) outcome {
 		return func(t *testing.T, ctx context.Context, s side) outcome {
-			sr, err := s.api.GetShard(ctx, s.addr, b.ID, idx, off, length, withHashes)
+			sr, err := s.api.GetShard(ctx, s.addr, b.ID, idx, off, length, opts)
 			if err != nil {
 				return outcome{Err: errClass(err), Msg: nodeMsg(err)}
 			}
 			defer sr.Body.Close()
 			data, err := io.ReadAll(sr.Body)
-			return outcome{Err: errClass(err), Msg: nodeMsg(err), Data: data, Hashes: sr.Hashes}
+			return outcome{Err: errClass(err), Msg: nodeMsg(err), Data: data, Hashes: sr.Hashes, CRCs: sr.CRCs}
 		}
+	}
+	get := func(b *blobtest.Blob, idx int, off, length int64, withHashes bool) func(*testing.T, context.Context, side) outcome {
+		return getWith(b, idx, off, length, node.GetOptions{Hashes: withHashes})
+	}
+	getUnchecked := func(b *blobtest.Blob, idx int, off, length int64) func(*testing.T, context.Context, side) outcome {
+		return getWith(b, idx, off, length, node.GetOptions{Unchecked: true})
 	}
 	stat := func(b *blobtest.Blob, idx int) func(*testing.T, context.Context, side) outcome {
 		return func(t *testing.T, ctx context.Context, s side) outcome {
@@ -349,6 +356,10 @@ func TestInmemTransportContract(t *testing.T) {
 		{"get index beyond any blob", badRequestClass, get(sm, blobmeta.MaxShards, 0, -1, false)},
 		{"get empty shard with hashes", okClass, get(empty, 0, 0, -1, true)},
 		{"get big shard", okClass, get(big, 2, 0, -1, true)},
+		{"get big shard unchecked", okClass, getUnchecked(big, 2, 0, -1)},
+		{"get across blocks unchecked", okClass, getUnchecked(sm, 4, 2*16+3, 6*16)},
+		{"get nothing unchecked", okClass, getUnchecked(sm, 4, 5, 0)},
+		{"get past the end unchecked", invalidRangeCls, getUnchecked(sm, 4, smEnd+1, -1)},
 		{"stat", okClass, stat(sm, 4)},
 		{"stat empty shard", okClass, stat(empty, 5)},
 		{"stat absent shard", notFoundClass, stat(other, 0)},
@@ -372,7 +383,7 @@ func TestInmemTransportContract(t *testing.T) {
 		{"get past the rotten block", okClass, get(big, 0, bbs, -1, false)},
 		{"get ending before the rotten block", okClass, get(big, 1, 0, 3*bbs, true)},
 		{"get into a rotten later block", okClass, func(t *testing.T, ctx context.Context, s side) outcome {
-			sr, err := s.api.GetShard(ctx, s.addr, big.ID, 1, 10, -1, true)
+			sr, err := s.api.GetShard(ctx, s.addr, big.ID, 1, 10, -1, node.GetOptions{Hashes: true})
 			if err != nil {
 				return outcome{Err: errClass(err), Msg: nodeMsg(err)}
 			}
@@ -386,6 +397,10 @@ func TestInmemTransportContract(t *testing.T) {
 		{"get a rotten block", corruptClass, get(big, 1, 3*bbs, 1, false)},
 		{"get nothing at a rotten block", okClass, get(big, 1, 3*bbs, 0, true)},
 		{"get a small rotten block", corruptClass, get(sm, 2, 5*16, 16, false)},
+		// Unchecked, the rotten bytes come as stored, with the CRCs that
+		// show them rotten to the caller.
+		{"get a rotten block unchecked", okClass, getUnchecked(big, 1, 0, -1)},
+		{"get a small rotten block unchecked", okClass, getUnchecked(sm, 2, 5*16, 16)},
 		{"stat a rotten shard", okClass, stat(sm, 2)},
 		{"info of a rotten shard", okClass, info(sm, 2, false)},
 		{"info verifies a rotten shard", corruptClass, info(sm, 2, true)},
@@ -440,7 +455,7 @@ func TestRealNodeBreaksOffEarlyCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.rot(t, b.ID, 2, 5*16+3)
-	sr, err := s.api.GetShard(ctx, s.addr, b.ID, 2, 0, -1, true)
+	sr, err := s.api.GetShard(ctx, s.addr, b.ID, 2, 0, -1, node.GetOptions{Hashes: true})
 	var got []byte
 	if err == nil {
 		got, err = io.ReadAll(sr.Body)

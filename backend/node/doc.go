@@ -13,7 +13,7 @@
 // The API:
 //
 //	POST   /v1/shards?index=N                  store a shard (body streamed, manifest in a trailer)
-//	GET    /v1/shards/{id}/{idx}?offset=&length=&hashes=1
+//	GET    /v1/shards/{id}/{idx}?offset=&length=&hashes=1&unchecked=1
 //	HEAD   /v1/shards/{id}/{idx}
 //	GET    /v1/shards/{id}/{idx}/info?verify=1
 //	DELETE /v1/shards/{id}/{idx}

@@ -14,6 +14,7 @@ const (
 	HeaderBlockSize     = "X-Floe-Block-Size"
 	HeaderShardLength   = "X-Floe-Shard-Length"
 	HeaderHashesLength  = "X-Floe-Hashes-Length"
+	HeaderCRCsLength    = "X-Floe-CRCs-Length"
 	HeaderShardRoot     = "X-Floe-Shard-Root"
 	HeaderBlobSize      = "X-Floe-Blob-Size"
 	TrailerManifest     = "X-Floe-Manifest"

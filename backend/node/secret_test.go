@@ -52,11 +52,11 @@ func TestNodeRefusesRequestsWithoutTheSecret(t *testing.T) {
 	if err := wrong.DeleteShard(ctx(t), nd.Addr, b.ID, 0); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("delete with a wrong secret: %v", err)
 	}
-	if _, err := wrong.GetShard(ctx(t), nd.Addr, b.ID, 0, 0, -1, false); !errors.Is(err, ErrUnauthorized) {
+	if _, err := wrong.GetShard(ctx(t), nd.Addr, b.ID, 0, 0, -1, GetOptions{}); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("get with a wrong secret: %v", err)
 	}
 	// Nothing was deleted: the shard reads back whole, from its file.
-	sr, err := client.GetShard(ctx(t), nd.Addr, b.ID, 0, 0, -1, false)
+	sr, err := client.GetShard(ctx(t), nd.Addr, b.ID, 0, 0, -1, GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/floe-s3/floe/backend/blobtest"
+	"github.com/floe-s3/floe/backend/integrity"
 	"github.com/floe-s3/floe/backend/shardfile"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/rs/zerolog"
@@ -49,7 +50,7 @@ func TestPutGet(t *testing.T) {
 	} {
 		for _, withHashes := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/hashes=%v", tc.name, withHashes), func(t *testing.T) {
-				sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 4, tc.off, tc.length, withHashes)
+				sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 4, tc.off, tc.length, GetOptions{Hashes: withHashes})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -65,11 +66,19 @@ func TestPutGet(t *testing.T) {
 				if withHashes != (sr.Hashes != nil) || withHashes && !slices.Equal(sr.Hashes, b.Hashes[4]) {
 					t.Fatalf("hashes %d, want %v", len(sr.Hashes), withHashes)
 				}
+				// The CRC32C of each block the range touches.
+				var crcs []uint32
+				for blk := tc.off / bs; want > 0 && blk <= (tc.off+want-1)/bs; blk++ {
+					crcs = append(crcs, integrity.Sum32C(data[blk*bs:min((blk+1)*bs, end)]))
+				}
+				if !slices.Equal(sr.CRCs, crcs) {
+					t.Fatalf("CRCs %x, want %x", sr.CRCs, crcs)
+				}
 			})
 		}
 	}
 	for _, r := range []struct{ off, length int64 }{{end + 1, -1}, {0, end + 1}, {end, 1}, {-1, 1}} {
-		_, err := n.client.GetShard(ctx(t), n.addr, b.ID, 4, r.off, r.length, false)
+		_, err := n.client.GetShard(ctx(t), n.addr, b.ID, 4, r.off, r.length, GetOptions{})
 		var e *Error
 		if !errors.Is(err, ErrInvalidRange) || !errors.As(err, &e) || e.Status != http.StatusRequestedRangeNotSatisfiable {
 			t.Errorf("GetShard(%d, %d): %v, want ErrInvalidRange", r.off, r.length, err)
@@ -80,7 +89,7 @@ func TestPutGet(t *testing.T) {
 	if err != nil || st != (ShardStat{Size: end, Root: b.Manifest.ShardRoots[4], BlobSize: b.Manifest.Size}) {
 		t.Fatalf("StatShard: %+v, %v", st, err)
 	}
-	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 5+1, 0, -1, false); !errors.Is(err, ErrNotFound) {
+	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 5+1, 0, -1, GetOptions{}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("GetShard of an absent shard: %v", err)
 	}
 	if _, err := n.client.StatShard(ctx(t), n.addr, blobmeta.ID{1}, 0); !errors.Is(err, ErrNotFound) {
@@ -97,7 +106,7 @@ func TestPutEmptyAndLargeShards(t *testing.T) {
 		b := blobtest.Encode(t, tc.p, uint64(tc.size), tc.size)
 		n.putShard(t, b, 0)
 		n.putShard(t, b, len(b.Shards)-1)
-		sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, true)
+		sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, GetOptions{Hashes: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,13 +262,13 @@ func TestCorruptShard(t *testing.T) {
 	blobtest.Flip(t, n.shardFile(b.ID, 2), int64(len(b.Shards[2]))+100) // the block table
 
 	// First block corrupt: the node refuses with 422 before sending data.
-	_, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, true)
+	_, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, GetOptions{Hashes: true})
 	var e *Error
 	if !errors.Is(err, ErrCorrupt) || !errors.As(err, &e) || e.Status != http.StatusUnprocessableEntity || e.Code != CodeShardCorrupt {
 		t.Fatalf("GetShard with block 0 corrupt: %v", err)
 	}
 	// Later blocks of the same shard are still served.
-	if sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, bs, -1, false); err != nil {
+	if sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, bs, -1, GetOptions{}); err != nil {
 		t.Fatalf("GetShard past the corrupt block: %v", err)
 	} else if got, err := io.ReadAll(sr.Body); err != nil || !bytes.Equal(got, b.Shards[0][bs:]) {
 		t.Fatalf("reading past the corrupt block: %v", err)
@@ -268,7 +277,7 @@ func TestCorruptShard(t *testing.T) {
 	}
 
 	// A later block corrupt: the body breaks off before it.
-	sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 1, 10, -1, true)
+	sr, err := n.client.GetShard(ctx(t), n.addr, b.ID, 1, 10, -1, GetOptions{Hashes: true})
 	if err != nil {
 		t.Fatalf("GetShard with block 3 corrupt: %v", err)
 	}
@@ -277,12 +286,12 @@ func TestCorruptShard(t *testing.T) {
 	if err == nil || int64(len(got)) > 3*bs-10 || !bytes.Equal(got, b.Shards[1][10:10+len(got)]) {
 		t.Fatalf("read %d bytes, err %v; want a broken body with at most the %d good bytes", len(got), err, 3*bs-10)
 	}
-	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 1, 3*bs, 1, false); !errors.Is(err, ErrCorrupt) {
+	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 1, 3*bs, 1, GetOptions{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("GetShard starting at the corrupt block: %v", err)
 	}
 
 	// A damaged block table makes the whole shard unreadable.
-	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 2, 0, 10, false); !errors.Is(err, ErrCorrupt) {
+	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 2, 0, 10, GetOptions{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("GetShard with a damaged block table: %v", err)
 	}
 	if _, err := n.client.StatShard(ctx(t), n.addr, b.ID, 2); !errors.Is(err, ErrCorrupt) {
@@ -363,7 +372,7 @@ func TestDelete(t *testing.T) {
 	if err := n.client.DeleteShard(ctx(t), n.addr, b.ID, 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, false); !errors.Is(err, ErrNotFound) {
+	if _, err := n.client.GetShard(ctx(t), n.addr, b.ID, 0, 0, -1, GetOptions{}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("get after delete: %v", err)
 	}
 	if _, err := n.client.StatShard(ctx(t), n.addr, b.ID, 1); err != nil {

@@ -26,8 +26,9 @@
 //	44     4     CRC32C over block table, manifest and tail bytes 0..43
 //
 // all integers big-endian. Opening a shard checks the tail CRC, the sizes
-// and the shard root (checked footers are cached per file); reads check each
-// block's CRC32C before any of its bytes are returned; Verify re-reads the
+// and the shard root (checked footers are cached per file); ReadRange checks
+// each block's CRC32C before any of its bytes are returned (SendRange leaves
+// that to its reader, for sendfile); Verify re-reads the
 // footer and checks every block's BLAKE3 hash.
 //
 // On disk a store is

@@ -190,6 +190,11 @@ func (sh *Shard) BlockSize() int { return sh.tail.blockSize }
 // shared: do not modify it.
 func (sh *Shard) Hashes() []blobmeta.Hash { return sh.hashes }
 
+// CRCs returns the CRC32C of every block, in order, as the node computed
+// them when the shard was written over bytes it checked against the
+// manifest. The slice is shared: do not modify it.
+func (sh *Shard) CRCs() []uint32 { return sh.crcs }
+
 // Manifest returns the blob's manifest stored with the shard. Do not
 // modify it.
 func (sh *Shard) Manifest() *blobmeta.Manifest { return sh.manifest }
@@ -265,6 +270,30 @@ func (sh *Shard) ReadRange(w io.Writer, off, length int64) (int64, error) {
 		}
 	}
 	return written, nil
+}
+
+// SendRange copies length bytes of shard data starting at off to w
+// without checking them, for a reader that checks every block itself
+// against CRCs or Hashes. The copy reads the file through its offset, as
+// io.LimitedReader of an *os.File, so that a TCP connection (through
+// net/http's ResponseWriter) takes the bytes from the page cache with
+// sendfile(2), never through this process. Unlike the other methods it
+// moves the file's offset, so it must not run concurrently with another
+// SendRange of sh. A file shorter than its footer says is a
+// *CorruptError.
+func (sh *Shard) SendRange(w io.Writer, off, length int64) (int64, error) {
+	size := sh.tail.shardLen
+	if off < 0 || length < 0 || off > size || length > size-off {
+		return 0, fmt.Errorf("%w: [%d,+%d) of %d bytes", ErrInvalidRange, off, length, size)
+	}
+	if _, err := sh.f.Seek(sh.layout.BlockOffset(0)+off, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("shardfile: seek %s: %w", Name(sh.id, sh.idx), err)
+	}
+	n, err := io.Copy(w, &io.LimitedReader{R: sh.f, N: length})
+	if err == nil && n < length {
+		return n, sh.corrupt((off+n)/int64(sh.tail.blockSize), "file truncated")
+	}
+	return n, err
 }
 
 // Verify fully checks the shard: it re-reads the block table, manifest and
