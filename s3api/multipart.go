@@ -97,7 +97,7 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
-	part, nonce, failed, err := s.writeBlobAlways(context.WithoutCancel(r.Context()), body.r)
+	part, nonce, failed, err := s.writeBlobAlways(context.WithoutCancel(r.Context()), body.r, body.size)
 	req.bytes = *body.n
 	if err != nil {
 		return err

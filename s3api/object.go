@@ -82,7 +82,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	// it when the client half-closes after a complete body, which must not
 	// abort the write. A client that really leaves mid-body still ends it,
 	// through the body's read error.
-	part, nonce, failed, err := s.writeBlob(context.WithoutCancel(r.Context()), body.r)
+	part, nonce, failed, err := s.writeBlob(context.WithoutCancel(r.Context()), body.r, body.size)
 	req.bytes = *body.n
 	if err != nil {
 		return err
@@ -106,10 +106,10 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	return nil
 }
 
-// writeBlob stores everything r yields as one new blob, recording a write
-// intent first so a write that never gets committed is collected. An empty
-// payload needs no blob: it returns a nil part.
-func (s *Server) writeBlob(ctx context.Context, r io.Reader) (*metadata.Part, []byte, []blob.ShardFailure, error) {
+// writeBlob stores everything r yields (size bytes, or -1 if unknown) as
+// one new blob; see writeBlobAlways. An empty payload needs no blob: it
+// returns a nil part.
+func (s *Server) writeBlob(ctx context.Context, r io.Reader, size int64) (*metadata.Part, []byte, []blob.ShardFailure, error) {
 	// Peek one byte: empty objects (directory markers and the like) are
 	// common and need no shards on six nodes.
 	var first [1]byte
@@ -120,15 +120,41 @@ func (s *Server) writeBlob(ctx context.Context, r io.Reader) (*metadata.Part, []
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return s.writeBlobAlways(ctx, io.MultiReader(bytes.NewReader(first[:n]), r))
+	return s.writeBlobAlways(ctx, io.MultiReader(bytes.NewReader(first[:n]), r), size)
 }
 
+// intentFreeMax is the largest blob written without a write intent.
+//
+// An intent (a row recorded before any shard is written, and given the
+// blob's ID after) lets garbage collection find the shards of a write
+// that was never committed, within IntentGrace, because the gateway died
+// mid-write. It costs two durable PostgreSQL commits, more than the
+// commit of the object itself, which is why small PUTs skip it: the
+// shards of a small write whose gateway died before it committed are
+// few bytes, and the scrubber deletes them as orphans when it next walks
+// their nodes (older than --orphan-grace, an hour by default, long after
+// any small write has committed or failed). A write that fails while its
+// gateway lives deletes its shards itself, with or without an intent.
+const intentFreeMax = 1 << 20
+
 // writeBlobAlways is writeBlob without the shortcut for empty payloads:
-// every multipart part has a blob, even an empty last one.
-func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Part, []byte, []blob.ShardFailure, error) {
+// every multipart part has a blob, even an empty last one. A payload of
+// unknown size or above intentFreeMax is covered by a write intent,
+// whose nonce it returns for the commit to delete; a small one returns a
+// nil nonce.
+func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader, size int64) (*metadata.Part, []byte, []blob.ShardFailure, error) {
 	plan, err := s.planBlob(ctx)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if size >= 0 && size <= intentFreeMax {
+		res, err := s.cfg.Blobs.Write(ctx, plan, r)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return &metadata.Part{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{
+			ID: res.ID, Manifest: res.Manifest, Placement: res.Placement,
+		}}, nil, res.Failed, nil
 	}
 	ids := make([]string, len(plan.Placement))
 	for i, nd := range plan.Placement {
@@ -162,7 +188,9 @@ func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader) (*metadata.Pa
 // for every shard, the rest on down nodes: those shards are recorded as
 // missing once the object is committed, and repaired later.
 func (s *Server) planBlob(ctx context.Context) (*blob.Plan, error) {
-	live, err := s.cfg.Meta.LiveNodes(ctx, s.cfg.NodeMaxAge)
+	live, err := s.live.get(ctx, func(ctx context.Context) ([]blobmeta.Node, error) {
+		return s.cfg.Meta.LiveNodes(ctx, s.cfg.NodeMaxAge)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -507,7 +535,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
-	part, nonce, failed, err := s.writeBlob(r.Context(), sum)
+	part, nonce, failed, err := s.writeBlob(r.Context(), sum, src.Size)
 	if err != nil {
 		return err
 	}

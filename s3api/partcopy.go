@@ -66,7 +66,7 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
-	part, nonce, failed, err := s.writeBlobAlways(r.Context(), io.TeeReader(rd, io.MultiWriter(h, sum)))
+	part, nonce, failed, err := s.writeBlobAlways(r.Context(), io.TeeReader(rd, io.MultiWriter(h, sum)), -1)
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,7 @@ type Server struct {
 	cfg   Config
 	log   zerolog.Logger
 	rules ruleCache // lifecycle rules, for x-amz-expiration
+	live  liveCache // the live nodes new blobs are placed on
 }
 
 // New returns a Server for cfg.
