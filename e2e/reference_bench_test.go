@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/e2e/loadgen"
 )
 
@@ -20,7 +21,8 @@ import (
 //	go test -run '^$' -bench Reference -benchtime 1x -timeout 30m ./e2e/
 //
 // FLOE_BENCH_SHAPES=put,get,list (or a size, e.g. 4KiB) picks shapes;
-// FLOE_BENCH_GATEWAY_ARGS adds flags to `floe server`.
+// FLOE_BENCH_GATEWAY_ARGS adds flags to `floe server`, and
+// FLOE_BENCH_NODE_PPROF=PORT has node i serve its profiles on PORT+i.
 // Reported per shape: its figure, the ratio to MinIO's ("x-minio"),
 // latencies, and the gateway's peak RSS and CPU seconds.
 func BenchmarkReference(b *testing.B) {
@@ -33,7 +35,16 @@ func BenchmarkReference(b *testing.B) {
 	}
 	// E.g. FLOE_BENCH_GATEWAY_ARGS="--pprof-listen 127.0.0.1:6060" to
 	// profile the gateway while a shape runs.
-	cl := startCluster(b, append([]string{"--ec", "3+3"}, strings.Fields(os.Getenv("FLOE_BENCH_GATEWAY_ARGS"))...)...)
+	// FLOE_BENCH_NODE_PPROF=6070 serves node i's profiles on 127.0.0.1:6070+i.
+	var opts nodetest.Options
+	if p := os.Getenv("FLOE_BENCH_NODE_PPROF"); p != "" {
+		base, err := strconv.Atoi(p)
+		if err != nil {
+			b.Fatalf("FLOE_BENCH_NODE_PPROF: %v", err)
+		}
+		opts.Args = func(i int) []string { return []string{"--pprof-listen", "127.0.0.1:" + strconv.Itoa(base+i)} }
+	}
+	cl := startClusterWith(b, 6, opts, append([]string{"--ec", "3+3"}, strings.Fields(os.Getenv("FLOE_BENCH_GATEWAY_ARGS"))...)...)
 	r, err := loadgen.New(loadgen.Config{Endpoint: cl.endpoint, AccessKey: cl.accessKey, SecretKey: cl.secretKey,
 		ServerPIDs: []int{cl.gateway.Process.Pid}})
 	must(b, err, "new load generator")
