@@ -17,7 +17,8 @@ import (
 
 // TestRepairAfterNodeLoss: with 7 nodes, a node killed -9 and found dead
 // by the gateway has its shards rebuilt elsewhere by the repairer, after
-// which the cluster survives M more node losses with every object intact.
+// which the cluster survives M more node losses with every object intact,
+// erasure-coded or (small ones) replicated.
 func TestRepairAfterNodeLoss(t *testing.T) {
 	// Not parallel: with --suspect-after 1s and --dead-after 2s a node slowed by other tests is declared dead.
 	c := startClusterN(t, 7, "--repair-workers", "2", "--suspect-after", "1s", "--dead-after", "2s")
@@ -36,6 +37,20 @@ func TestRepairAfterNodeLoss(t *testing.T) {
 		_, err := c.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("rep"), Key: aws.String(key), Body: bytes.NewReader(data)})
 		must(t, err, "put %s", key)
 		sums[key] = sha256.Sum256(data)
+	}
+	// Small objects are kept as M+1 = 3 whole copies: repair restores
+	// those too.
+	for i, size := range []int{1, 100, 4 << 10, 12 << 10, 16<<10 - 1, 5000} {
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		key := fmt.Sprintf("small-%02d", i)
+		putBytes(t, c.client, "rep", key, data)
+		sums[key] = sha256.Sum256(data)
+	}
+	if n := c.count(t, `SELECT count(*) FROM (SELECT blob_id FROM shards GROUP BY blob_id HAVING count(*) = 3) r`); n < 6 {
+		t.Fatalf("%d blobs of three copies, want the six small objects'", n)
 	}
 
 	victim := c.nodes.Nodes[0]

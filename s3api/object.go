@@ -143,7 +143,7 @@ const intentFreeMax = 1 << 20
 // whose nonce it returns for the commit to delete; a small one returns a
 // nil nonce.
 func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader, size int64) (*metadata.Part, []byte, []blob.ShardFailure, error) {
-	plan, err := s.planBlob(ctx)
+	plan, err := s.planBlob(ctx, size)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -187,7 +187,7 @@ func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader, size int64) (
 // planBlob places a new blob on the live nodes, and when they are too few
 // for every shard, the rest on down nodes: those shards are recorded as
 // missing once the object is committed, and repaired later.
-func (s *Server) planBlob(ctx context.Context) (*blob.Plan, error) {
+func (s *Server) planBlob(ctx context.Context, size int64) (*blob.Plan, error) {
 	live, err := s.live.get(ctx, func(ctx context.Context) ([]blobmeta.Node, error) {
 		return s.cfg.Meta.LiveNodes(ctx, s.cfg.NodeMaxAge)
 	})
@@ -200,7 +200,7 @@ func (s *Server) planBlob(ctx context.Context) (*blob.Plan, error) {
 			return nil, err
 		}
 	}
-	return s.cfg.Blobs.Plan(live, down)
+	return s.cfg.Blobs.PlanFor(size, live, down)
 }
 
 // commit makes obj, with its blobs, the key's new version in one

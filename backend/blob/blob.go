@@ -44,8 +44,16 @@ type Options struct {
 	// The default is K: every acknowledged blob is readable, and a write
 	// survives up to M nodes failing during it. Shards that failed are
 	// reported in Result.Failed so repair can restore full redundancy.
-	// Values outside [K, K+M] are clamped into it.
+	// Values outside [K, K+M] are clamped into it. A replicated blob (see
+	// ReplicateBelow) survives as many failures during its write.
 	WriteQuorum int
+	// ReplicateBelow is the size under which a blob of known size
+	// (PlanFor) is stored as M+1 whole copies, a Reed-Solomon code with
+	// K=1, rather than with Params: a small blob's shards are tiny anyway
+	// (a file system block each), so copies cost little more disk, and a
+	// read needs one node instead of K, a write M+1 instead of K+M. 0
+	// replicates nothing.
+	ReplicateBelow int64
 	// StripesInFlight bounds the stripes a write holds in memory (default 4).
 	StripesInFlight int
 	// WriteMemory bounds the bytes of stripe buffers all writes of the

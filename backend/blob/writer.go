@@ -88,7 +88,29 @@ type Plan struct {
 // write still needs max(WriteQuorum, K+1) live nodes, so no blob starts
 // without redundancy.
 func (s *Store) Plan(live, down []blobmeta.Node) (*Plan, error) {
-	p := s.opts.Params
+	return s.plan(s.opts.Params, live, down)
+}
+
+// PlanFor is Plan for a blob whose size is known to be size bytes: below
+// Options.ReplicateBelow it is planned as M+1 copies (see Replicated).
+func (s *Store) PlanFor(size int64, live, down []blobmeta.Node) (*Plan, error) {
+	if size >= 0 && size < s.opts.ReplicateBelow {
+		return s.plan(Replicated(s.opts.Params, size), live, down)
+	}
+	return s.plan(s.opts.Params, live, down)
+}
+
+// Replicated returns the parameters of a blob of size bytes stored as
+// whole copies, as many as p has shards that may fail plus one:
+// Reed-Solomon with K=1, so every shard alone holds the blob. Its stripe
+// is the blob's size (at least 4 KiB, at most p's stripe), so that the
+// write holds and budgets (WriteMemory) no more than the copies' bytes.
+func Replicated(p blobmeta.Params, size int64) blobmeta.Params {
+	stripe := int(min(max(size, 4<<10), int64(p.StripeSize)))
+	return blobmeta.Params{Kind: p.Kind, K: 1, M: p.M, StripeSize: stripe}
+}
+
+func (s *Store) plan(p blobmeta.Params, live, down []blobmeta.Node) (*Plan, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("blob: plan: %w", err)
 	}
@@ -105,7 +127,7 @@ func (s *Store) Plan(live, down []blobmeta.Node) (*Plan, error) {
 		pl.Placement = place
 		return pl, nil
 	}
-	if need := s.minLive(); len(live) < need {
+	if need := s.minLive(p); len(live) < need {
 		return nil, fmt.Errorf("blob: plan: %w: %d live nodes, a write needs %d (and %d for full redundancy)",
 			placement.ErrNotEnoughNodes, len(live), need, n)
 	}
@@ -124,11 +146,22 @@ func (s *Store) Plan(live, down []blobmeta.Node) (*Plan, error) {
 	return pl, nil
 }
 
-// minLive is how many live nodes a write needs: its quorum, and at least
-// one more than K so an acknowledged blob survives a node failure.
-func (s *Store) minLive() int {
-	p := s.opts.Params
-	return min(max(s.opts.WriteQuorum, p.K+1), p.K+p.M)
+// minLive is how many live nodes a write of a blob coded with p needs:
+// its quorum, and at least one more than K so an acknowledged blob
+// survives a node failure.
+func (s *Store) minLive(p blobmeta.Params) int {
+	return min(max(s.quorum(p), p.K+1), p.K+p.M)
+}
+
+// quorum is how many shards of a blob coded with p must be durable for
+// its write to succeed: WriteQuorum for Params, and for other codes
+// (replicated blobs) as many as lets the write survive the same number of
+// failed shards, never fewer than K.
+func (s *Store) quorum(p blobmeta.Params) int {
+	sp := s.opts.Params
+	w := min(max(s.opts.WriteQuorum, sp.K), sp.K+sp.M)
+	tolerated := sp.K + sp.M - w
+	return min(max(p.K+p.M-tolerated, p.K), p.K+p.M)
 }
 
 // Put writes the bytes of r as a new blob on nodes chosen from live and
@@ -155,7 +188,7 @@ func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, erro
 	if len(pl.Placement) != n {
 		return nil, fmt.Errorf("blob: put: plan places %d shards, codec makes %d", len(pl.Placement), n)
 	}
-	quorum := min(max(s.opts.WriteQuorum, c.MinShards()), n)
+	quorum := min(max(s.quorum(p), c.MinShards()), n)
 	m := &blobmeta.Manifest{Params: p, Nonce: pl.Nonce, ShardRoots: make([]blobmeta.Hash, n)}
 	place := pl.Placement
 

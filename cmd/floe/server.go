@@ -74,8 +74,16 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	dbWait := fs.Duration("db-wait", metadata.DefaultWait, "longest `time` a request waits for a database connection before it is answered 503 ServiceUnavailable")
 	maxHeader := fs.String("max-header-bytes", "64KiB", "largest request line and headers, `size`; larger requests get 431")
 	pprofAddr := fs.String("pprof-listen", "", pprofFlagUsage)
+	replicate := fs.String("replicate-below", "16KiB", "object `size` under which blobs are stored as M+1 whole copies rather than erasure-coded (one node read per GET); 0 for none")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	replicateBelow, err := parseSize(*replicate)
+	if err != nil {
+		return usageErrorf("--replicate-below: %v", err)
+	}
+	if replicateBelow == 0 {
+		replicateBelow = -1 // gateway.Config: negative replicates none
 	}
 	if *dbWait <= 0 {
 		return usageErrorf("--db-wait must be positive")
@@ -158,7 +166,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		SuspectAfter: *suspectAfter, DeadAfter: *deadAfter,
 		RepairWorkers: *repairWorkers, RepairRate: *repairRate,
 		BodyIdleTimeout: *bodyIdle, BodyMinRate: minRate, MaxHeaderBytes: int(headerBytes),
-		LifecycleDay: *lcDay, LifecycleRate: *lcRate,
+		LifecycleDay: *lcDay, LifecycleRate: *lcRate, ReplicateBelow: replicateBelow,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

@@ -41,6 +41,10 @@ type Config struct {
 	DBWait  time.Duration
 	Secret  []byte // cluster secret shared with the storage nodes
 	Params  blobmeta.Params
+	// ReplicateBelow is the object size under which blobs are stored as
+	// whole copies (blob.Options.ReplicateBelow); zero means
+	// DefaultReplicateBelow, negative replicates none.
+	ReplicateBelow int64
 	Nodes   []string // storage node addresses to register (more may be registered already)
 	TLSCert string   // serve HTTPS with this certificate and key when set
 	TLSKey  string
@@ -92,6 +96,13 @@ type Config struct {
 	Ready chan<- string
 }
 
+// DefaultReplicateBelow is the object size under which blobs are kept
+// as whole copies rather than erasure-coded. Below it a shard of an
+// erasure-coded blob is smaller than a file system block, so M+1 copies
+// take about the disk K+M tiny shards do, while a GET reads one node
+// instead of K.
+const DefaultReplicateBelow = 16 << 10
+
 // DefaultMaxHeaderBytes bounds a request's line and headers. S3 itself
 // allows 8 KiB of headers on a PUT; the slack is for presigned URLs of
 // long keys (up to 3 KiB escaped) and proxies' additions. Go's server
@@ -107,7 +118,15 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer meta.Close()
 	client := node.NewClient(cfg.Secret, nil)
-	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params, OnBadShard: badShardHook(meta, log)}, log)
+	replicateBelow := cfg.ReplicateBelow
+	switch {
+	case replicateBelow == 0:
+		replicateBelow = DefaultReplicateBelow
+	case replicateBelow < 0:
+		replicateBelow = 0
+	}
+	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params, ReplicateBelow: replicateBelow,
+		OnBadShard: badShardHook(meta, log)}, log)
 
 	suspectAfter := cfg.SuspectAfter
 	if suspectAfter <= 0 {
