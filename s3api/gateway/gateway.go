@@ -38,17 +38,17 @@ type Config struct {
 	// DBWait bounds how long a request waits for a database connection
 	// before it is answered 503 ServiceUnavailable; zero means
 	// metadata.DefaultWait.
-	DBWait  time.Duration
-	Secret  []byte // cluster secret shared with the storage nodes
-	Params  blobmeta.Params
+	DBWait time.Duration
+	Secret []byte // cluster secret shared with the storage nodes
+	Params blobmeta.Params
 	// ReplicateBelow is the object size under which blobs are stored as
 	// whole copies (blob.Options.ReplicateBelow); zero means
 	// DefaultReplicateBelow, negative replicates none.
 	ReplicateBelow int64
-	Nodes   []string // storage node addresses to register (more may be registered already)
-	TLSCert string   // serve HTTPS with this certificate and key when set
-	TLSKey  string
-	Region  string // requests must be signed for it; default us-east-1
+	Nodes          []string // storage node addresses to register (more may be registered already)
+	TLSCert        string   // serve HTTPS with this certificate and key when set
+	TLSKey         string
+	Region         string // requests must be signed for it; default us-east-1
 	// KeyCacheTTL is how long the gateway trusts an access key's secret
 	// before reading it from the database again, and so how long a deleted
 	// key keeps working; zero means s3api.DefaultKeyCacheTTL.
