@@ -126,9 +126,14 @@ func TestConditionalWrites(t *testing.T) {
 	ctx := ctxT(t)
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("cwr")})
 	must(t, err, "create bucket")
+	// Shard files per blob: small objects are kept as copies, the rest
+	// erasure-coded.
 	base := cl.shardFiles(t)
 	putBytes(t, c, "cwr", "probe", []byte("x"))
 	perBlob := cl.shardFiles(t) - base
+	base = cl.shardFiles(t)
+	putBytes(t, c, "cwr", "probe-large", blobtest.RandBytes(9, 64<<10))
+	perLargeBlob := cl.shardFiles(t) - base
 
 	put := func(key string, data []byte, ifMatch, ifNoneMatch *string) (*s3.PutObjectOutput, error) {
 		return c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("cwr"), Key: aws.String(key),
@@ -159,7 +164,7 @@ func TestConditionalWrites(t *testing.T) {
 			t.Fatalf("no create succeeded: %v", errs)
 		}
 		eq(t, getBytes(t, c, "cwr", "race", ""), bodies[winner], "the winner's object")
-		cl.waitShardFiles(t, before+perBlob)
+		cl.waitShardFiles(t, before+perLargeBlob)
 	})
 
 	t.Run("refused at commit", func(t *testing.T) {

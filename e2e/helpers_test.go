@@ -419,6 +419,11 @@ func (c *cluster) shardFiles(t testing.TB) int {
 	return n
 }
 
+// smallShards is how many shard files a blob under the gateway's
+// --replicate-below (16 KiB by default) has on a cluster coded 4+2, as
+// startCluster's is: M+1 whole copies.
+const smallShards = 3
+
 // waitShardFiles waits up to 30 seconds until the nodes hold exactly want
 // shard files.
 func (c *cluster) waitShardFiles(t testing.TB, want int) {
