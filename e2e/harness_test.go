@@ -63,7 +63,13 @@ func startClusterN(t testing.TB, n int, extraArgs ...string) *cluster {
 // data directory, extra `floe node` flags.
 func startClusterWith(t testing.TB, n int, opts nodetest.Options, extraArgs ...string) *cluster {
 	t.Helper()
-	c := &cluster{nodes: nodetest.StartWith(t, n, opts), dsn: pgtest.DSN(t)}
+	return startClusterOn(t, pgtest.DSN(t), n, opts, extraArgs...)
+}
+
+// startClusterOn is startClusterWith on the database dsn names.
+func startClusterOn(t testing.TB, dsn string, n int, opts nodetest.Options, extraArgs ...string) *cluster {
+	t.Helper()
+	c := &cluster{nodes: nodetest.StartWith(t, n, opts), dsn: dsn}
 	c.accessKey, c.secretKey = randomKeyPair(t)
 	c.floe(t, "admin", "key", "create", "--description", "e2e cluster key",
 		"--access-key", c.accessKey, "--secret-key", c.secretKey)

@@ -9,11 +9,13 @@ import (
 
 	"github.com/floe-s3/floe/backend/nodetest"
 	"github.com/floe-s3/floe/e2e/loadgen"
+	"github.com/floe-s3/floe/metadata/pgtest"
 )
 
 // BenchmarkReference runs the shapes Floe is compared with MinIO by
 // (loadgen.ReferenceShapes) against a cluster of real processes: six
-// nodes, RS 3+3 as MinIO's six drives use, one gateway, driven over
+// nodes, RS 3+3 as MinIO's six drives use, one gateway, a PostgreSQL that
+// syncs its commits (not the tests' throw-away one), driven over
 // HTTP by `floe bench`'s load generator (minio-go, as warp is). Each
 // shape runs for $FLOE_BENCH_DURATION (default 10s) once, whatever
 // -benchtime says:
@@ -44,7 +46,10 @@ func BenchmarkReference(b *testing.B) {
 		}
 		opts.Args = func(i int) []string { return []string{"--pprof-listen", "127.0.0.1:" + strconv.Itoa(base+i)} }
 	}
-	cl := startClusterWith(b, 6, opts, append([]string{"--ec", "3+3"}, strings.Fields(os.Getenv("FLOE_BENCH_GATEWAY_ARGS"))...)...)
+	// A PostgreSQL that syncs every commit, as in production: the figures
+	// are for durable writes, as MinIO's are.
+	cl := startClusterOn(b, pgtest.DurableDSN(b), 6, opts,
+		append([]string{"--ec", "3+3"}, strings.Fields(os.Getenv("FLOE_BENCH_GATEWAY_ARGS"))...)...)
 	r, err := loadgen.New(loadgen.Config{Endpoint: cl.endpoint, AccessKey: cl.accessKey, SecretKey: cl.secretKey,
 		ServerPIDs: []int{cl.gateway.Process.Pid}})
 	must(b, err, "new load generator")

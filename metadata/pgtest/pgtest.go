@@ -182,3 +182,38 @@ func withDatabase(t testing.TB, dsn, name string) string {
 	// In keyword/value form the last setting of a keyword wins.
 	return dsn + " dbname=" + name
 }
+
+// DurableDSN returns a connection string for a new database on a
+// PostgreSQL cluster of t's own that, unlike the shared one, syncs every
+// commit to disk (fsync and synchronous_commit on, as in production), for
+// benchmarks whose figures must hold for durable writes. The cluster is
+// stopped and removed when t ends. With EnvURL set, it returns a database
+// on that server, which is then as durable as it is configured.
+func DurableDSN(t testing.TB) string {
+	t.Helper()
+	if os.Getenv(EnvURL) != "" {
+		return DSN(t)
+	}
+	dir, err := os.MkdirTemp("", "floe-pgdurable-")
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil { // entered as user postgres, if root
+		t.Fatalf("pgtest: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := pgrun.Start(ctx, filepath.Join(dir, "data"), zerolog.Nop(), pgrun.Options{})
+	if err != nil {
+		t.Fatalf("pgtest: durable cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("pgtest: stop the durable cluster: %v", err)
+		}
+	})
+	const name = "bench"
+	admin(t, s.DSN(), fmt.Sprintf(`CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`, name))
+	return withDatabase(t, s.DSN(), name)
+}
