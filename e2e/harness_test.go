@@ -255,7 +255,7 @@ func (c *cluster) stopGateway() {
 
 // selfSignedCert writes a certificate for 127.0.0.1 and its key, and
 // returns their paths.
-func selfSignedCert(t *testing.T) (certFile, keyFile string) {
+func selfSignedCert(t testing.TB) (certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -23,8 +23,9 @@ import (
 //	go test -run '^$' -bench Reference -benchtime 1x -timeout 30m ./e2e/
 //
 // FLOE_BENCH_SHAPES=put,get,list (or a size, e.g. 4KiB) picks shapes;
-// FLOE_BENCH_GATEWAY_ARGS adds flags to `floe server`, and
-// FLOE_BENCH_NODE_PPROF=PORT has node i serve its profiles on PORT+i.
+// FLOE_BENCH_GATEWAY_ARGS adds flags to `floe server`,
+// FLOE_BENCH_NODE_PPROF=PORT has node i serve its profiles on PORT+i, and
+// FLOE_BENCH_TLS=1 serves HTTPS (minio-go then sends UNSIGNED-PAYLOAD).
 // Reported per shape: its figure, the ratio to MinIO's ("x-minio"),
 // latencies, and the gateway's peak RSS and CPU seconds.
 func BenchmarkReference(b *testing.B) {
@@ -48,10 +49,14 @@ func BenchmarkReference(b *testing.B) {
 	}
 	// A PostgreSQL that syncs every commit, as in production: the figures
 	// are for durable writes, as MinIO's are.
-	cl := startClusterOn(b, pgtest.DurableDSN(b), 6, opts,
-		append([]string{"--ec", "3+3"}, strings.Fields(os.Getenv("FLOE_BENCH_GATEWAY_ARGS"))...)...)
+	args := append([]string{"--ec", "3+3"}, strings.Fields(os.Getenv("FLOE_BENCH_GATEWAY_ARGS"))...)
+	if os.Getenv("FLOE_BENCH_TLS") == "1" {
+		cert, key := selfSignedCert(b)
+		args = append(args, "--tls-cert", cert, "--tls-key", key)
+	}
+	cl := startClusterOn(b, pgtest.DurableDSN(b), 6, opts, args...)
 	r, err := loadgen.New(loadgen.Config{Endpoint: cl.endpoint, AccessKey: cl.accessKey, SecretKey: cl.secretKey,
-		ServerPIDs: []int{cl.gateway.Process.Pid}})
+		Insecure: true, ServerPIDs: []int{cl.gateway.Process.Pid}})
 	must(b, err, "new load generator")
 	ctx := ctxT(b)
 	must(b, r.Setup(ctx), "setup")

@@ -1,8 +1,11 @@
 package httprec_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/floe-s3/floe/backend/httprec"
@@ -27,6 +30,19 @@ func TestRecorder(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 			w.WriteHeader(http.StatusInternalServerError)
 		}, 404, true, 0, 404},
+		// io.Copy goes through ReadFrom (sendfile for files): counted too.
+		{"copied body", func(w http.ResponseWriter) {
+			io.Copy(w, strings.NewReader("copied"))
+		}, 200, true, 6, 200},
+		{"status then copied file", func(w http.ResponseWriter) {
+			f, err := os.Open("httprec.go")
+			if err != nil {
+				panic(err)
+			}
+			defer f.Close()
+			w.WriteHeader(http.StatusPartialContent)
+			io.Copy(w, &io.LimitedReader{R: f, N: 10})
+		}, 206, true, 10, 206},
 		{"informational first", func(w http.ResponseWriter) {
 			w.WriteHeader(http.StatusContinue)
 			w.WriteHeader(http.StatusCreated)
