@@ -45,12 +45,8 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id blobmeta.I
 	// The CRCs let a client that reads whole blocks check them end to end
 	// for a fraction of what BLAKE3 costs it (see blob's reader).
 	prefix = appendBlockCRCs(prefix, sh, off, length)
-	crcsLen := len(prefix) - max(hashesLen, 0)
-	if q.Get("unchecked") == "1" {
-		s.sendUnchecked(w, r, sh, prefix, hashesLen, crcsLen, off, length)
-		return
-	}
-	lw := &lazyWriter{w: w, begin: func() error {
+	// begin sends the headers and the prefix.
+	begin := func() error {
 		h := w.Header()
 		h.Set("Content-Type", contentTypeOctets)
 		h.Set("Content-Length", strconv.FormatInt(int64(len(prefix))+length, 10))
@@ -58,11 +54,16 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id blobmeta.I
 		if hashesLen >= 0 {
 			h.Set(HeaderHashesLength, strconv.Itoa(hashesLen))
 		}
-		h.Set(HeaderCRCsLength, strconv.Itoa(crcsLen))
+		h.Set(HeaderCRCsLength, strconv.Itoa(len(prefix)-max(hashesLen, 0)))
 		w.WriteHeader(http.StatusOK)
 		_, err := w.Write(prefix)
 		return err
-	}}
+	}
+	if q.Get("unchecked") == "1" {
+		s.sendUnchecked(sh, begin, w, off, length)
+		return
+	}
+	lw := &lazyWriter{w: w, begin: begin}
 	_, err = sh.ReadRange(lw, off, length)
 	if err == nil {
 		_ = lw.start() // nothing was in range: send the headers (and hashes)
@@ -86,19 +87,10 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id blobmeta.I
 	panic(http.ErrAbortHandler)
 }
 
-// sendUnchecked answers a GET with the prefix, then the range straight
-// from the file.
-func (s *Server) sendUnchecked(w http.ResponseWriter, r *http.Request, sh *shardfile.Shard, prefix []byte, hashesLen, crcsLen int, off, length int64) {
-	h := w.Header()
-	h.Set("Content-Type", contentTypeOctets)
-	h.Set("Content-Length", strconv.FormatInt(int64(len(prefix))+length, 10))
-	h.Set(HeaderShardLength, strconv.FormatInt(sh.Len(), 10))
-	if hashesLen >= 0 {
-		h.Set(HeaderHashesLength, strconv.Itoa(hashesLen))
-	}
-	h.Set(HeaderCRCsLength, strconv.Itoa(crcsLen))
-	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write(prefix); err != nil {
+// sendUnchecked answers a GET with begin's headers and prefix, then the
+// range straight from the file.
+func (s *Server) sendUnchecked(sh *shardfile.Shard, begin func() error, w http.ResponseWriter, off, length int64) {
+	if err := begin(); err != nil {
 		return // the client went away
 	}
 	if _, err := sh.SendRange(w, off, length); err != nil {
