@@ -52,11 +52,13 @@ func (b *objectBody) Close() {
 // simdMD5From is the payload size from which MD5 goes to the shared
 // md5-simd server rather than crypto/md5. MD5 is the dearest hash a PUT
 // pays (about 680 MB/s a core here); the server hashes up to 16 payloads
-// at once in the lanes of AVX-512 registers, 4x less CPU with 16 streams
-// (5.6 vs 1.4 GB/s on both cores), as concurrent large uploads and
-// parallel parts give it, at some 10% more for a lone stream. Small
-// payloads keep crypto/md5: they are over before lanes would fill.
-const simdMD5From = 256 << 10
+// at once in the lanes of AVX-512 registers, 4x less CPU with 16 long
+// streams (5.6 vs 1.4 GB/s on both cores), as parallel multipart parts
+// give it: PUT 64 MiB x4 (16 MiB parts) 232-235 MiB/s against 219-221
+// with crypto/md5. Its scheduling costs per hash and per block, though:
+// at 1 MiB bodies it spent more CPU than crypto/md5, so smaller payloads
+// keep crypto/md5.
+const simdMD5From = 8 << 20
 
 // md5Server hashes large payloads; started on first use.
 var md5Server = sync.OnceValue(md5simd.NewServer)
