@@ -54,7 +54,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, req *request)
 	if err != nil {
 		return err
 	}
-	if err := requireLockDigest(r, bkt, ret, hold); err != nil {
+	if err := requireLockDigest(r, bkt, ret, hold, "Put Object"); err != nil {
 		return err
 	}
 	tags, err := tagHeader(r.Header)
@@ -147,37 +147,35 @@ func (s *Server) writeBlobAlways(ctx context.Context, r io.Reader, size int64) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if size >= 0 && size <= intentFreeMax {
-		res, err := s.cfg.Blobs.Write(ctx, plan, r)
-		if err != nil {
+	var nonce []byte
+	if size < 0 || size > intentFreeMax {
+		nonce = plan.Nonce[:]
+		ids := make([]string, len(plan.Placement))
+		for i, nd := range plan.Placement {
+			ids[i] = nd.ID
+		}
+		if err := s.cfg.Meta.RecordIntent(ctx, nonce, ids); err != nil {
 			return nil, nil, nil, err
 		}
-		return &metadata.Part{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{
-			ID: res.ID, Manifest: res.Manifest, Placement: res.Placement,
-		}}, nil, res.Failed, nil
-	}
-	ids := make([]string, len(plan.Placement))
-	for i, nd := range plan.Placement {
-		ids[i] = nd.ID
-	}
-	nonce := plan.Nonce[:]
-	if err := s.cfg.Meta.RecordIntent(ctx, nonce, ids); err != nil {
-		return nil, nil, nil, err
 	}
 	res, err := s.cfg.Blobs.Write(ctx, plan, r)
 	if err != nil {
 		// Nothing of an abandoned write stays on the nodes; the intent goes too.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
-		defer cancel()
-		if derr := s.cfg.Meta.DeleteIntent(dctx, nonce); derr != nil {
-			s.log.Warn().Err(derr).Msg("could not drop the intent of a failed write; GC will")
+		if nonce != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+			defer cancel()
+			if derr := s.cfg.Meta.DeleteIntent(dctx, nonce); derr != nil {
+				s.log.Warn().Err(derr).Msg("could not drop the intent of a failed write; GC will")
+			}
 		}
 		return nil, nil, nil, err
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
-	defer cancel()
-	if err := s.cfg.Meta.SetIntentBlob(cctx, nonce, res.ID); err != nil {
-		return nil, nil, nil, err
+	if nonce != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+		defer cancel()
+		if err := s.cfg.Meta.SetIntentBlob(cctx, nonce, res.ID); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	return &metadata.Part{Number: 1, Size: res.Manifest.Size, Blob: metadata.Blob{
 		ID: res.ID, Manifest: res.Manifest, Placement: res.Placement,

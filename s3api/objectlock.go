@@ -71,12 +71,13 @@ func retention(mode, date string) (metadata.Retention, error) {
 
 // requireLockDigest refuses a write that sets a retention without a
 // Content-MD5 or x-amz-checksum-*, as S3 does for uploads with Object
-// Lock parameters (a default retention counts).
-func requireLockDigest(r *http.Request, b metadata.Bucket, ret metadata.Retention, hold bool) error {
+// Lock parameters (a default retention counts); op names the request in
+// the error, as S3 does ("Put Object", "Upload Part").
+func requireLockDigest(r *http.Request, b metadata.Bucket, ret metadata.Retention, hold bool, op string) error {
 	if !b.ObjectLock || (ret.IsZero() && !hold && b.DefaultRetention.Mode == "") || hasBodyDigest(r) {
 		return nil
 	}
-	return s3err.New(s3err.InvalidRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
+	return s3err.New(s3err.InvalidRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for "+op+" requests with Object Lock parameters")
 }
 
 // requirePartDigest refuses, as S3 does, a part without a digest for an
@@ -91,10 +92,7 @@ func (s *Server) requirePartDigest(r *http.Request, up metadata.Upload) error {
 	if err != nil {
 		return err
 	}
-	if err := requireLockDigest(r, b, up.Retention, up.LegalHold); err != nil {
-		return s3err.New(s3err.InvalidRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for Upload Part requests with Object Lock parameters")
-	}
-	return nil
+	return requireLockDigest(r, b, up.Retention, up.LegalHold, "Upload Part")
 }
 
 // setLockHeaders writes a version's protection onto a GET or HEAD
