@@ -570,10 +570,8 @@ func (t *InmemTransport) GetShard(ctx context.Context, addr string, id blobmeta.
 		body.checked = min((b+1)*int64(sh.blockSize), size)
 	}
 	sr := &node.ShardReader{Body: body}
-	if bs := int64(sh.blockSize); length > 0 {
-		for b := off / bs; b <= (off+length-1)/bs; b++ {
-			sr.CRCs = append(sr.CRCs, sh.crcs[b])
-		}
+	if crcs := shardfile.RangeCRCs(sh.crcs, sh.blockSize, off, length); len(crcs) > 0 {
+		sr.CRCs = slices.Clone(crcs)
 	}
 	if opts.Hashes {
 		sr.Hashes = slices.Clone(sh.hashes)

@@ -106,13 +106,8 @@ func (s *Server) sendUnchecked(sh *shardfile.Shard, begin func() error, w http.R
 // appendBlockCRCs appends to b the stored CRC32C, big-endian, of each
 // block of sh that [off, off+length) touches.
 func appendBlockCRCs(b []byte, sh *shardfile.Shard, off, length int64) []byte {
-	if length <= 0 {
-		return b
-	}
-	bs := int64(sh.BlockSize())
-	crcs := sh.CRCs()
-	for i := off / bs; i <= (off+length-1)/bs; i++ {
-		b = binary.BigEndian.AppendUint32(b, crcs[i])
+	for _, c := range shardfile.RangeCRCs(sh.CRCs(), sh.BlockSize(), off, length) {
+		b = binary.BigEndian.AppendUint32(b, c)
 	}
 	return b
 }

@@ -195,6 +195,17 @@ func (sh *Shard) Hashes() []blobmeta.Hash { return sh.hashes }
 // manifest. The slice is shared: do not modify it.
 func (sh *Shard) CRCs() []uint32 { return sh.crcs }
 
+// RangeCRCs returns the part of crcs, a shard's per-block CRCs with
+// blocks of blockSize bytes, for the blocks [off, off+length) touches:
+// what a GET of that range sends. Empty for an empty range.
+func RangeCRCs(crcs []uint32, blockSize int, off, length int64) []uint32 {
+	if length <= 0 {
+		return nil
+	}
+	bs := int64(blockSize)
+	return crcs[off/bs : (off+length-1)/bs+1]
+}
+
 // Manifest returns the blob's manifest stored with the shard. Do not
 // modify it.
 func (sh *Shard) Manifest() *blobmeta.Manifest { return sh.manifest }
