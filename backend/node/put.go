@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/floe-s3/floe/backend/shardfile"
@@ -18,9 +17,6 @@ import (
 // putStall is how long an upload may send nothing before the node gives
 // up on it and discards the partial shard.
 const putStall = 2 * time.Minute
-
-// copyBufs are the buffers uploads are read through.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // handlePut serves POST /v1/shards?index=N: it streams the body into a new
 // shard file, then checks it against the manifest in the X-Floe-Manifest
@@ -78,32 +74,35 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
 // client aborted, or sent too much) are reported as BadRequest; errors
 // writing are the store's.
 func (s *Server) receive(w http.ResponseWriter, r *http.Request, sw *shardfile.Writer) error {
-	body := http.MaxBytesReader(w, r.Body, MaxShardBody)
-	bufp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bufp)
-	buf := *bufp
-	rc := http.NewResponseController(w)
-	for {
-		// A fresh deadline per read: slow uploads are fine, stalled ones
-		// are dropped. Not every ResponseWriter supports it.
-		_ = rc.SetReadDeadline(time.Now().Add(putStall))
-		n, rerr := body.Read(buf)
-		if n > 0 {
-			if _, err := sw.Write(buf[:n]); err != nil {
-				return err
-			}
+	body := &stallReader{r: http.MaxBytesReader(w, r.Body, MaxShardBody), rc: http.NewResponseController(w)}
+	_, err := sw.ReadFrom(body)
+	if rerr := body.err; rerr != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(rerr, &tooBig) {
+			return apiErr(CodeBadRequest, "shard body exceeds %d bytes", tooBig.Limit)
 		}
-		if rerr == io.EOF {
-			return nil
-		}
-		if rerr != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(rerr, &tooBig) {
-				return apiErr(CodeBadRequest, "shard body exceeds %d bytes", tooBig.Limit)
-			}
-			return apiErr(CodeBadRequest, "reading shard body after %d bytes: %v", sw.Size(), rerr)
-		}
+		return apiErr(CodeBadRequest, "reading shard body after %d bytes: %v", sw.Size(), rerr)
 	}
+	return err
+}
+
+// stallReader reads an upload with a fresh deadline per read: slow
+// uploads are fine, stalled ones are dropped. It keeps the first read
+// error, to tell the client's failures from the disk's.
+type stallReader struct {
+	r   io.Reader
+	rc  *http.ResponseController
+	err error
+}
+
+func (b *stallReader) Read(p []byte) (int, error) {
+	// Not every ResponseWriter supports deadlines.
+	_ = b.rc.SetReadDeadline(time.Now().Add(putStall))
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
 }
 
 // trailerManifest decodes the manifest the client sent after the body.

@@ -1,7 +1,6 @@
 package shardfile
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -467,7 +466,7 @@ func TestDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.bw = bufio.NewWriterSize(full, 16) // the disk fills up
+	w.dw.f = full // the disk fills up
 	_, err = w.Write(b.Shards[0])
 	if err == nil {
 		_, _, err = w.Commit(0, b.Manifest)

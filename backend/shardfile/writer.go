@@ -1,14 +1,13 @@
 package shardfile
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/floe-s3/floe/backend/codec"
 	"github.com/floe-s3/floe/backend/integrity"
@@ -16,20 +15,13 @@ import (
 	"github.com/zeebo/blake3"
 )
 
-// writeBufSize batches small network reads into larger disk writes.
-const writeBufSize = 256 << 10
-
-// writeBufs pools the writers' buffers: allocating (and zeroing) 256 KiB
-// for every shard was a third of a node's CPU under small PUTs.
-var writeBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
-
 // Writer streams one incoming shard to a temporary file, hashing it block
 // by block as it arrives. Memory stays constant apart from the block table.
 // Finish with Commit or Abort; a Writer is not safe for concurrent use.
 type Writer struct {
 	s         *Store
 	f         *os.File
-	bw        *bufio.Writer
+	dw        *diskWriter
 	blockSize int
 
 	n      int64          // bytes received
@@ -52,12 +44,10 @@ func (s *Store) Create(blockSize int) (*Writer, error) {
 	if err != nil {
 		return nil, diskErr("create temp file", err)
 	}
-	bw := writeBufs.Get().(*bufio.Writer)
-	bw.Reset(&writebackFile{f: f})
 	return &Writer{
 		s:         s,
 		f:         f,
-		bw:        bw,
+		dw:        newDiskWriter(f),
 		blockSize: blockSize,
 		hasher:    blake3.New(),
 	}, nil
@@ -68,34 +58,79 @@ func (w *Writer) Size() int64 { return w.n }
 
 // Write appends shard data.
 func (w *Writer) Write(p []byte) (int, error) {
-	if w.done {
-		return 0, errors.New("shardfile: write after commit or abort")
+	if err := w.writable(); err != nil {
+		return 0, err
 	}
-	if w.err != nil {
+	n := w.account(p)
+	if _, err := w.dw.Write(p[:n]); err != nil {
+		w.err = diskErr("write temp file", err)
 		return 0, w.err
 	}
-	written := 0
+	return n, w.err
+}
+
+// ReadFrom appends everything r yields until EOF, reading straight into
+// the disk buffer. Errors from r are returned as they are, the store's
+// wrapped as disk errors.
+func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+	if err := w.writable(); err != nil {
+		return 0, err
+	}
+	var total int64
+	for {
+		sp, err := w.dw.space()
+		if err != nil {
+			w.err = diskErr("write temp file", err)
+			return total, w.err
+		}
+		n, rerr := r.Read(sp)
+		if n > 0 {
+			k := w.account(sp[:n])
+			w.dw.advance(k)
+			total += int64(k)
+			if w.err != nil {
+				return total, w.err
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+// writable reports why the writer takes no more data, if it does not.
+func (w *Writer) writable() error {
+	if w.done {
+		return errors.New("shardfile: write after commit or abort")
+	}
+	return w.err
+}
+
+// account hashes p into the block table and returns how much of it the
+// shard takes: all of it, unless it would exceed MaxBlocks (then w.err is
+// set).
+func (w *Writer) account(p []byte) int {
+	taken := 0
 	for len(p) > 0 {
 		if w.cur == 0 && len(w.hashes) >= MaxBlocks {
 			w.err = fmt.Errorf("%w: more than %d blocks", ErrTooLarge, MaxBlocks)
-			return written, w.err
+			return taken
 		}
 		chunk := p[:min(len(p), w.blockSize-w.cur)]
-		if _, err := w.bw.Write(chunk); err != nil {
-			w.err = diskErr("write temp file", err)
-			return written, w.err
-		}
 		_, _ = w.hasher.Write(chunk)
 		w.crc = crc32.Update(w.crc, castagnoli, chunk)
 		w.cur += len(chunk)
 		w.n += int64(len(chunk))
-		written += len(chunk)
+		taken += len(chunk)
 		p = p[len(chunk):]
 		if w.cur == w.blockSize {
 			w.endBlock()
 		}
 	}
-	return written, nil
+	return taken
 }
 
 // endBlock records the hash and CRC of the current block.
@@ -116,19 +151,10 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.done = true
-	w.releaseBuf()
+	w.dw.release()
 	name := w.f.Name()
 	_ = w.f.Close()
 	_ = os.Remove(name)
-}
-
-// releaseBuf returns the write buffer to the pool, once done with it.
-func (w *Writer) releaseBuf() {
-	if w.bw != nil && w.bw.Size() == writeBufSize {
-		w.bw.Reset(nil)
-		writeBufs.Put(w.bw)
-	}
-	w.bw = nil
 }
 
 // Commit checks the received data against the manifest as shard idx, then
@@ -161,7 +187,7 @@ func (w *Writer) Commit(idx int, m *blobmeta.Manifest) (id blobmeta.ID, existed 
 	if err := w.writeFooter(idx, m.Marshal(), "commit "+Name(id, idx)); err != nil {
 		return id, false, err
 	}
-	w.releaseBuf() // flushed by writeFooter
+	w.dw.release() // flushed by writeFooter
 	existed, err = w.s.install(w.f.Name(), id, idx)
 	if err != nil {
 		return id, false, err
@@ -214,12 +240,12 @@ func (w *Writer) writeFooter(idx int, mb []byte, op string) error {
 	for i := range w.hashes {
 		putEntry(entry[:], w.hashes[i], w.crcs[i])
 		crc = crc32.Update(crc, castagnoli, entry[:])
-		if _, err := w.bw.Write(entry[:]); err != nil {
+		if _, err := w.dw.Write(entry[:]); err != nil {
 			return diskErr(op+": write block table", err)
 		}
 	}
 	crc = crc32.Update(crc, castagnoli, mb)
-	if _, err := w.bw.Write(mb); err != nil {
+	if _, err := w.dw.Write(mb); err != nil {
 		return diskErr(op+": write manifest", err)
 	}
 	t := tail{
@@ -233,10 +259,10 @@ func (w *Writer) writeFooter(idx int, mb []byte, op string) error {
 	t.encode(tb[:])
 	t.crc = crc32.Update(crc, castagnoli, tb[:tailCRCOff])
 	t.encode(tb[:])
-	if _, err := w.bw.Write(tb[:]); err != nil {
+	if _, err := w.dw.Write(tb[:]); err != nil {
 		return diskErr(op+": write tail", err)
 	}
-	if err := w.bw.Flush(); err != nil {
+	if err := w.dw.Flush(); err != nil {
 		return diskErr(op+": write temp file", err)
 	}
 	if err := w.f.Sync(); err != nil {
