@@ -428,7 +428,7 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 		done:  make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	pr, pw := io.Pipe()
+	pp := newPiecePipe()
 	put := make(chan error, 1)
 	blockSize := w.codec.PieceSize(w.manifest.Params.StripeSize)
 	addr := w.place[i].Addr
@@ -436,11 +436,11 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 	go func() {
 		if addr == "" {
 			// Planned on a node that was down: nothing to connect to.
-			pr.CloseWithError(errNodeDown)
+			pp.CloseWithError(errNodeDown)
 			put <- errNodeDown
 			return
 		}
-		id, err := w.store.t.PutShard(ctx, addr, i, blockSize, pr, func() []byte {
+		id, err := w.store.t.PutShard(ctx, addr, i, blockSize, pp, func() []byte {
 			if w.aborted.Load() {
 				return nil
 			}
@@ -451,7 +451,7 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 				err = fmt.Errorf("%w (%v)", cause, err)
 			}
 			// Unblock a writer waiting on the pipe.
-			pr.CloseWithError(err)
+			pp.CloseWithError(err)
 		}
 		sh.id = id
 		put <- err
@@ -467,14 +467,14 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 			hashes = append(hashes, integrity.BlockHash(piece))
 			if writeErr == nil {
 				timer := time.AfterFunc(w.store.opts.StallTimeout, func() { cancel(errStalled) })
-				_, writeErr = pw.Write(piece)
+				_, writeErr = pp.Write(piece)
 				if !timer.Stop() && writeErr == nil {
 					writeErr = errStalled
 				}
 				if writeErr != nil {
 					w.fail(i, writeErr)
 					cancel(writeErr)
-					pw.CloseWithError(writeErr)
+					pp.CloseWithError(writeErr)
 				}
 			}
 			st.release()
@@ -483,10 +483,10 @@ func (w *write) startShard(ctx context.Context, i int) *shardStream {
 
 		<-w.ready
 		if w.aborted.Load() {
-			pw.CloseWithError(errAborted)
+			pp.CloseWithError(errAborted)
 			cancel(errAborted)
 		} else {
-			pw.Close()
+			pp.Close()
 		}
 		err := <-put
 		if writeErr == nil && err != nil && !w.aborted.Load() {

@@ -193,10 +193,16 @@ var errAborted = errors.New("node: upload aborted by the writer")
 // an io.Pipe should close the pipe when it gives up).
 func (c *Client) PutShard(ctx context.Context, addr string, index, blockSize int, body io.Reader, manifest func() []byte) (blobmeta.ID, error) {
 	const op = "put shard"
-	cr := newCtxReader(ctx, body)
-	defer cr.stop()
-	tb := &trailerBody{r: cr, manifest: manifest}
-	resp, err := c.do(ctx, op, addr, http.MethodPost, "/v1/shards?index="+strconv.Itoa(index), tb, func(req *http.Request) {
+	tb := &trailerBody{manifest: manifest}
+	var reqBody io.Reader = tb
+	if src, ok := body.(ContextWriterTo); ok {
+		reqBody = &trailerWriterTo{trailerBody: tb, ctx: ctx, src: src}
+	} else {
+		cr := newCtxReader(ctx, body)
+		defer cr.stop()
+		tb.r = cr
+	}
+	resp, err := c.do(ctx, op, addr, http.MethodPost, "/v1/shards?index="+strconv.Itoa(index), reqBody, func(req *http.Request) {
 		req.ContentLength = -1 // chunked: the length is not known up front
 		req.Header.Set(HeaderBlockSize, strconv.Itoa(blockSize))
 		req.Header.Set("Content-Type", contentTypeOctets)
@@ -226,6 +232,13 @@ func (c *Client) PutShard(ctx context.Context, addr string, index, blockSize int
 	return id, nil
 }
 
+// ContextWriterTo is a shard body that writes itself to the connection,
+// piece by piece, without the copying a Read loop costs; it returns once
+// ctx is done. PutShard sends a body that has it that way.
+type ContextWriterTo interface {
+	WriteToContext(ctx context.Context, w io.Writer) (int64, error)
+}
+
 // trailerBody passes body through and, at its end, fills in the manifest
 // trailer, which the transport writes after the last chunk.
 type trailerBody struct {
@@ -241,15 +254,40 @@ func (b *trailerBody) Read(p []byte) (int, error) {
 	if err != io.EOF {
 		return n, err
 	}
+	return n, b.finish()
+}
+
+// finish sets the trailer at the body's end. It returns io.EOF, or
+// errAborted if the write was aborted: failing the body makes the
+// transport break off the request without its final chunk, so the node
+// never sees a complete shard.
+func (b *trailerBody) finish() error {
 	m := b.manifest()
 	if m == nil {
-		// Failing the body makes the transport break off the request
-		// without its final chunk, so the node never sees a complete shard.
-		return n, errAborted
+		return errAborted
 	}
 	b.sent.Store(&m)
 	b.trailer.Set(TrailerManifest, base64.StdEncoding.EncodeToString(m))
-	return n, io.EOF
+	return io.EOF
+}
+
+// trailerWriterTo is a trailerBody over a ContextWriterTo; the transport
+// copies bodies with WriteTo when they have it.
+type trailerWriterTo struct {
+	*trailerBody
+	ctx context.Context
+	src ContextWriterTo
+}
+
+func (b *trailerWriterTo) WriteTo(w io.Writer) (int64, error) {
+	n, err := b.src.WriteToContext(b.ctx, w)
+	if err != nil {
+		return n, err
+	}
+	if err := b.finish(); err != io.EOF {
+		return n, err
+	}
+	return n, nil
 }
 
 // ctxReader reads r in a helper goroutine so a Read blocked on r (say, an
