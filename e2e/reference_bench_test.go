@@ -23,7 +23,8 @@ import (
 //	go test -run '^$' -bench Reference -benchtime 1x -timeout 30m ./e2e/
 //
 // FLOE_BENCH_SHAPES=put,get,list (or a size, e.g. 4KiB) picks shapes;
-// FLOE_BENCH_GATEWAY_ARGS adds flags to `floe server`,
+// FLOE_BENCH_GATEWAY_ARGS adds flags to `floe server`, FLOE_BENCH_NODE_ARGS
+// to every `floe node`,
 // FLOE_BENCH_NODE_PPROF=PORT has node i serve its profiles on PORT+i, and
 // FLOE_BENCH_TLS=1 serves HTTPS (minio-go then sends UNSIGNED-PAYLOAD).
 // Reported per shape: its figure, the ratio to MinIO's ("x-minio"),
@@ -40,12 +41,20 @@ func BenchmarkReference(b *testing.B) {
 	// profile the gateway while a shape runs.
 	// FLOE_BENCH_NODE_PPROF=6070 serves node i's profiles on 127.0.0.1:6070+i.
 	var opts nodetest.Options
+	nodeArgs := strings.Fields(os.Getenv("FLOE_BENCH_NODE_ARGS"))
+	pprofBase := -1
 	if p := os.Getenv("FLOE_BENCH_NODE_PPROF"); p != "" {
-		base, err := strconv.Atoi(p)
-		if err != nil {
+		var err error
+		if pprofBase, err = strconv.Atoi(p); err != nil {
 			b.Fatalf("FLOE_BENCH_NODE_PPROF: %v", err)
 		}
-		opts.Args = func(i int) []string { return []string{"--pprof-listen", "127.0.0.1:" + strconv.Itoa(base+i)} }
+	}
+	opts.Args = func(i int) []string {
+		args := append([]string(nil), nodeArgs...)
+		if pprofBase >= 0 {
+			args = append(args, "--pprof-listen", "127.0.0.1:"+strconv.Itoa(pprofBase+i))
+		}
+		return args
 	}
 	// A PostgreSQL that syncs every commit, as in production: the figures
 	// are for durable writes, as MinIO's are.

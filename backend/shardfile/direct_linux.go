@@ -2,6 +2,7 @@ package shardfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 
@@ -42,3 +43,23 @@ func isDirectRefusal(err error) bool { return errors.Is(err, syscall.EINVAL) }
 func startWriteback(f *os.File, off, n int64) {
 	_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 }
+
+// syncFS flushes the whole file system holding f: data, inodes and
+// directory entries.
+func syncFS(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Syncfs(int(fd)) }); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("syncfs: %w", serr)
+	}
+	return nil
+}
+
+// haveSyncFS says syncfs(2) is available, which GroupSync needs.
+const haveSyncFS = true

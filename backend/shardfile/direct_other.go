@@ -14,3 +14,8 @@ func isDirectRefusal(error) bool { return false }
 
 // startWriteback is a no-op where sync_file_range is not available.
 func startWriteback(*os.File, int64, int64) {}
+
+// haveSyncFS says syncfs(2) is available, which GroupSync needs.
+const haveSyncFS = false
+
+func syncFS(*os.File) error { return errors.ErrUnsupported }

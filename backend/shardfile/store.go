@@ -28,16 +28,30 @@ type Store struct {
 	codecs  map[blobmeta.Params]codec.Codec
 
 	footers *footerCache
+	group   *groupSync // nil: each commit syncs its own file and directory
+}
+
+// Options tune a Store.
+type Options struct {
+	// GroupSync makes concurrent commits share syncfs(2) rounds instead
+	// of each syncing its file and its directory (Linux only).
+	GroupSync bool
 }
 
 // maxCachedCodecs bounds the codec cache; real clusters use a handful of
 // parameter sets.
 const maxCachedCodecs = 64
 
-// Open opens the store in dir, creating its layout if needed. It empties
-// dir/tmp: a store must be opened by one process only, and at start-up no
-// write is in flight.
-func Open(dir string) (*Store, error) {
+// Open opens the store in dir with default options, creating its layout if
+// needed. It empties dir/tmp: a store must be opened by one process only,
+// and at start-up no write is in flight.
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(dir string, opts Options) (*Store, error) {
+	if opts.GroupSync && !haveSyncFS {
+		return nil, fmt.Errorf("shardfile: open %s: group sync needs syncfs(2), which this system lacks", dir)
+	}
 	s := &Store{
 		dir:     dir,
 		shards:  filepath.Join(dir, "shards"),
@@ -59,7 +73,20 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	s.count.Store(n)
+	if opts.GroupSync {
+		if s.group, err = newGroupSync(s.shards); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// Close releases the store's resources. Shards stay on disk.
+func (s *Store) Close() error {
+	if s.group != nil {
+		return s.group.close()
+	}
+	return nil
 }
 
 // Dir returns the directory the store was opened in.

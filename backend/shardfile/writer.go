@@ -265,7 +265,12 @@ func (w *Writer) writeFooter(idx int, mb []byte, op string) error {
 	if err := w.dw.Flush(); err != nil {
 		return diskErr(op+": write temp file", err)
 	}
-	if err := w.f.Sync(); err != nil {
+	if w.s.group != nil {
+		err := w.s.group.sync()
+		if err != nil {
+			return diskErr(op+": sync temp file", err)
+		}
+	} else if err := w.f.Sync(); err != nil {
 		return diskErr(op+": sync temp file", err)
 	}
 	if err := w.f.Close(); err != nil {
@@ -308,7 +313,7 @@ func (s *Store) install(tmp string, id blobmeta.ID, idx int) (existed bool, err 
 		_ = os.Remove(tmp)
 		return false, diskErr("commit "+name, err)
 	}
-	if created {
+	if created && s.group == nil {
 		if err := syncDir(s.shards); err != nil {
 			_ = os.Remove(tmp)
 			return false, diskErr("commit "+name, err)
@@ -322,7 +327,7 @@ func (s *Store) install(tmp string, id blobmeta.ID, idx int) (existed bool, err 
 	if !replace {
 		s.count.Add(1)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := s.syncEntry(dir); err != nil {
 		// The shard is in place but may not survive a crash; report the
 		// failure so the writer does not count it as durable. It stays
 		// on disk as a valid shard for the repair and GC paths to judge.
@@ -370,4 +375,13 @@ func ensureDir(dir string) (bool, error) {
 		return false, nil
 	}
 	return false, err
+}
+
+// syncEntry makes a rename into dir durable: a sync of dir, or a group
+// round, which also covers a fan-out directory created for it.
+func (s *Store) syncEntry(dir string) error {
+	if s.group != nil {
+		return s.group.sync()
+	}
+	return syncDir(dir)
 }
