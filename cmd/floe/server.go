@@ -74,8 +74,12 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	dbWait := fs.Duration("db-wait", metadata.DefaultWait, "longest `time` a request waits for a database connection before it is answered 503 ServiceUnavailable")
 	maxHeader := fs.String("max-header-bytes", "64KiB", "largest request line and headers, `size`; larger requests get 431")
 	pprofAddr := fs.String("pprof-listen", "", pprofFlagUsage)
+	memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft `size` limit of the gateway's Go memory, past which garbage collection works harder (GOMEMLIMIT, when set, replaces the default); 0 for none")
 	replicate := fs.String("replicate-below", "16KiB", "object `size` under which blobs are stored as M+1 whole copies rather than erasure-coded (one node read per GET); 0 for none")
 	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if err := applyMemoryLimit(fs, env, *memLimit); err != nil {
 		return err
 	}
 	replicateBelow, err := parseSize(*replicate)
