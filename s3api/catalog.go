@@ -26,6 +26,8 @@ type Catalog interface {
 	SetBucketTags(ctx context.Context, bucket string, tags map[string]string) error
 	SetBucketLifecycle(ctx context.Context, bucket string, rules []byte) error
 	BucketLifecycle(ctx context.Context, bucket string) ([]byte, error)
+	SetBucketCors(ctx context.Context, bucket string, cfg []byte) error
+	BucketCors(ctx context.Context, bucket string) ([]byte, error)
 
 	PutObject(ctx context.Context, obj metadata.Object, nonces [][]byte, cond metadata.Precondition) (metadata.PutResult, error)
 	GetObject(ctx context.Context, bucket, key string) (metadata.Object, error)

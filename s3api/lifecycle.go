@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
-	"time"
 
 	"github.com/floe-s3/floe/backend/lifecycle"
 	"github.com/floe-s3/floe/metadata"
@@ -87,7 +85,7 @@ func (s *Server) deleteBucketLifecycle(w http.ResponseWriter, r *http.Request, r
 // whatever --lifecycle-day says, as Ceph does under its debug interval:
 // a shortened day is for trying rules, not what clients are told.
 func (s *Server) setExpiration(ctx context.Context, h http.Header, obj metadata.Object) {
-	cfg := s.rules.get(ctx, s.cfg.Meta, obj.Bucket)
+	cfg, _ := s.rules.get(ctx, s.cfg.Meta.BucketLifecycle, obj.Bucket)
 	if cfg == nil {
 		return
 	}
@@ -96,61 +94,4 @@ func (s *Server) setExpiration(ctx context.Context, h http.Header, obj metadata.
 		return
 	}
 	h.Set("X-Amz-Expiration", fmt.Sprintf(`expiry-date="%s", rule-id="%s"`, at.UTC().Format(http.TimeFormat), id))
-}
-
-// rulesTTL is how long a gateway uses a bucket's rules before reading them
-// again: x-amz-expiration may lag a change made through another gateway
-// by this much, and GETs do not pay a query for it.
-const rulesTTL = 10 * time.Second
-
-// ruleCache holds buckets' lifecycle rules for rulesTTL.
-type ruleCache struct {
-	mu      sync.Mutex
-	entries map[string]ruleEntry
-}
-
-type ruleEntry struct {
-	cfg *lifecycle.Config // nil: no rules
-	at  time.Time
-}
-
-// lifecycleReader is what ruleCache reads rules with.
-type lifecycleReader interface {
-	BucketLifecycle(ctx context.Context, bucket string) ([]byte, error)
-}
-
-func (c *ruleCache) get(ctx context.Context, meta lifecycleReader, bucket string) *lifecycle.Config {
-	c.mu.Lock()
-	e, ok := c.entries[bucket]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < rulesTTL {
-		return e.cfg
-	}
-	raw, err := meta.BucketLifecycle(ctx, bucket)
-	if err != nil {
-		return nil
-	}
-	e = ruleEntry{at: time.Now()}
-	if raw != nil {
-		var cfg lifecycle.Config
-		if json.Unmarshal(raw, &cfg) == nil {
-			e.cfg = &cfg
-		}
-	}
-	c.mu.Lock()
-	if c.entries == nil {
-		c.entries = map[string]ruleEntry{}
-	}
-	if len(c.entries) > 10000 {
-		clear(c.entries) // bounded: a cache, not a copy of the buckets table
-	}
-	c.entries[bucket] = e
-	c.mu.Unlock()
-	return e.cfg
-}
-
-func (c *ruleCache) forget(bucket string) {
-	c.mu.Lock()
-	delete(c.entries, bucket)
-	c.mu.Unlock()
 }

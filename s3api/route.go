@@ -155,6 +155,12 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 			return s.getBucketACL, nil
 		case sub == "acl" && r.Method == http.MethodPut:
 			return s.putBucketACL, nil
+		case sub == "cors" && r.Method == http.MethodGet:
+			return s.getBucketCors, nil
+		case sub == "cors" && r.Method == http.MethodPut:
+			return s.putBucketCors, nil
+		case sub == "cors" && r.Method == http.MethodDelete:
+			return s.deleteBucketCors, nil
 		case sub == "lifecycle" && r.Method == http.MethodGet:
 			return s.getBucketLifecycle, nil
 		case sub == "lifecycle" && r.Method == http.MethodPut:

@@ -22,9 +22,11 @@ import (
 
 	"github.com/floe-s3/floe/backend/blob"
 	"github.com/floe-s3/floe/backend/httprec"
+	"github.com/floe-s3/floe/backend/lifecycle"
 	"github.com/floe-s3/floe/backend/placement"
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api/chunked"
+	"github.com/floe-s3/floe/s3api/cors"
 	"github.com/floe-s3/floe/s3api/s3err"
 	"github.com/rs/zerolog"
 )
@@ -87,8 +89,9 @@ type Pinger interface {
 type Server struct {
 	cfg   Config
 	log   zerolog.Logger
-	rules ruleCache // lifecycle rules, for x-amz-expiration
-	live  liveCache // the live nodes new blobs are placed on
+	rules configCache[lifecycle.Config] // lifecycle rules, for x-amz-expiration
+	cors  configCache[cors.Config]      // CORS configurations
+	live  liveCache                     // the live nodes new blobs are placed on
 }
 
 // New returns a Server for cfg.
@@ -132,10 +135,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("Server", "Floe")
 	err := parseTarget(r, req)
 	var auth Auth
-	if err == nil {
+	preflight := err == nil && r.Method == http.MethodOptions && req.bucket != ""
+	switch {
+	case preflight:
+		err = s.preflight(sw, r, req)
+	case err == nil:
+		s.corsHeaders(sw, r, req)
 		auth, err = s.cfg.Auth.Authenticate(r)
 	}
-	if err == nil {
+	if err == nil && !preflight {
 		req.auth = auth
 		if s.cfg.BodyIdleTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
 			// On a copy of r: after the handler, the server inspects the

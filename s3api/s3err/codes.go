@@ -20,7 +20,10 @@ func (c Code) Error() string { return c.Name + ": " + c.Message }
 // The S3 error codes Floe sends. Names, statuses and messages follow the
 // Amazon S3 API reference so that SDKs classify (and retry) them correctly.
 var (
-	AccessDenied                      = Code{"AccessDenied", http.StatusForbidden, "Access Denied"}
+	AccessDenied = Code{"AccessDenied", http.StatusForbidden, "Access Denied"}
+	// CORSForbidden is S3's answer to a CORS preflight no rule allows.
+	CORSForbidden                     = Code{"AccessForbidden", http.StatusForbidden, "CORSResponse: This CORS request is not allowed."}
+	BadRequest                        = Code{"BadRequest", http.StatusBadRequest, "Bad Request"}
 	AuthorizationHeaderMalformed      = Code{"AuthorizationHeaderMalformed", http.StatusBadRequest, "The authorization header you provided is invalid."}
 	AuthorizationQueryParametersError = Code{"AuthorizationQueryParametersError", http.StatusBadRequest, "Error parsing the X-Amz-Credential parameter."}
 	BadDigest                         = Code{"BadDigest", http.StatusBadRequest, "The Content-MD5 or checksum value that you specified did not match what the server received."}
@@ -61,6 +64,7 @@ var (
 	ObjectLockConfigurationNotFound   = Code{"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"}
 	NoSuchVersion                     = Code{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
 	NoSuchTagSet                      = Code{"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"}
+	NoSuchCORSConfiguration           = Code{"NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"}
 	NoSuchUpload                      = Code{"NoSuchUpload", http.StatusNotFound, "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."}
 	NotImplemented                    = Code{"NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented."}
 	NotModified                       = Code{"NotModified", http.StatusNotModified, "Not Modified"}
@@ -82,7 +86,7 @@ var all = []Code{
 	InvalidPart, InvalidPartNumber, InvalidPartOrder, InvalidRange, InvalidRequest, InvalidRetentionPeriod, InvalidTag, InvalidURI, KeyTooLongError,
 	MalformedTrailerError, MalformedXML, MetadataTooLarge, MethodNotAllowed, MissingContentLength,
 	MissingRequestBodyError, MissingSecurityHeader, NoSuchBucket, NoSuchKey,
-	NoSuchLifecycleConfiguration, NoSuchObjectLockConfiguration, NoSuchTagSet, NoSuchUpload, NoSuchVersion, NotImplemented, ObjectLockConfigurationNotFound, NotModified, PreconditionFailed,
+	CORSForbidden, BadRequest, NoSuchCORSConfiguration, NoSuchLifecycleConfiguration, NoSuchObjectLockConfiguration, NoSuchTagSet, NoSuchUpload, NoSuchVersion, NotImplemented, ObjectLockConfigurationNotFound, NotModified, PreconditionFailed,
 	RequestTimeTooSkewed, RequestTimeout, ServiceUnavailable,
 	SignatureDoesNotMatch, SlowDown, XAmzContentSHA256Mismatch,
 }
