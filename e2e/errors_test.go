@@ -93,7 +93,7 @@ func TestErrorResponses(t *testing.T) {
 		{"part number not a number", "PUT", "/errs/mp?partNumber=one&uploadId=" + small, nil, []byte("x"), 400, "InvalidArgument"},
 		{"method on the service", "POST", "/", nil, nil, 405, "MethodNotAllowed"},
 		{"delete the service", "DELETE", "/", nil, nil, 405, "MethodNotAllowed"},
-		{"bucket cors", "GET", "/errs?cors", nil, nil, 501, "NotImplemented"},
+		{"get bucket policy", "GET", "/errs?policy", nil, nil, 501, "NotImplemented"},
 		{"put bucket website", "PUT", "/errs?website", nil, []byte("<WebsiteConfiguration/>"), 501, "NotImplemented"},
 		{"bucket replication", "GET", "/errs?replication", nil, nil, 501, "NotImplemented"},
 		{"lifecycle transition", "PUT", "/errs?lifecycle", http.Header{"Content-Md5": {md5Base64(transitionRule)}}, transitionRule, 501, "NotImplemented"},
