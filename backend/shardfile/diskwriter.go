@@ -101,8 +101,9 @@ func (d *diskWriter) flushFull() error {
 			d.direct = true
 		}
 	}
+	pending := d.buf
 	if d.direct {
-		err := d.writeAt(d.buf)
+		n, err := d.writeAt(pending)
 		if err == nil {
 			d.buf = d.buf[:0]
 			return nil
@@ -110,18 +111,21 @@ func (d *diskWriter) flushFull() error {
 		if !errors.Is(err, errDirectRefused) {
 			return err
 		}
-		// Some file systems take the flag but refuse the write.
+		// Some file systems take the flag but refuse the write, perhaps
+		// after a short one: the rest goes through the page cache.
 		d.noDirect = true
 		if err := d.buffered(); err != nil {
 			return err
 		}
+		pending = pending[n:]
 	}
-	return d.flushBuffered()
+	return d.flushBuffered(pending)
 }
 
-// flushBuffered writes the pending bytes through the page cache.
-func (d *diskWriter) flushBuffered() error {
-	if err := d.writeAt(d.buf); err != nil {
+// flushBuffered writes b, the unwritten end of the buffer, through the
+// page cache and empties the buffer.
+func (d *diskWriter) flushBuffered(b []byte) error {
+	if _, err := d.writeAt(b); err != nil {
 		return err
 	}
 	d.buf = d.buf[:0]
@@ -132,20 +136,22 @@ func (d *diskWriter) flushBuffered() error {
 	return nil
 }
 
-// writeAt writes b at the end of what is written, sequentially.
-func (d *diskWriter) writeAt(b []byte) error {
-	for len(b) > 0 {
-		n, err := d.f.WriteAt(b, d.off)
+// writeAt writes b at the end of what is written, sequentially, and
+// returns how much of it went out.
+func (d *diskWriter) writeAt(b []byte) (int, error) {
+	written := 0
+	for written < len(b) {
+		n, err := d.f.WriteAt(b[written:], d.off)
 		d.off += int64(n)
-		b = b[n:]
+		written += n
 		if err != nil {
 			if d.direct && isDirectRefusal(err) {
-				return errDirectRefused
+				return written, errDirectRefused
 			}
-			return err
+			return written, err
 		}
 	}
-	return nil
+	return written, nil
 }
 
 // buffered turns O_DIRECT off for what follows.
@@ -165,7 +171,7 @@ func (d *diskWriter) Flush() error {
 	if err := d.buffered(); err != nil {
 		return err
 	}
-	return d.flushBuffered()
+	return d.flushBuffered(d.buf)
 }
 
 // release returns the buffer to the pool; the diskWriter is done.
