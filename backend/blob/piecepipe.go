@@ -86,9 +86,6 @@ func (pp *piecePipe) closeErr() error {
 	return pp.err
 }
 
-// readErr is the error a closed pipe reports to a consumer.
-func (pp *piecePipe) readErr() error { return pp.err }
-
 // Read copies out pieces, for consumers that cannot take them whole.
 func (pp *piecePipe) Read(p []byte) (int, error) {
 	pp.mu.Lock()
@@ -100,7 +97,7 @@ func (pp *piecePipe) Read(p []byte) (int, error) {
 		case piece = <-pp.pieces:
 		case <-pp.closed:
 			pp.mu.Lock()
-			return 0, pp.readErr()
+			return 0, pp.err
 		}
 		pp.mu.Lock()
 		pp.pending, pp.taken = piece, true
@@ -109,7 +106,7 @@ func (pp *piecePipe) Read(p []byte) (int, error) {
 			// Closed while taking it: answer now, deliver nothing.
 			pp.pending, pp.taken = nil, false
 			pp.consumed <- pp.closeErr()
-			return 0, pp.readErr()
+			return 0, pp.err
 		default:
 		}
 	}
@@ -136,8 +133,8 @@ func (pp *piecePipe) WriteToContext(ctx context.Context, w io.Writer) (int64, er
 				return total, err
 			}
 		case <-pp.closed:
-			if err := pp.readErr(); err != io.EOF {
-				return total, err
+			if pp.err != io.EOF {
+				return total, pp.err
 			}
 			return total, nil
 		case <-ctx.Done():

@@ -265,12 +265,7 @@ func (w *Writer) writeFooter(idx int, mb []byte, op string) error {
 	if err := w.dw.Flush(); err != nil {
 		return diskErr(op+": write temp file", err)
 	}
-	if w.s.group != nil {
-		err := w.s.group.sync()
-		if err != nil {
-			return diskErr(op+": sync temp file", err)
-		}
-	} else if err := w.f.Sync(); err != nil {
+	if err := w.s.syncFile(w.f); err != nil {
 		return diskErr(op+": sync temp file", err)
 	}
 	if err := w.f.Close(); err != nil {
@@ -375,6 +370,14 @@ func ensureDir(dir string) (bool, error) {
 		return false, nil
 	}
 	return false, err
+}
+
+// syncFile makes f's data durable: an fsync of f, or a group round.
+func (s *Store) syncFile(f *os.File) error {
+	if s.group != nil {
+		return s.group.sync()
+	}
+	return f.Sync()
 }
 
 // syncEntry makes a rename into dir durable: a sync of dir, or a group
