@@ -36,6 +36,12 @@ type Auth struct {
 	// AccessKeyID is the key the request was signed with; empty when
 	// nothing was checked (AcceptAll).
 	AccessKeyID string
+	// Anonymous is set for a request that carried no signature at all: it
+	// may do only what a bucket policy grants to Principal "*".
+	Anonymous bool
+	// User is the user the access key belongs to; empty when Anonymous
+	// or when nothing was checked (AcceptAll).
+	User string
 	// Chunks verifies the chained chunk and trailer signatures of a
 	// signed streaming body (x-amz-content-sha256
 	// STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]); nil for other bodies.
