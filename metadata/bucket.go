@@ -6,21 +6,28 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// CreateBucket creates an empty bucket; ErrBucketExists if it exists.
+// CreateBucket creates an empty bucket owned by DefaultUser;
+// ErrBucketExists if it exists.
 func (s *Postgres) CreateBucket(ctx context.Context, name string) error {
-	return s.createBucket(ctx, name, false)
+	return s.CreateBucketAs(ctx, name, DefaultUser, false)
 }
 
-// createBucket creates a bucket, with object lock (and so versioning)
-// if objectLock.
-func (s *Postgres) createBucket(ctx context.Context, name string, objectLock bool) error {
+// CreateBucketAs creates a bucket owned by user, with object lock (and so
+// versioning) if objectLock. ErrBucketExists if the name is taken (by
+// anyone: bucket names are global), ErrNoSuchUser if user is missing.
+func (s *Postgres) CreateBucketAs(ctx context.Context, name, user string, objectLock bool) error {
 	if err := checkText("bucket name", name); err != nil || name == "" {
 		return fmt.Errorf("metadata: create bucket %q: invalid name", name)
 	}
-	tag, err := s.db.Exec(ctx, `INSERT INTO buckets (name, object_lock, versioning)
-		VALUES ($1, $2, CASE WHEN $2 THEN 'Enabled' ELSE 'Unversioned' END) ON CONFLICT DO NOTHING`, name, objectLock)
+	tag, err := s.db.Exec(ctx, `INSERT INTO buckets (name, object_lock, versioning, owner)
+		VALUES ($1, $2, CASE WHEN $2 THEN 'Enabled' ELSE 'Unversioned' END, $3) ON CONFLICT DO NOTHING`, name, objectLock, user)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation {
+		return fmt.Errorf("metadata: create bucket %s: %w: %s", name, ErrNoSuchUser, user)
+	}
 	if err != nil {
 		return fmt.Errorf("metadata: create bucket %s: %w", name, err)
 	}
@@ -61,7 +68,8 @@ func (s *Postgres) DeleteBucket(ctx context.Context, name string) error {
 // GetBucket returns a bucket, or ErrNoSuchBucket.
 func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 	b := Bucket{Name: name}
-	err := s.db.QueryRow(ctx, `SELECT `+bucketColumns+` FROM buckets WHERE name = $1`, name).Scan(b.scanTargets()...)
+	err := s.db.QueryRow(ctx, `SELECT `+bucketColumns+` FROM buckets b JOIN users u ON u.name = b.owner
+		WHERE b.name = $1`, name).Scan(b.scanTargets()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Bucket{}, fmt.Errorf("%w: %s", ErrNoSuchBucket, name)
 	}
@@ -73,7 +81,19 @@ func (s *Postgres) GetBucket(ctx context.Context, name string) (Bucket, error) {
 
 // ListBuckets returns every bucket in name order.
 func (s *Postgres) ListBuckets(ctx context.Context) ([]Bucket, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+bucketColumns+` FROM buckets ORDER BY name`)
+	return s.listBuckets(ctx, "")
+}
+
+// ListBucketsOf returns the buckets user owns, in name order.
+func (s *Postgres) ListBucketsOf(ctx context.Context, user string) ([]Bucket, error) {
+	return s.listBuckets(ctx, user)
+}
+
+// listBuckets lists the buckets of owner, or every bucket when owner is
+// empty.
+func (s *Postgres) listBuckets(ctx context.Context, owner string) ([]Bucket, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+bucketColumns+` FROM buckets b JOIN users u ON u.name = b.owner
+		WHERE $1 = '' OR b.owner = $1 ORDER BY b.name`, owner)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: list buckets: %w", err)
 	}
@@ -89,11 +109,11 @@ func (s *Postgres) ListBuckets(ctx context.Context) ([]Bucket, error) {
 }
 
 // bucketColumns are the columns scanTargets reads.
-const bucketColumns = `name, created_at, versioning, object_lock, COALESCE(lock_default_mode, ''),
-	COALESCE(lock_default_days, 0), COALESCE(lock_default_years, 0), tags`
+const bucketColumns = `b.name, b.created_at, b.versioning, b.object_lock, COALESCE(b.lock_default_mode, ''),
+	COALESCE(b.lock_default_days, 0), COALESCE(b.lock_default_years, 0), b.tags, b.owner, u.canonical_id`
 
 // scanTargets returns the Scan destinations of bucketColumns in b.
 func (b *Bucket) scanTargets() []any {
 	return []any{&b.Name, &b.CreatedAt, &b.Versioning, &b.ObjectLock, &b.DefaultRetention.Mode,
-		&b.DefaultRetention.Days, &b.DefaultRetention.Years, &b.Tags}
+		&b.DefaultRetention.Days, &b.DefaultRetention.Years, &b.Tags, &b.Owner, &b.OwnerID}
 }

@@ -15,14 +15,7 @@ func (s *Postgres) SetBucketCors(ctx context.Context, bucket string, cfg []byte)
 	if cfg != nil {
 		arg = string(cfg)
 	}
-	tag, err := s.db.Exec(ctx, `UPDATE buckets SET cors = $2::jsonb WHERE name = $1`, bucket, arg)
-	if err != nil {
-		return fmt.Errorf("metadata: set CORS of %s: %w", bucket, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
-	}
-	return nil
+	return s.setBucketColumn(ctx, bucket, "CORS", `UPDATE buckets SET cors = $2::jsonb WHERE name = $1`, arg)
 }
 
 // BucketCors returns a bucket's CORS configuration as stored, nil when it

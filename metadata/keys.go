@@ -7,12 +7,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // AccessKey is an S3 access key pair that requests may be signed with.
 type AccessKey struct {
 	ID     string // the access key ID, e.g. AKIA...
 	Secret string // the secret access key
+	// User owns the key: requests signed with it act as this user.
+	// CreateAccessKey takes empty as DefaultUser.
+	User string
 	// Description is free text for the operator; empty means none.
 	Description string
 	// CreatedAt is set by the store.
@@ -54,9 +58,16 @@ func (s *Postgres) CreateAccessKey(ctx context.Context, k AccessKey) error {
 			return fmt.Errorf("metadata: create access key: %w", err)
 		}
 	}
+	if k.User == "" {
+		k.User = DefaultUser
+	}
 	tag, err := s.db.Exec(ctx, `
-		INSERT INTO access_keys (access_key_id, secret_key, description) VALUES ($1, $2, NULLIF($3, ''))
-		ON CONFLICT DO NOTHING`, k.ID, k.Secret, k.Description)
+		INSERT INTO access_keys (access_key_id, secret_key, description, user_name) VALUES ($1, $2, NULLIF($3, ''), $4)
+		ON CONFLICT DO NOTHING`, k.ID, k.Secret, k.Description, k.User)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation {
+		return fmt.Errorf("metadata: create access key %s: %w: %s", k.ID, ErrNoSuchUser, k.User)
+	}
 	if err != nil {
 		return fmt.Errorf("metadata: create access key %s: %w", k.ID, err)
 	}
@@ -76,8 +87,8 @@ func (s *Postgres) GetAccessKey(ctx context.Context, id string) (AccessKey, erro
 	}
 	k := AccessKey{ID: id}
 	err := s.db.QueryRow(ctx, `
-		SELECT secret_key, coalesce(description, ''), created_at FROM access_keys WHERE access_key_id = $1`,
-		id).Scan(&k.Secret, &k.Description, &k.CreatedAt)
+		SELECT secret_key, coalesce(description, ''), created_at, user_name FROM access_keys WHERE access_key_id = $1`,
+		id).Scan(&k.Secret, &k.Description, &k.CreatedAt, &k.User)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return AccessKey{}, fmt.Errorf("%w: %s", ErrNoSuchAccessKey, id)
 	}
@@ -91,14 +102,14 @@ func (s *Postgres) GetAccessKey(ctx context.Context, id string) (AccessKey, erro
 // first.
 func (s *Postgres) ListAccessKeys(ctx context.Context) ([]AccessKey, error) {
 	rows, err := s.db.Query(ctx, `
-		SELECT access_key_id, secret_key, coalesce(description, ''), created_at
+		SELECT access_key_id, secret_key, coalesce(description, ''), created_at, user_name
 		FROM access_keys ORDER BY created_at, access_key_id`)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: list access keys: %w", err)
 	}
 	ks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AccessKey, error) {
 		var k AccessKey
-		err := r.Scan(&k.ID, &k.Secret, &k.Description, &k.CreatedAt)
+		err := r.Scan(&k.ID, &k.Secret, &k.Description, &k.CreatedAt, &k.User)
 		return k, err
 	})
 	if err != nil {

@@ -69,7 +69,7 @@ func TestMigrateRerunIsNoop(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT max(applied_at) FROM schema_migrations`).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `INSERT INTO buckets (name) VALUES ('kept')`); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO buckets (name, owner) VALUES ('kept', 'admin')`); err != nil {
 		t.Fatal(err)
 	}
 	if err := Migrate(ctx, pool); err != nil {

@@ -19,7 +19,7 @@ import (
 // and object lock on, as S3's CreateBucket with
 // x-amz-bucket-object-lock-enabled does; ErrBucketExists if it exists.
 func (s *Postgres) CreateObjectLockBucket(ctx context.Context, name string) error {
-	return s.createBucket(ctx, name, true)
+	return s.CreateBucketAs(ctx, name, DefaultUser, true)
 }
 
 // SetObjectLockConfig turns object lock on for a bucket (for good) and

@@ -66,6 +66,9 @@ const (
 type Bucket struct {
 	Name      string
 	CreatedAt time.Time
+	// Owner is the user that owns the bucket and every object in it;
+	// OwnerID is that user's canonical ID.
+	Owner, OwnerID string
 	// Versioning is one of the Versioning* constants.
 	Versioning string
 	// ObjectLock: versions may carry retentions and legal holds; it
