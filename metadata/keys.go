@@ -17,6 +17,8 @@ type AccessKey struct {
 	// User owns the key: requests signed with it act as this user.
 	// CreateAccessKey takes empty as DefaultUser.
 	User string
+	// UserID is User's canonical ID; set by GetAccessKey.
+	UserID string
 	// Description is free text for the operator; empty means none.
 	Description string
 	// CreatedAt is set by the store.
@@ -87,8 +89,9 @@ func (s *Postgres) GetAccessKey(ctx context.Context, id string) (AccessKey, erro
 	}
 	k := AccessKey{ID: id}
 	err := s.db.QueryRow(ctx, `
-		SELECT secret_key, coalesce(description, ''), created_at, user_name FROM access_keys WHERE access_key_id = $1`,
-		id).Scan(&k.Secret, &k.Description, &k.CreatedAt, &k.User)
+		SELECT k.secret_key, coalesce(k.description, ''), k.created_at, k.user_name, u.canonical_id
+		FROM access_keys k JOIN users u ON u.name = k.user_name WHERE k.access_key_id = $1`,
+		id).Scan(&k.Secret, &k.Description, &k.CreatedAt, &k.User, &k.UserID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return AccessKey{}, fmt.Errorf("%w: %s", ErrNoSuchAccessKey, id)
 	}

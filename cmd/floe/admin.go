@@ -15,8 +15,8 @@ import (
 
 var adminCommand = &command{
 	name:    "admin",
-	summary: "manage a cluster: S3 access keys, storage nodes, rebalancing, repair",
-	usage:   "admin key create|list|delete | node list|add|drain|undrain|remove | rebalance | repair status [flags]",
+	summary: "manage a cluster: users, S3 access keys, storage nodes, rebalancing, repair",
+	usage:   "admin user create|list|delete | key create|list|delete | node list|add|drain|undrain|remove | rebalance | repair status [flags]",
 	run:     runAdmin,
 }
 
@@ -26,12 +26,12 @@ var keyCommands = []*command{
 	{
 		name:    "admin key create",
 		summary: "create an S3 access key pair and print it",
-		usage:   "admin key create [--description TEXT] [--access-key ID --secret-key SECRET] [--database-url URL | --data DIR]",
+		usage:   "admin key create [--user NAME] [--description TEXT] [--access-key ID --secret-key SECRET] [--database-url URL | --data DIR]",
 		run:     runKeyCreate,
 	},
 	{
 		name:    "admin key list",
-		summary: "list the access keys (IDs, creation times, descriptions; never secrets)",
+		summary: "list the access keys (IDs, users, creation times, descriptions; never secrets)",
 		usage:   "admin key list [--database-url URL | --data DIR]",
 		run:     runKeyList,
 	},
@@ -50,6 +50,8 @@ func runAdmin(ctx context.Context, c *command, env *environ, args []string) erro
 	}
 	switch args[0] {
 	case "key":
+	case "user":
+		return runUserAdmin(ctx, c, env, args[1:])
 	case "node":
 		return runNodeAdmin(ctx, c, env, args[1:])
 	case "repair":
@@ -57,7 +59,7 @@ func runAdmin(ctx context.Context, c *command, env *environ, args []string) erro
 	case "rebalance":
 		return runRebalance(ctx, rebalanceCommand, env, args[1:])
 	default:
-		return usageErrorf("unknown admin command %q (want: key, node, rebalance or repair)", args[0])
+		return usageErrorf("unknown admin command %q (want: user, key, node, rebalance or repair)", args[0])
 	}
 	if len(args) == 1 || isHelpArg(args[1]) {
 		return adminUsage(c, env, len(args) > 1)
@@ -79,10 +81,12 @@ func adminUsage(c *command, env *environ, asked bool) error {
 		return usageErrorf("missing command: floe %s", c.usage)
 	}
 	fmt.Fprintf(env.stdout, "Usage: floe %s\n\n%s.\n\nCommands:\n\n", c.usage, upperFirst(c.summary))
-	for _, kc := range append(append(keyCommands[:len(keyCommands):len(keyCommands)], nodeCommands...), rebalanceCommand) {
+	var all []*command
+	all = append(append(append(append(all, userCommands...), keyCommands...), nodeCommands...), rebalanceCommand)
+	for _, kc := range all {
 		fmt.Fprintf(env.stdout, "\tfloe %s\n\t\t%s\n", kc.usage, kc.summary)
 	}
-	fmt.Fprintf(env.stdout, "\nRun 'floe admin key|node <command> -h' or 'floe admin rebalance -h' for a command's flags.\n")
+	fmt.Fprintf(env.stdout, "\nRun 'floe admin user|key|node <command> -h' or 'floe admin rebalance -h' for a command's flags.\n")
 	return errHelp
 }
 
@@ -161,6 +165,7 @@ func runKeyCreate(ctx context.Context, c *command, env *environ, args []string) 
 	fs := newFlagSet(c, env)
 	db := databaseFlag(fs, env)
 	desc := fs.String("description", "", "free `text` to tell the key apart later")
+	user := fs.String("user", metadata.DefaultUser, "the `user` the key belongs to (see floe admin user)")
 	id := fs.String("access-key", "", "use this access key `ID` instead of a random one")
 	secret := fs.String("secret-key", "", "use this `secret` instead of a random one (with --access-key)")
 	if err := parseFlags(fs, env, args); err != nil {
@@ -183,9 +188,12 @@ func runKeyCreate(ctx context.Context, c *command, env *environ, args []string) 
 		return err
 	}
 	defer meta.Close()
-	err = meta.CreateAccessKey(ctx, metadata.AccessKey{ID: *id, Secret: *secret, Description: *desc})
+	err = meta.CreateAccessKey(ctx, metadata.AccessKey{ID: *id, Secret: *secret, Description: *desc, User: *user})
 	if errors.Is(err, metadata.ErrAccessKeyExists) {
 		return fmt.Errorf("access key %s already exists", *id)
+	}
+	if errors.Is(err, metadata.ErrNoSuchUser) {
+		return fmt.Errorf("no user %s (floe admin user create makes one)", *user)
 	}
 	if err != nil {
 		return err
@@ -211,9 +219,9 @@ func runKeyList(ctx context.Context, c *command, env *environ, args []string) er
 // printKeys writes keys as a table, without their secrets.
 func printKeys(w io.Writer, keys []metadata.AccessKey) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCESS KEY ID\tCREATED\tDESCRIPTION")
+	fmt.Fprintln(tw, "ACCESS KEY ID\tUSER\tCREATED\tDESCRIPTION")
 	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.CreatedAt.UTC().Format(time.RFC3339), k.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.User, k.CreatedAt.UTC().Format(time.RFC3339), k.Description)
 	}
 	tw.Flush()
 }
