@@ -44,13 +44,19 @@ func splitRequestPath(u *url.URL) (bucket, key string, err error) {
 	return bucket, key, nil
 }
 
-// parseTarget fills in req's bucket and key from r's path and checks that
-// r's URI can be parsed as S3 parses it: Go's server lets a query with bad
-// percent-escapes through, and url.Values would silently drop the pairs
-// it cannot decode (a ?prefix=%zz listing everything).
-func parseTarget(r *http.Request, req *request) error {
+// parseTarget fills in req's bucket and key from r's Host (under one of
+// domains, see vhost.go) or path, and checks that r's URI can be parsed
+// as S3 parses it: Go's server lets a query with bad percent-escapes
+// through, and url.Values would silently drop the pairs it cannot decode
+// (a ?prefix=%zz listing everything).
+func parseTarget(r *http.Request, req *request, domains []string) error {
 	var err error
-	if req.bucket, req.key, err = splitRequestPath(r.URL); err != nil {
+	if b, ok := hostBucket(r, domains); ok {
+		req.bucket = b
+		if req.key, err = splitHostedPath(r.URL); err != nil {
+			return err
+		}
+	} else if req.bucket, req.key, err = splitRequestPath(r.URL); err != nil {
 		return err
 	}
 	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {

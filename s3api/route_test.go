@@ -132,7 +132,7 @@ func TestRoute(t *testing.T) {
 
 // routeTarget parses r's target and routes it, as ServeHTTP does.
 func routeTarget(s *Server, r *http.Request, req *request) (handler, error) {
-	if err := parseTarget(r, req); err != nil {
+	if err := parseTarget(r, req, nil); err != nil {
 		return nil, err
 	}
 	return s.route(r, req)

@@ -42,6 +42,8 @@ type Auth struct {
 	// User is the user the access key belongs to; empty when Anonymous
 	// or when nothing was checked (AcceptAll).
 	User string
+	// UserID is User's canonical ID.
+	UserID string
 	// Chunks verifies the chained chunk and trailer signatures of a
 	// signed streaming body (x-amz-content-sha256
 	// STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]); nil for other bodies.
@@ -69,7 +71,10 @@ type Config struct {
 	Blobs  *blob.Store
 	Auth   Authenticator // nil means AcceptAll, for tests; gateways use SigV4
 	Region string        // reported by GetBucketLocation; default us-east-1
-	Logger zerolog.Logger
+	// Domains enable virtual-hosted–style requests: "bucket.DOMAIN/key"
+	// for each (see vhost.go). Path style works whatever they are.
+	Domains []string
+	Logger  zerolog.Logger
 	// NodeMaxAge is how fresh a node's heartbeat must be for it to take
 	// new shards (default 30s).
 	NodeMaxAge time.Duration
@@ -139,7 +144,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := httprec.New(w)
 	sw.Header().Set("x-amz-request-id", req.id)
 	sw.Header().Set("Server", "Floe")
-	err := parseTarget(r, req)
+	err := parseTarget(r, req, s.cfg.Domains)
 	var auth Auth
 	preflight := err == nil && r.Method == http.MethodOptions && req.bucket != ""
 	switch {

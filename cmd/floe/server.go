@@ -53,6 +53,14 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	stripe := fs.Int("stripe-size", blobmeta.DefaultStripeSize, "data `bytes` per stripe")
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM)")
 	key := fs.String("tls-key", "", "private key `file` (PEM) for --tls-cert")
+	var domains []string
+	fs.Func("domain", "serve virtual-hosted–style requests (bucket.`DOMAIN`/key) beside path style; repeat for several", func(d string) error {
+		if err := s3api.CheckDomain(d); err != nil {
+			return err
+		}
+		domains = append(domains, d)
+		return nil
+	})
 	region := fs.String("region", "us-east-1", "`region` requests are signed for and the gateway reports")
 	keyTTL := fs.Duration("key-cache-ttl", s3api.DefaultKeyCacheTTL, "`time` an access key's secret is cached; a deleted key works for up to this long")
 	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
@@ -164,7 +172,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	}
 	cfg := gateway.Config{
 		Listen: *listen, DatabaseURL: *dbURL, DBWait: *dbWait, Secret: secret, Params: params, Nodes: seeds,
-		TLSCert: *cert, TLSKey: *key, Region: *region, Logger: log,
+		TLSCert: *cert, TLSKey: *key, Region: *region, Domains: domains, Logger: log,
 		GCInterval: *gcEvery, IntentGrace: *grace, KeyCacheTTL: *keyTTL, UploadExpiry: *expiry,
 		ScrubRate: *scrubRate, OrphanGrace: *orphanGrace, ScrubInterval: *scrubEvery,
 		SuspectAfter: *suspectAfter, DeadAfter: *deadAfter,

@@ -49,6 +49,9 @@ type Config struct {
 	TLSCert        string   // serve HTTPS with this certificate and key when set
 	TLSKey         string
 	Region         string // requests must be signed for it; default us-east-1
+	// Domains are the host names under which "bucket.DOMAIN" names a
+	// bucket (virtual-hosted style); path style works whatever they are.
+	Domains []string
 	// KeyCacheTTL is how long the gateway trusts an access key's secret
 	// before reading it from the database again, and so how long a deleted
 	// key keeps working; zero means s3api.DefaultKeyCacheTTL.
@@ -167,7 +170,7 @@ func Run(ctx context.Context, cfg Config) error {
 		maxHeader = DefaultMaxHeaderBytes
 	}
 	srv := &http.Server{
-		Handler: s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Logger: log,
+		Handler: s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Domains: cfg.Domains, Logger: log,
 			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta}),
 		ReadHeaderTimeout: 30 * time.Second,
 		MaxHeaderBytes:    maxHeader,
