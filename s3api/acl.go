@@ -32,8 +32,8 @@ func checkACLHeaders(h http.Header) error {
 
 // ownerPolicy is the ACL of every bucket and object: the owner's
 // FULL_CONTROL.
-func ownerPolicy() s3xml.AccessControlPolicy {
-	o := owner()
+func ownerPolicy(req *request) s3xml.AccessControlPolicy {
+	o := owner(req)
 	return s3xml.AccessControlPolicy{Owner: *o, AccessControlList: s3xml.AccessControlList{Grants: []s3xml.Grant{{
 		Grantee:    s3xml.Grantee{Type: "CanonicalUser", ID: o.ID, DisplayName: o.DisplayName},
 		Permission: "FULL_CONTROL",
@@ -45,7 +45,7 @@ func (s *Server) getBucketACL(w http.ResponseWriter, r *http.Request, req *reque
 	if _, err := s.cfg.Meta.GetBucket(r.Context(), req.bucket); err != nil {
 		return err
 	}
-	return s3xml.Write(w, http.StatusOK, ownerPolicy())
+	return s3xml.Write(w, http.StatusOK, ownerPolicy(req))
 }
 
 // getObjectACL serves GET /bucket/key?acl[&versionId=].
@@ -55,7 +55,7 @@ func (s *Server) getObjectACL(w http.ResponseWriter, r *http.Request, req *reque
 		return err
 	}
 	setVersionID(w.Header(), obj.VersionID)
-	return s3xml.Write(w, http.StatusOK, ownerPolicy())
+	return s3xml.Write(w, http.StatusOK, ownerPolicy(req))
 }
 
 // putBucketACL serves PUT /bucket?acl: accepted when it asks for what
@@ -102,7 +102,7 @@ func (s *Server) checkPutACL(r *http.Request, req *request) error {
 	if r.Header.Get("X-Amz-Acl") != "" {
 		return s3err.New(s3err.InvalidRequest, "Specifying both Canned ACLs and Header Grants is not allowed")
 	}
-	o := owner()
+	o := owner(req)
 	for _, g := range p.AccessControlList.Grants {
 		if g.Permission != "FULL_CONTROL" || g.Grantee.ID != o.ID {
 			return s3err.New(s3err.NotImplemented, "grants to others are not implemented: Floe buckets and objects are private to their owner")

@@ -27,7 +27,8 @@ const DefaultKeyCacheTTL = 10 * time.Second
 // used it within the TTL, for up to the TTL. Unknown keys are not cached, so
 // a new key works at once.
 type SigV4 struct {
-	v sigv4.Verifier
+	v    sigv4.Verifier
+	keys *keyCache
 }
 
 // NewSigV4 returns a SigV4 for requests signed for region (e.g.
@@ -37,12 +38,23 @@ func NewSigV4(meta KeyStore, region string, ttl time.Duration) *SigV4 {
 	if ttl == 0 {
 		ttl = DefaultKeyCacheTTL
 	}
-	return &SigV4{v: sigv4.Verifier{Creds: newKeyCache(meta, ttl), Region: region}}
+	keys := newKeyCache(meta, ttl)
+	return &SigV4{v: sigv4.Verifier{Creds: keys, Region: region}, keys: keys}
 }
 
-// Authenticate implements Authenticator.
+// Authenticate implements Authenticator. A request with no signature at
+// all (no Authorization header, no X-Amz-Signature or X-Amz-Credential in
+// its query) is anonymous: authorization lets it do only what a bucket
+// policy grants to everyone.
 func (a *SigV4) Authenticate(r *http.Request) (Auth, error) {
+	if unsigned(r) {
+		return Auth{Anonymous: true}, nil
+	}
 	id, chunks, err := a.v.Verify(r)
+	if err != nil {
+		return Auth{}, err
+	}
+	k, err := a.keys.lookup(r.Context(), id)
 	if err != nil {
 		return Auth{}, err
 	}
@@ -53,7 +65,17 @@ func (a *SigV4) Authenticate(r *http.Request) (Auth, error) {
 			return Auth{}, s3err.Errorf(s3err.InvalidRequest, "x-amz-content-sha256 %s needs Authorization header signing", p)
 		}
 	}
-	return Auth{AccessKeyID: id, Chunks: chunks}, nil
+	return Auth{AccessKeyID: id, User: k.user, UserID: k.userID, Chunks: chunks}, nil
+}
+
+// unsigned reports whether r carries no SigV4 signature of either kind.
+func unsigned(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return false
+	}
+	q := r.URL.Query()
+	return !q.Has("X-Amz-Signature") && !q.Has("X-Amz-Credential") && !q.Has("X-Amz-Algorithm") &&
+		!q.Has("Signature") && !q.Has("AWSAccessKeyId")
 }
 
 // keyCache looks secrets up in the metadata store and remembers them for a
@@ -67,10 +89,10 @@ type keyCache struct {
 	keys map[string]cachedKey
 }
 
-// cachedKey is a secret and when to stop trusting it.
+// cachedKey is a secret, whose it is, and when to stop trusting it.
 type cachedKey struct {
-	secret  string
-	expires time.Time
+	secret, user, userID string
+	expires              time.Time
 }
 
 func newKeyCache(meta KeyStore, ttl time.Duration) *keyCache {
@@ -79,23 +101,31 @@ func newKeyCache(meta KeyStore, ttl time.Duration) *keyCache {
 
 // SecretKey implements sigv4.Credentials.
 func (c *keyCache) SecretKey(ctx context.Context, id string) (string, error) {
+	k, err := c.lookup(ctx, id)
+	return k.secret, err
+}
+
+// lookup returns key id from the cache, or from the store when it is not
+// there or has expired.
+func (c *keyCache) lookup(ctx context.Context, id string) (cachedKey, error) {
 	now := c.now()
 	c.mu.Lock()
 	k, ok := c.keys[id]
 	c.mu.Unlock()
 	if ok && now.Before(k.expires) {
-		return k.secret, nil
+		return k, nil
 	}
 	ak, err := c.meta.GetAccessKey(ctx, id)
 	if errors.Is(err, metadata.ErrNoSuchAccessKey) {
 		c.mu.Lock()
 		delete(c.keys, id)
 		c.mu.Unlock()
-		return "", fmt.Errorf("%w: %w", sigv4.ErrUnknownKey, err)
+		return cachedKey{}, fmt.Errorf("%w: %w", sigv4.ErrUnknownKey, err)
 	}
 	if err != nil {
-		return "", fmt.Errorf("looking up access key: %w", err)
+		return cachedKey{}, fmt.Errorf("looking up access key: %w", err)
 	}
+	k = cachedKey{secret: ak.Secret, user: ak.User, userID: ak.UserID, expires: now.Add(c.ttl)}
 	if c.ttl > 0 {
 		c.mu.Lock()
 		// Drop what has expired, so deleted keys do not pile up. Only
@@ -105,8 +135,8 @@ func (c *keyCache) SecretKey(ctx context.Context, id string) (string, error) {
 				delete(c.keys, other)
 			}
 		}
-		c.keys[id] = cachedKey{secret: ak.Secret, expires: now.Add(c.ttl)}
+		c.keys[id] = k
 		c.mu.Unlock()
 	}
-	return ak.Secret, nil
+	return k, nil
 }

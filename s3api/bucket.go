@@ -14,19 +14,40 @@ import (
 	"github.com/floe-s3/floe/s3api/s3xml"
 )
 
+// listBuckets serves GET /: the buckets the requester owns (every bucket
+// when nothing was checked, in tests).
 func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request, req *request) error {
-	bs, err := s.cfg.Meta.ListBuckets(r.Context())
+	list, who := s.cfg.Meta.ListBucketsOf, req.auth.User
+	if req.auth.unchecked() {
+		list, who = func(ctx context.Context, _ string) ([]metadata.Bucket, error) { return s.cfg.Meta.ListBuckets(ctx) }, metadata.DefaultUser
+	}
+	bs, err := list(r.Context(), who)
 	if err != nil {
 		return err
 	}
-	res := s3xml.ListAllMyBucketsResult{Owner: owner()}
+	res := s3xml.ListAllMyBucketsResult{Owner: &s3xml.Owner{ID: req.auth.UserID, DisplayName: req.auth.User}}
 	for _, b := range bs {
 		res.Buckets = append(res.Buckets, s3xml.Bucket{Name: b.Name, CreationDate: s3xml.Time(b.CreatedAt)})
 	}
 	return s3xml.Write(w, http.StatusOK, res)
 }
 
-func owner() *s3xml.Owner { return &s3xml.Owner{ID: "floe", DisplayName: "floe"} }
+// owner is the owner of req's bucket and of every object in it (S3's
+// BucketOwnerEnforced object ownership), for listings and ACLs.
+func owner(req *request) *s3xml.Owner {
+	if req.access == nil { // not authorized on a bucket: tests of handlers alone
+		return &s3xml.Owner{ID: "floe", DisplayName: "floe"}
+	}
+	return &s3xml.Owner{ID: req.access.OwnerID, DisplayName: req.access.Owner}
+}
+
+// initiator is the initiator of the multipart uploads of req's bucket.
+// Floe does not record who began an upload; the bucket's owner stands in,
+// as its owner also owns the object the upload makes.
+func initiator(req *request) *s3xml.Initiator {
+	o := owner(req)
+	return &s3xml.Initiator{ID: o.ID, DisplayName: o.DisplayName}
+}
 
 func (s *Server) createBucket(w http.ResponseWriter, r *http.Request, req *request) error {
 	if err := bucketname.Validate(req.bucket); err != nil {
@@ -42,15 +63,27 @@ func (s *Server) createBucket(w http.ResponseWriter, r *http.Request, req *reque
 	if err := checkACLHeaders(r.Header); err != nil {
 		return err
 	}
-	create := s.cfg.Meta.CreateBucket
+	lock := false
 	switch v := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"))); v {
 	case "true":
-		create = s.cfg.Meta.CreateObjectLockBucket
+		lock = true
 	case "", "false":
 	default:
 		return s3err.Errorf(s3err.InvalidArgument, "x-amz-bucket-object-lock-enabled must be true or false, not %q", v)
 	}
-	if err := create(r.Context(), req.bucket); err != nil {
+	user := req.auth.User
+	if req.auth.unchecked() {
+		user = metadata.DefaultUser
+	}
+	err := s.cfg.Meta.CreateBucketAs(r.Context(), req.bucket, user, lock)
+	if errors.Is(err, metadata.ErrBucketExists) {
+		// Bucket names are global: say whose it is, as S3 does, and
+		// nothing more.
+		if acc, aerr := s.cfg.Meta.GetBucketAccess(r.Context(), req.bucket); aerr == nil && acc.Owner != user {
+			return s3err.Wrap(s3err.BucketAlreadyExists, err)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/"+req.bucket)
@@ -139,7 +172,7 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request, req *reques
 	for _, o := range res.Objects {
 		contents = append(contents, s3xml.Object{
 			Key: o.Key, LastModified: s3xml.Time(o.LastModified), ETag: s3xml.ETag(o.ETag),
-			ChecksumAlgorithm: o.Checksum.Algorithm, Size: o.Size, StorageClass: s3xml.StorageClassStandard, Owner: owner(),
+			ChecksumAlgorithm: o.Checksum.Algorithm, Size: o.Size, StorageClass: s3xml.StorageClassStandard, Owner: owner(req),
 		})
 	}
 	prefixes := make([]s3xml.CommonPrefix, 0, len(res.CommonPrefixes))
@@ -157,7 +190,7 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request, req *reques
 		}
 		if q.Get("fetch-owner") == "true" {
 			for i := range out.Contents {
-				out.Contents[i].Owner = owner()
+				out.Contents[i].Owner = owner(req)
 			}
 		}
 		if res.IsTruncated {

@@ -13,12 +13,15 @@ import (
 // commit, and the nodes a new blob may be placed on. *metadata.Postgres
 // implements it; see its methods for the contract of each.
 type Catalog interface {
-	CreateBucket(ctx context.Context, name string) error
+	CreateBucketAs(ctx context.Context, name, user string, objectLock bool) error
 	DeleteBucket(ctx context.Context, name string) error
 	GetBucket(ctx context.Context, name string) (metadata.Bucket, error)
 	ListBuckets(ctx context.Context) ([]metadata.Bucket, error)
+	ListBucketsOf(ctx context.Context, user string) ([]metadata.Bucket, error)
+	GetBucketAccess(ctx context.Context, bucket string) (metadata.BucketAccess, error)
+	SetBucketPolicy(ctx context.Context, bucket string, doc []byte) error
+	SetPublicAccessBlock(ctx context.Context, bucket string, cfg []byte) error
 	SetBucketVersioning(ctx context.Context, bucket, state string) error
-	CreateObjectLockBucket(ctx context.Context, name string) error
 	SetObjectLockConfig(ctx context.Context, bucket string, def metadata.DefaultRetention) error
 	SetRetention(ctx context.Context, bucket, key, versionID string, r metadata.Retention, bypassGovernance bool) (string, error)
 	SetLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (string, error)

@@ -231,7 +231,7 @@ func (s *Server) listParts(w http.ResponseWriter, r *http.Request, req *request)
 		return err
 	}
 	res := s3xml.ListPartsResult{Bucket: req.bucket, Key: req.key, UploadID: id, PartNumberMarker: marker,
-		MaxParts: maxN, IsTruncated: truncated, Owner: owner(), Initiator: &s3xml.Initiator{ID: "floe", DisplayName: "floe"},
+		MaxParts: maxN, IsTruncated: truncated, Owner: owner(req), Initiator: initiator(req),
 		ChecksumAlgorithm: up.Checksum.Algorithm, ChecksumType: up.Checksum.Type}
 	for _, p := range parts {
 		res.Parts = append(res.Parts, s3xml.Part{PartNumber: p.Number, LastModified: s3xml.Time(p.LastModified), ETag: s3xml.ETag(p.ETag), Size: p.Size,

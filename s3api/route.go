@@ -101,8 +101,10 @@ func versionIDParam(r *http.Request, req *request, sub string) error {
 	return nil
 }
 
-// route picks the handler for r. Only path-style addressing is served.
-func (s *Server) route(r *http.Request, req *request) (handler, error) {
+// route picks the handler for r, and the action (as bucket policies name
+// it, "s3:GetObject") it performs; an empty action means the handler
+// authorizes what it does itself.
+func (s *Server) route(r *http.Request, req *request) (handler, string, error) {
 	q := r.URL.Query()
 	sub := ""
 	for _, name := range subresources {
@@ -111,124 +113,124 @@ func (s *Server) route(r *http.Request, req *request) (handler, error) {
 		}
 		if _, ok := q[name]; ok {
 			if sub != "" {
-				return nil, s3err.Errorf(s3err.InvalidRequest, "conflicting subresources %q and %q", sub, name)
+				return nil, "", s3err.Errorf(s3err.InvalidRequest, "conflicting subresources %q and %q", sub, name)
 			}
 			sub = name
 		}
 	}
 	if err := versionIDParam(r, req, sub); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	notImpl := func() (handler, error) {
+	notImpl := func() (handler, string, error) {
 		what := r.Method
 		if sub != "" {
 			what += " ?" + sub
 		}
-		return nil, s3err.Errorf(s3err.NotImplemented, "%s is not implemented", what)
+		return nil, "", s3err.Errorf(s3err.NotImplemented, "%s is not implemented", what)
 	}
 	switch {
 	case req.bucket == "":
 		if r.Method == http.MethodGet && sub == "" {
-			return s.listBuckets, nil
+			return s.listBuckets, "s3:ListAllMyBuckets", nil
 		}
 		if sub != "" {
 			return notImpl()
 		}
-		return nil, s3err.New(s3err.MethodNotAllowed, "the service endpoint only lists buckets")
+		return nil, "", s3err.New(s3err.MethodNotAllowed, "the service endpoint only lists buckets")
 	case req.key == "":
 		switch {
 		case sub == "" && r.Method == http.MethodPut:
-			return s.createBucket, nil
+			return s.createBucket, "s3:CreateBucket", nil
 		case sub == "" && r.Method == http.MethodHead:
-			return s.headBucket, nil
+			return s.headBucket, "s3:ListBucket", nil
 		case sub == "" && r.Method == http.MethodDelete:
-			return s.deleteBucket, nil
+			return s.deleteBucket, "s3:DeleteBucket", nil
 		case sub == "" && r.Method == http.MethodGet:
-			return s.listObjects, nil
+			return s.listObjects, "s3:ListBucket", nil
 		case sub == "location" && r.Method == http.MethodGet:
-			return s.getBucketLocation, nil
+			return s.getBucketLocation, "s3:GetBucketLocation", nil
 		case sub == "delete" && r.Method == http.MethodPost:
-			return s.deleteObjects, nil
+			return s.deleteObjects, "", nil
 		case sub == "uploads" && r.Method == http.MethodGet:
-			return s.listMultipartUploads, nil
+			return s.listMultipartUploads, "s3:ListBucketMultipartUploads", nil
 		case sub == "versions" && r.Method == http.MethodGet:
-			return s.listObjectVersions, nil
+			return s.listObjectVersions, "s3:ListBucketVersions", nil
 		case sub == "versioning" && r.Method == http.MethodGet:
-			return s.getBucketVersioning, nil
+			return s.getBucketVersioning, "s3:GetBucketVersioning", nil
 		case sub == "versioning" && r.Method == http.MethodPut:
-			return s.putBucketVersioning, nil
+			return s.putBucketVersioning, "s3:PutBucketVersioning", nil
 		case sub == "acl" && r.Method == http.MethodGet:
-			return s.getBucketACL, nil
+			return s.getBucketACL, "s3:GetBucketAcl", nil
 		case sub == "acl" && r.Method == http.MethodPut:
-			return s.putBucketACL, nil
+			return s.putBucketACL, "s3:PutBucketAcl", nil
 		case sub == "cors" && r.Method == http.MethodGet:
-			return s.getBucketCors, nil
+			return s.getBucketCors, "s3:GetBucketCORS", nil
 		case sub == "cors" && r.Method == http.MethodPut:
-			return s.putBucketCors, nil
+			return s.putBucketCors, "s3:PutBucketCORS", nil
 		case sub == "cors" && r.Method == http.MethodDelete:
-			return s.deleteBucketCors, nil
+			return s.deleteBucketCors, "s3:PutBucketCORS", nil
 		case sub == "lifecycle" && r.Method == http.MethodGet:
-			return s.getBucketLifecycle, nil
+			return s.getBucketLifecycle, "s3:GetLifecycleConfiguration", nil
 		case sub == "lifecycle" && r.Method == http.MethodPut:
-			return s.putBucketLifecycle, nil
+			return s.putBucketLifecycle, "s3:PutLifecycleConfiguration", nil
 		case sub == "lifecycle" && r.Method == http.MethodDelete:
-			return s.deleteBucketLifecycle, nil
+			return s.deleteBucketLifecycle, "s3:PutLifecycleConfiguration", nil
 		case sub == "tagging" && r.Method == http.MethodGet:
-			return s.getBucketTagging, nil
+			return s.getBucketTagging, "s3:GetBucketTagging", nil
 		case sub == "tagging" && r.Method == http.MethodPut:
-			return s.putBucketTagging, nil
+			return s.putBucketTagging, "s3:PutBucketTagging", nil
 		case sub == "tagging" && r.Method == http.MethodDelete:
-			return s.deleteBucketTagging, nil
+			return s.deleteBucketTagging, "s3:PutBucketTagging", nil
 		case sub == "object-lock" && r.Method == http.MethodGet:
-			return s.getObjectLockConfiguration, nil
+			return s.getObjectLockConfiguration, "s3:GetBucketObjectLockConfiguration", nil
 		case sub == "object-lock" && r.Method == http.MethodPut:
-			return s.putObjectLockConfiguration, nil
+			return s.putObjectLockConfiguration, "s3:PutBucketObjectLockConfiguration", nil
 		}
 		return notImpl()
 	default:
 		switch {
 		case sub == "" && r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
-			return s.copyObject, nil
+			return s.copyObject, "s3:PutObject", nil
 		case sub == "" && r.Method == http.MethodPut:
-			return s.putObject, nil
+			return s.putObject, "s3:PutObject", nil
 		case sub == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			return s.getObject, nil
+			return s.getObject, "s3:GetObject", nil
 		case sub == "" && r.Method == http.MethodDelete:
-			return s.deleteObject, nil
+			return s.deleteObject, "s3:DeleteObject", nil
 		case sub == "uploads" && r.Method == http.MethodPost:
-			return s.createMultipartUpload, nil
+			return s.createMultipartUpload, "s3:PutObject", nil
 		case sub == "partNumber" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			return s.getObject, nil
+			return s.getObject, "s3:GetObject", nil
 		case sub == "uploadId" && r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
-			return s.uploadPartCopy, nil
+			return s.uploadPartCopy, "s3:PutObject", nil
 		case sub == "uploadId" && r.Method == http.MethodPut:
-			return s.uploadPart, nil
+			return s.uploadPart, "s3:PutObject", nil
 		case sub == "uploadId" && r.Method == http.MethodPost:
-			return s.completeMultipartUpload, nil
+			return s.completeMultipartUpload, "s3:PutObject", nil
 		case sub == "uploadId" && r.Method == http.MethodDelete:
-			return s.abortMultipartUpload, nil
+			return s.abortMultipartUpload, "s3:AbortMultipartUpload", nil
 		case sub == "uploadId" && r.Method == http.MethodGet:
-			return s.listParts, nil
+			return s.listParts, "s3:ListMultipartUploadParts", nil
 		case sub == "attributes" && r.Method == http.MethodGet:
-			return s.getObjectAttributes, nil
+			return s.getObjectAttributes, "s3:GetObjectAttributes", nil
 		case sub == "acl" && r.Method == http.MethodGet:
-			return s.getObjectACL, nil
+			return s.getObjectACL, "s3:GetObjectAcl", nil
 		case sub == "acl" && r.Method == http.MethodPut:
-			return s.putObjectACL, nil
+			return s.putObjectACL, "s3:PutObjectAcl", nil
 		case sub == "tagging" && r.Method == http.MethodGet:
-			return s.getObjectTagging, nil
+			return s.getObjectTagging, "s3:GetObjectTagging", nil
 		case sub == "tagging" && r.Method == http.MethodPut:
-			return s.putObjectTagging, nil
+			return s.putObjectTagging, "s3:PutObjectTagging", nil
 		case sub == "tagging" && r.Method == http.MethodDelete:
-			return s.deleteObjectTagging, nil
+			return s.deleteObjectTagging, "s3:DeleteObjectTagging", nil
 		case sub == "retention" && r.Method == http.MethodGet:
-			return s.getObjectRetention, nil
+			return s.getObjectRetention, "s3:GetObjectRetention", nil
 		case sub == "retention" && r.Method == http.MethodPut:
-			return s.putObjectRetention, nil
+			return s.putObjectRetention, "s3:PutObjectRetention", nil
 		case sub == "legal-hold" && r.Method == http.MethodGet:
-			return s.getObjectLegalHold, nil
+			return s.getObjectLegalHold, "s3:GetObjectLegalHold", nil
 		case sub == "legal-hold" && r.Method == http.MethodPut:
-			return s.putObjectLegalHold, nil
+			return s.putObjectLegalHold, "s3:PutObjectLegalHold", nil
 		}
 		return notImpl()
 	}

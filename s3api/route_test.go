@@ -135,7 +135,8 @@ func routeTarget(s *Server, r *http.Request, req *request) (handler, error) {
 	if err := parseTarget(r, req, nil); err != nil {
 		return nil, err
 	}
-	return s.route(r, req)
+	h, _, err := s.route(r, req)
+	return h, err
 }
 
 // Keys keep every slash they were sent with: S3 does not normalise paths.

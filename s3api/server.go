@@ -128,7 +128,10 @@ type request struct {
 	// latest version.
 	versionID string
 	auth      Auth
-	bytes     int64 // body bytes received, for the log
+	// access is the bucket's owner, policy and public access block, read
+	// by authorize; nil for requests on no bucket (and CreateBucket).
+	access *metadata.BucketAccess
+	bytes  int64 // body bytes received, for the log
 }
 
 // ServeHTTP logs every request, authenticates it and hands it to its
@@ -167,7 +170,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		checkPayloadHash(r)
 		var h handler
-		h, err = s.route(r, req)
+		var action string
+		h, action, err = s.route(r, req)
+		if err == nil {
+			err = s.authorize(r, req, action)
+		}
 		if err == nil {
 			err = h(sw, r, req)
 		}

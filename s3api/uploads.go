@@ -42,7 +42,7 @@ func (s *Server) listMultipartUploads(w http.ResponseWriter, r *http.Request, re
 	}
 	for _, u := range res.Uploads {
 		out.Uploads = append(out.Uploads, s3xml.Upload{Key: u.Key, UploadID: u.ID,
-			Initiator: &s3xml.Initiator{ID: "floe", DisplayName: "floe"}, Owner: owner(),
+			Initiator: initiator(req), Owner: owner(req),
 			StorageClass: s3xml.StorageClassStandard, Initiated: s3xml.Time(u.Initiated)})
 	}
 	for _, cp := range res.CommonPrefixes {

@@ -124,14 +124,14 @@ func (s *Server) listObjectVersions(w http.ResponseWriter, r *http.Request, req 
 	for _, v := range res.Versions {
 		if v.DeleteMarker {
 			out.Entries = append(out.Entries, s3xml.VersionEntry{DeleteMarker: &s3xml.DeleteMarkerEntry{
-				Key: v.Key, VersionID: v.VersionID, IsLatest: v.IsLatest, LastModified: s3xml.Time(v.LastModified), Owner: owner(),
+				Key: v.Key, VersionID: v.VersionID, IsLatest: v.IsLatest, LastModified: s3xml.Time(v.LastModified), Owner: owner(req),
 			}})
 			continue
 		}
 		out.Entries = append(out.Entries, s3xml.VersionEntry{Version: &s3xml.ObjectVersion{
 			Key: v.Key, VersionID: v.VersionID, IsLatest: v.IsLatest, LastModified: s3xml.Time(v.LastModified),
 			ETag: s3xml.ETag(v.ETag), ChecksumAlgorithm: v.Checksum.Algorithm, Size: v.Size,
-			StorageClass: s3xml.StorageClassStandard, Owner: owner(),
+			StorageClass: s3xml.StorageClassStandard, Owner: owner(req),
 		}})
 	}
 	for _, cp := range res.CommonPrefixes {

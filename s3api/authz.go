@@ -1,0 +1,218 @@
+package s3api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/s3err"
+)
+
+// Authorization. A user is what S3 calls an account: it owns its buckets
+// and every object in them (S3's default BucketOwnerEnforced ownership).
+// A request on a bucket is decided by:
+//
+//  1. the bucket's policy, if any: an explicit Deny that applies refuses
+//     it, whoever asks — the owner too, except for the policy and public
+//     access block operations, so an owner cannot lock itself out;
+//  2. the owner may do everything else;
+//  3. anyone else, anonymous requests included, needs an Allow of the
+//     policy; with RestrictPublicBuckets, a policy that is public grants
+//     nothing to them at all.
+//
+// The bucket's owner, policy and public access block are read from
+// PostgreSQL for every request, never cached: a cached owner would let a
+// user act on a bucket another user created under the same name moments
+// after the first was deleted.
+
+// ownerOnly are the actions only the bucket's owner may take, whatever
+// its policy says (S3 lets an account's root user manage its policy even
+// when the policy denies everyone).
+var ownerOnly = map[string]bool{
+	"s3:GetBucketPolicy": true, "s3:PutBucketPolicy": true, "s3:DeleteBucketPolicy": true,
+	"s3:GetBucketPolicyStatus": true, "s3:GetBucketPublicAccessBlock": true, "s3:PutBucketPublicAccessBlock": true,
+}
+
+// versionedAction is the action a request with ?versionId performs
+// instead of the plain one, where S3 has a separate permission for it.
+var versionedAction = map[string]string{
+	"s3:GetObject": "s3:GetObjectVersion", "s3:DeleteObject": "s3:DeleteObjectVersion",
+	"s3:GetObjectTagging": "s3:GetObjectVersionTagging", "s3:PutObjectTagging": "s3:PutObjectVersionTagging",
+	"s3:DeleteObjectTagging": "s3:DeleteObjectVersionTagging", "s3:GetObjectAcl": "s3:GetObjectVersionAcl",
+	"s3:PutObjectAcl": "s3:PutObjectVersionAcl", "s3:GetObjectAttributes": "s3:GetObjectVersionAttributes",
+}
+
+// unchecked reports whether a's request was let through without
+// authentication (AcceptAll, in tests): it is then not restricted either.
+func (a Auth) unchecked() bool { return !a.Anonymous && a.User == "" }
+
+// authorize decides whether req may perform action, as routed. An empty
+// action means the handler checks, per key (DeleteObjects, POST uploads).
+// On a bucket it loads the bucket's access into req.access; a bucket that
+// does not exist is NoSuchBucket here, before any handler runs.
+func (s *Server) authorize(r *http.Request, req *request, action string) error {
+	a := req.auth
+	switch {
+	case req.bucket == "": // ListBuckets: a user's own
+		if a.Anonymous {
+			return s3err.New(s3err.AccessDenied, "Anonymous users cannot list buckets.")
+		}
+		return nil
+	case action == "s3:CreateBucket":
+		if a.Anonymous {
+			return s3err.New(s3err.AccessDenied, "Anonymous users cannot create buckets.")
+		}
+		return nil
+	}
+	acc, err := s.cfg.Meta.GetBucketAccess(r.Context(), req.bucket)
+	if err != nil {
+		return err
+	}
+	req.access = &acc
+	if action == "" {
+		return nil
+	}
+	if req.versionID != "" && versionedAction[action] != "" {
+		action = versionedAction[action]
+	}
+	if err := s.allowed(r, req, action, resourceARN(req.bucket, req.key, objectLevel(action))); err != nil {
+		return err
+	}
+	if bypassGovernance(r) && (action == "s3:PutObjectRetention" || action == "s3:DeleteObject" || action == "s3:DeleteObjectVersion") {
+		return s.allowed(r, req, "s3:BypassGovernanceRetention", resourceARN(req.bucket, req.key, true))
+	}
+	return nil
+}
+
+// authorizeOn decides action on another resource than the request's own,
+// for the checks a handler makes itself: the source of a copy, each key
+// of a DeleteObjects, the key of a POST upload. It loads bucket's access
+// when it is not req's bucket.
+func (s *Server) authorizeOn(r *http.Request, req *request, bucket, key, action string) error {
+	if req.auth.unchecked() {
+		return nil
+	}
+	sub := *req
+	sub.bucket, sub.key = bucket, key
+	if bucket != req.bucket || req.access == nil {
+		acc, err := s.cfg.Meta.GetBucketAccess(r.Context(), bucket)
+		if err != nil {
+			return err
+		}
+		sub.access = &acc
+	}
+	return s.allowed(r, &sub, action, resourceARN(bucket, key, key != ""))
+}
+
+// allowed applies the rules in the comment at the top of this file to
+// req's principal taking action on resource of req's bucket.
+func (s *Server) allowed(r *http.Request, req *request, action, resource string) error {
+	a, acc := req.auth, req.access
+	if a.unchecked() {
+		return nil
+	}
+	owner := !a.Anonymous && a.User == acc.Owner
+	if ownerOnly[action] {
+		if owner {
+			return nil
+		}
+		return s3err.New(s3err.AccessDenied, "Only the bucket owner may do this.")
+	}
+	if owner {
+		return nil
+	}
+	return s3err.AccessDenied
+}
+
+// objectLevel reports whether action applies to objects (its resource is
+// arn:aws:s3:::bucket/key) rather than to the bucket.
+func objectLevel(action string) bool {
+	switch action {
+	case "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion",
+		"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObjectTagging", "s3:PutObjectTagging",
+		"s3:DeleteObjectTagging", "s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging",
+		"s3:DeleteObjectVersionTagging", "s3:GetObjectAcl", "s3:PutObjectAcl", "s3:GetObjectVersionAcl",
+		"s3:PutObjectVersionAcl", "s3:GetObjectRetention", "s3:PutObjectRetention", "s3:BypassGovernanceRetention",
+		"s3:GetObjectLegalHold", "s3:PutObjectLegalHold", "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes":
+		return true
+	}
+	return false
+}
+
+// resourceARN names a bucket, or an object in it, as policies do.
+func resourceARN(bucket, key string, object bool) string {
+	if object {
+		return "arn:aws:s3:::" + bucket + "/" + key
+	}
+	return "arn:aws:s3:::" + bucket
+}
+
+// conditionContext gives the condition keys a policy may test that r
+// provides.
+func conditionContext(r *http.Request, req *request) map[string]string {
+	c := map[string]string{
+		"aws:securetransport": fmt.Sprint(r.TLS != nil),
+		"aws:principaltype":   "User",
+		"s3:signatureversion": "AWS4-HMAC-SHA256",
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		c["aws:sourceip"] = host
+	}
+	switch {
+	case req.auth.Anonymous:
+		c["aws:principaltype"] = "Anonymous"
+		delete(c, "s3:signatureversion")
+	case r.Header.Get("Authorization") != "":
+		c["s3:authtype"] = "REST-HEADER"
+	case r.Method == http.MethodPost && req.key == "":
+		c["s3:authtype"] = "POST"
+	default:
+		c["s3:authtype"] = "REST-QUERY-STRING"
+	}
+	if req.auth.User != "" {
+		c["aws:username"] = req.auth.User
+		c["aws:userid"] = req.auth.UserID
+	}
+	for key, header := range map[string]string{
+		"aws:useragent": "User-Agent", "aws:referer": "Referer", "s3:x-amz-acl": "X-Amz-Acl",
+		"s3:x-amz-content-sha256": "X-Amz-Content-Sha256", "s3:x-amz-copy-source": "X-Amz-Copy-Source",
+		"s3:x-amz-metadata-directive": "X-Amz-Metadata-Directive", "s3:x-amz-storage-class": "X-Amz-Storage-Class",
+		"s3:x-amz-server-side-encryption": "X-Amz-Server-Side-Encryption",
+	} {
+		if v := r.Header.Get(header); v != "" {
+			c[key] = v
+		}
+	}
+	q := r.URL.Query()
+	for _, p := range []string{"prefix", "delimiter", "max-keys"} {
+		if q.Has(p) {
+			c["s3:"+p] = q.Get(p)
+		}
+	}
+	if req.versionID != "" {
+		c["s3:versionid"] = req.versionID
+	}
+	return c
+}
+
+// PublicAccessBlock is a bucket's PublicAccessBlockConfiguration, kept as
+// JSON in the metadata store.
+type PublicAccessBlock struct {
+	XMLName               struct{} `xml:"PublicAccessBlockConfiguration" json:"-"`
+	BlockPublicAcls       bool     `json:",omitempty"`
+	IgnorePublicAcls      bool     `json:",omitempty"`
+	BlockPublicPolicy     bool     `json:",omitempty"`
+	RestrictPublicBuckets bool     `json:",omitempty"`
+}
+
+// publicAccessBlock decodes acc's configuration; none (or, never
+// expected, an unreadable one) blocks nothing.
+func publicAccessBlock(acc *metadata.BucketAccess) PublicAccessBlock {
+	var p PublicAccessBlock
+	if acc.PublicAccessBlock != nil {
+		_ = json.Unmarshal(acc.PublicAccessBlock, &p)
+	}
+	return p
+}
