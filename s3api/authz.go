@@ -106,6 +106,33 @@ func (s *Server) authorizeOn(r *http.Request, req *request, bucket, key, action 
 	return s.allowed(r, &sub, action, resourceARN(bucket, key, key != ""))
 }
 
+// authorizeCopySource decides whether req may read the source of a copy
+// (CopyObject, UploadPartCopy): the copy's own PutObject was decided by
+// authorize.
+func (s *Server) authorizeCopySource(r *http.Request, req *request, bucket, key, versionID string) error {
+	action := "s3:GetObject"
+	if versionID != "" {
+		action = "s3:GetObjectVersion"
+	}
+	return s.authorizeOn(r, req, bucket, key, action)
+}
+
+// authorizeDelete decides one key of a DeleteObjects, which S3 decides
+// key by key (an AccessDenied in the result's errors for those refused).
+func (s *Server) authorizeDelete(r *http.Request, req *request, key, versionID string) error {
+	action := "s3:DeleteObject"
+	if versionID != "" {
+		action = "s3:DeleteObjectVersion"
+	}
+	if err := s.authorizeOn(r, req, req.bucket, key, action); err != nil {
+		return err
+	}
+	if bypassGovernance(r) {
+		return s.authorizeOn(r, req, req.bucket, key, "s3:BypassGovernanceRetention")
+	}
+	return nil
+}
+
 // allowed applies the rules in the comment at the top of this file to
 // req's principal taking action on resource of req's bucket.
 func (s *Server) allowed(r *http.Request, req *request, action, resource string) error {

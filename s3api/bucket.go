@@ -223,7 +223,11 @@ func (s *Server) deleteObjects(w http.ResponseWriter, r *http.Request, req *requ
 	}
 	var res s3xml.DeleteResult
 	for _, o := range d.Objects {
-		del, err := s.deleteOne(r.Context(), req, o, bypassGovernance(r))
+		err := s.authorizeDelete(r, req, o.Key, o.VersionID)
+		var del s3xml.DeletedObject
+		if err == nil {
+			del, err = s.deleteOne(r.Context(), req, o, bypassGovernance(r))
+		}
 		if err != nil {
 			se := s3err.From(toS3Error(err))
 			if se.Code.Status >= 500 {

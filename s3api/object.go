@@ -466,6 +466,9 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
+	if err := s.authorizeCopySource(r, req, sb, sk, sv); err != nil {
+		return err
+	}
 	directive := strings.ToUpper(r.Header.Get("X-Amz-Metadata-Directive"))
 	if directive == "" {
 		directive = "COPY"

@@ -30,6 +30,9 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *req
 	if err != nil {
 		return err
 	}
+	if err := s.authorizeCopySource(r, req, sb, sk, sv); err != nil {
+		return err
+	}
 	rangeHeader, hasRange := r.Header["X-Amz-Copy-Source-Range"]
 	id := q.Get("uploadId")
 	up, err := s.cfg.Meta.GetUpload(r.Context(), req.bucket, req.key, id)
