@@ -149,6 +149,8 @@ func (s *Server) route(r *http.Request, req *request) (handler, string, error) {
 			return s.listObjects, "s3:ListBucket", nil
 		case sub == "location" && r.Method == http.MethodGet:
 			return s.getBucketLocation, "s3:GetBucketLocation", nil
+		case sub == "" && r.Method == http.MethodPost:
+			return s.postObject, "", nil
 		case sub == "delete" && r.Method == http.MethodPost:
 			return s.deleteObjects, "", nil
 		case sub == "uploads" && r.Method == http.MethodGet:
