@@ -293,8 +293,13 @@ func setObjectHeaders(h http.Header, obj metadata.Object) {
 	}
 }
 
-// getObject serves GetObject and HeadObject, with Range or ?partNumber.
+// getObject serves GetObject and HeadObject, with Range or ?partNumber,
+// and the response-* header overrides of respoverride.go.
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request) error {
+	overrides, err := parseResponseOverrides(r.URL.Query(), req.auth.Anonymous)
+	if err != nil {
+		return err
+	}
 	// The store tells a missing bucket (NoSuchBucket) from a missing key.
 	obj, err := s.getVersion(r.Context(), req.bucket, req.key, req.versionID)
 	if err != nil {
@@ -334,6 +339,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request)
 	setGetChecksumHeaders(w.Header(), r, obj, start, length)
 	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
 	if r.Method == http.MethodHead {
+		overrides.apply(w.Header())
 		w.WriteHeader(status)
 		return nil
 	}
@@ -347,6 +353,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, req *request)
 		w.Header().Del("Content-Range")
 		return fmt.Errorf("read %s/%s: %w", req.bucket, req.key, err)
 	}
+	overrides.apply(w.Header())
 	w.WriteHeader(status)
 	if _, err := w.Write(buf[:n]); err != nil {
 		return nil // the client left
