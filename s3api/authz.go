@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"net"
 	"net/http"
@@ -227,7 +228,7 @@ func conditionContext(r *http.Request, req *request) map[string]string {
 // PublicAccessBlock is a bucket's PublicAccessBlockConfiguration, kept as
 // JSON in the metadata store.
 type PublicAccessBlock struct {
-	XMLName               struct{} `xml:"PublicAccessBlockConfiguration" json:"-"`
+	XMLName               xml.Name `xml:"PublicAccessBlockConfiguration" json:"-"`
 	BlockPublicAcls       bool     `json:",omitempty"`
 	IgnorePublicAcls      bool     `json:",omitempty"`
 	BlockPublicPolicy     bool     `json:",omitempty"`
