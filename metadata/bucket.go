@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // CreateBucket creates an empty bucket owned by DefaultUser;
@@ -24,8 +23,7 @@ func (s *Postgres) CreateBucketAs(ctx context.Context, name, user string, object
 	}
 	tag, err := s.db.Exec(ctx, `INSERT INTO buckets (name, object_lock, versioning, owner)
 		VALUES ($1, $2, CASE WHEN $2 THEN 'Enabled' ELSE 'Unversioned' END, $3) ON CONFLICT DO NOTHING`, name, objectLock, user)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation {
+	if code, _ := pgCode(err); code == codeForeignKey {
 		return fmt.Errorf("metadata: create bucket %s: %w: %s", name, ErrNoSuchUser, user)
 	}
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // AccessKey is an S3 access key pair that requests may be signed with.
@@ -66,8 +65,7 @@ func (s *Postgres) CreateAccessKey(ctx context.Context, k AccessKey) error {
 	tag, err := s.db.Exec(ctx, `
 		INSERT INTO access_keys (access_key_id, secret_key, description, user_name) VALUES ($1, $2, NULLIF($3, ''), $4)
 		ON CONFLICT DO NOTHING`, k.ID, k.Secret, k.Description, k.User)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation {
+	if code, _ := pgCode(err); code == codeForeignKey {
 		return fmt.Errorf("metadata: create access key %s: %w: %s", k.ID, ErrNoSuchUser, k.User)
 	}
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // DefaultUser owns what was created before Floe had users, and the keys
@@ -129,8 +128,7 @@ func (s *Postgres) DeleteUser(ctx context.Context, name string) error {
 		return fmt.Errorf("%w: %q", ErrNoSuchUser, name)
 	}
 	tag, err := s.db.Exec(ctx, `DELETE FROM users WHERE name = $1`, name)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation {
+	if code, _ := pgCode(err); code == codeForeignKey {
 		return fmt.Errorf("%w: %s", ErrUserOwnsBuckets, name)
 	}
 	if err != nil {
@@ -141,7 +139,3 @@ func (s *Postgres) DeleteUser(ctx context.Context, name string) error {
 	}
 	return nil
 }
-
-// foreignKeyViolation is PostgreSQL's SQLSTATE for a row another row
-// still refers to, or a reference to a missing row.
-const foreignKeyViolation = "23503"
