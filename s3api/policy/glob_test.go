@@ -18,8 +18,8 @@ func TestPatternMatch(t *testing.T) {
 		{"arn:aws:s3:::b/*a*b", "arn:aws:s3:::b/xxaxxbxxa", false, false, false},
 		{"s3:get*", "s3:getobject", false, true, true},
 		{"s3:Get*", "S3:GETOBJECT", false, true, true},
-		{"arn:aws:s3:::B/*", "arn:aws:s3:::b/x", false, false, false}, // resources are case-sensitive
-		{"arn:aws:s3:::b/é?", "arn:aws:s3:::b/éü", false, false, true},  // ? is one character, not one byte
+		{"arn:aws:s3:::B/*", "arn:aws:s3:::b/x", false, false, false},  // resources are case-sensitive
+		{"arn:aws:s3:::b/é?", "arn:aws:s3:::b/éü", false, false, true}, // ? is one character, not one byte
 		{"arn:aws:s3:::b/${*}", "arn:aws:s3:::b/*", true, false, true},
 		{"arn:aws:s3:::b/${*}", "arn:aws:s3:::b/x", true, false, false},
 		{"arn:aws:s3:::b/${?}${$}", "arn:aws:s3:::b/?$", true, false, true},
