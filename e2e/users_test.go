@@ -118,6 +118,35 @@ func TestCrossUserAccessDenied(t *testing.T) {
 			_, err := bob.DeleteBucketCors(ctx, &s3.DeleteBucketCorsInput{Bucket: b})
 			return err
 		}},
+		{"GetBucketPolicy", func(ctx context.Context) error {
+			_, err := bob.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b})
+			return err
+		}},
+		{"PutBucketPolicy", func(ctx context.Context) error {
+			_, err := bob.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(publicReadPolicy(bucket))})
+			return err
+		}},
+		{"DeleteBucketPolicy", func(ctx context.Context) error {
+			_, err := bob.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: b})
+			return err
+		}},
+		{"GetBucketPolicyStatus", func(ctx context.Context) error {
+			_, err := bob.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: b})
+			return err
+		}},
+		{"GetPublicAccessBlock", func(ctx context.Context) error {
+			_, err := bob.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b})
+			return err
+		}},
+		{"PutPublicAccessBlock", func(ctx context.Context) error {
+			_, err := bob.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b,
+				PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{}})
+			return err
+		}},
+		{"DeletePublicAccessBlock", func(ctx context.Context) error {
+			_, err := bob.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: b})
+			return err
+		}},
 		{"GetBucketLifecycleConfiguration", func(ctx context.Context) error {
 			_, err := bob.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: b})
 			return err
@@ -327,4 +356,15 @@ func TestCrossUserAccessDenied(t *testing.T) {
 	if err != nil || len(tags.TagSet) != 0 {
 		t.Fatalf("alice's tags: %+v, %v", tags, err)
 	}
+
+	// A policy is what lets bob in, and only as far as it says.
+	if _, err := alice.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(publicReadPolicy(bucket))}); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, getBytes(t, bob, bucket, "obj", ""), data, "bob's GET under a public-read policy")
+	_, err = bob.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: k})
+	if errCode(err) != "AccessDenied" {
+		t.Fatalf("bob's DeleteObject under a public-read policy: %v, want AccessDenied", err)
+	}
+	eq(t, getBytes(t, alice, bucket, "obj", ""), data, "alice's object after bob's delete")
 }

@@ -1,13 +1,16 @@
 package s3api
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 
 	"github.com/floe-s3/floe/metadata"
+	"github.com/floe-s3/floe/s3api/policy"
 	"github.com/floe-s3/floe/s3api/s3err"
 )
 
@@ -78,7 +81,7 @@ func (s *Server) authorize(r *http.Request, req *request, action string) error {
 	if req.versionID != "" && versionedAction[action] != "" {
 		action = versionedAction[action]
 	}
-	if err := s.allowed(r, req, action, resourceARN(req.bucket, req.key, objectLevel(action))); err != nil {
+	if err := s.allowed(r, req, action, resourceARN(req.bucket, req.key, policy.ObjectAction(action))); err != nil {
 		return err
 	}
 	if bypassGovernance(r) && (action == "s3:PutObjectRetention" || action == "s3:DeleteObject" || action == "s3:DeleteObjectVersion") {
@@ -148,25 +151,26 @@ func (s *Server) allowed(r *http.Request, req *request, action, resource string)
 		}
 		return s3err.New(s3err.AccessDenied, "Only the bucket owner may do this.")
 	}
-	if owner {
+	decision, pol := policy.NoMatch, (*policy.Policy)(nil)
+	if acc.Policy != nil {
+		var err error
+		if pol, err = s.policies.parse(acc.Policy, req.bucket); err != nil {
+			return fmt.Errorf("stored policy of %s: %w", req.bucket, err)
+		}
+		decision = pol.Evaluate(policy.Request{
+			Principal: policy.Principal{Anonymous: a.Anonymous, User: a.User, CanonicalID: a.UserID},
+			Action:    action, Resource: resource, Context: conditionContext(r, req),
+		})
+	}
+	switch {
+	case decision == policy.Deny:
+		return s3err.New(s3err.AccessDenied, "Access Denied by the bucket policy.")
+	case owner:
+		return nil
+	case decision == policy.Allow && !(pol.IsPublic() && publicAccessBlock(acc).RestrictPublicBuckets):
 		return nil
 	}
 	return s3err.AccessDenied
-}
-
-// objectLevel reports whether action applies to objects (its resource is
-// arn:aws:s3:::bucket/key) rather than to the bucket.
-func objectLevel(action string) bool {
-	switch action {
-	case "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion",
-		"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObjectTagging", "s3:PutObjectTagging",
-		"s3:DeleteObjectTagging", "s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging",
-		"s3:DeleteObjectVersionTagging", "s3:GetObjectAcl", "s3:PutObjectAcl", "s3:GetObjectVersionAcl",
-		"s3:PutObjectVersionAcl", "s3:GetObjectRetention", "s3:PutObjectRetention", "s3:BypassGovernanceRetention",
-		"s3:GetObjectLegalHold", "s3:PutObjectLegalHold", "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes":
-		return true
-	}
-	return false
 }
 
 // resourceARN names a bucket, or an object in it, as policies do.
@@ -202,6 +206,10 @@ func conditionContext(r *http.Request, req *request) map[string]string {
 	if req.auth.User != "" {
 		c["aws:username"] = req.auth.User
 		c["aws:userid"] = req.auth.UserID
+		c["aws:principalarn"] = "arn:aws:iam:::user/" + req.auth.User
+	}
+	if r.TLS != nil {
+		c["s3:tlsversion"] = tlsVersions[r.TLS.Version]
 	}
 	for key, header := range map[string]string{
 		"aws:useragent": "User-Agent", "aws:referer": "Referer", "s3:x-amz-acl": "X-Amz-Acl",
@@ -225,6 +233,12 @@ func conditionContext(r *http.Request, req *request) map[string]string {
 	return c
 }
 
+// tlsVersions name TLS versions as s3:TlsVersion gives them, a number
+// policies compare with NumericLessThan.
+var tlsVersions = map[uint16]string{
+	tls.VersionTLS10: "1.0", tls.VersionTLS11: "1.1", tls.VersionTLS12: "1.2", tls.VersionTLS13: "1.3",
+}
+
 // PublicAccessBlock is a bucket's PublicAccessBlockConfiguration, kept as
 // JSON in the metadata store.
 type PublicAccessBlock struct {
@@ -243,4 +257,37 @@ func publicAccessBlock(acc *metadata.BucketAccess) PublicAccessBlock {
 		_ = json.Unmarshal(acc.PublicAccessBlock, &p)
 	}
 	return p
+}
+
+// policyCache keeps parsed policies by their text, so a request on a
+// bucket with a policy does not parse it again. Unbounded growth is
+// prevented by starting afresh past maxPolicies.
+type policyCache struct {
+	mu sync.Mutex
+	m  map[string]*policy.Policy // by bucket + "\x00" + document
+}
+
+// maxPolicies bounds policyCache.
+const maxPolicies = 1024
+
+// parse returns doc parsed for bucket, from the cache when it can.
+func (c *policyCache) parse(doc []byte, bucket string) (*policy.Policy, error) {
+	k := bucket + "\x00" + string(doc)
+	c.mu.Lock()
+	p, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := policy.Parse(doc, bucket)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxPolicies {
+		c.m = make(map[string]*policy.Policy)
+	}
+	c.m[k] = p
+	c.mu.Unlock()
+	return p, nil
 }

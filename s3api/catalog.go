@@ -20,6 +20,7 @@ type Catalog interface {
 	ListBucketsOf(ctx context.Context, user string) ([]metadata.Bucket, error)
 	GetBucketAccess(ctx context.Context, bucket string) (metadata.BucketAccess, error)
 	SetBucketPolicy(ctx context.Context, bucket string, doc []byte) error
+	GetUser(ctx context.Context, name string) (metadata.User, error)
 	SetPublicAccessBlock(ctx context.Context, bucket string, cfg []byte) error
 	SetBucketVersioning(ctx context.Context, bucket, state string) error
 	SetObjectLockConfig(ctx context.Context, bucket string, def metadata.DefaultRetention) error

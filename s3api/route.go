@@ -171,6 +171,20 @@ func (s *Server) route(r *http.Request, req *request) (handler, string, error) {
 			return s.putBucketCors, "s3:PutBucketCORS", nil
 		case sub == "cors" && r.Method == http.MethodDelete:
 			return s.deleteBucketCors, "s3:PutBucketCORS", nil
+		case sub == "policy" && r.Method == http.MethodGet:
+			return s.getBucketPolicy, "s3:GetBucketPolicy", nil
+		case sub == "policy" && r.Method == http.MethodPut:
+			return s.putBucketPolicy, "s3:PutBucketPolicy", nil
+		case sub == "policy" && r.Method == http.MethodDelete:
+			return s.deleteBucketPolicy, "s3:DeleteBucketPolicy", nil
+		case sub == "policyStatus" && r.Method == http.MethodGet:
+			return s.getBucketPolicyStatus, "s3:GetBucketPolicyStatus", nil
+		case sub == "publicAccessBlock" && r.Method == http.MethodGet:
+			return s.getPublicAccessBlock, "s3:GetBucketPublicAccessBlock", nil
+		case sub == "publicAccessBlock" && r.Method == http.MethodPut:
+			return s.putPublicAccessBlock, "s3:PutBucketPublicAccessBlock", nil
+		case sub == "publicAccessBlock" && r.Method == http.MethodDelete:
+			return s.deletePublicAccessBlock, "s3:PutBucketPublicAccessBlock", nil
 		case sub == "lifecycle" && r.Method == http.MethodGet:
 			return s.getBucketLifecycle, "s3:GetLifecycleConfiguration", nil
 		case sub == "lifecycle" && r.Method == http.MethodPut:

@@ -103,6 +103,8 @@ type Server struct {
 	rules configCache[lifecycle.Config] // lifecycle rules, for x-amz-expiration
 	cors  configCache[cors.Config]      // CORS configurations
 	live  liveCache                     // the live nodes new blobs are placed on
+	// policies are bucket policies parsed, by their text.
+	policies policyCache
 }
 
 // New returns a Server for cfg.
