@@ -211,6 +211,22 @@ func TestBucketPolicy(t *testing.T) {
 		wantAPIError(t, err, "NoSuchPublicAccessBlockConfiguration")
 	})
 
+	t.Run("anonymous POST upload to a drop box", func(t *testing.T) {
+		setPolicy(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+			"Action":"s3:PutObject","Resource":"arn:aws:s3:::media/dropbox/*"}]}`)
+		target := cl.endpoint + "/" + bucket
+		res, body := postForm(t, target, map[string]string{"key": "dropbox/${filename}"}, "drop.txt", []byte("dropped"))
+		if res.StatusCode != http.StatusNoContent {
+			t.Fatalf("anonymous POST into the drop box: %d %.300s", res.StatusCode, body)
+		}
+		eq(t, getBytes(t, owner, bucket, "dropbox/drop.txt", ""), []byte("dropped"), "the dropped object")
+		res, body = postForm(t, target, map[string]string{"key": "videos/intro.mp4"}, "x", []byte("defaced"))
+		if code, _ := s3Error(body); res.StatusCode != 403 || code != "AccessDenied" {
+			t.Fatalf("anonymous POST outside the drop box: %d %s", res.StatusCode, code)
+		}
+		eq(t, getBytes(t, owner, bucket, "videos/intro.mp4", ""), video, "the video after a refused POST")
+	})
+
 	t.Run("malformed policies", func(t *testing.T) {
 		before, err := owner.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b})
 		must(t, err, "GetBucketPolicy")
