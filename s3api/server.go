@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/floe-s3/floe/backend/blob"
@@ -89,6 +90,34 @@ type Config struct {
 	// the gateway can serve, typically the metadata store's Ping. Nil
 	// Ready means always ready.
 	Ready Pinger
+	// Observe, if set, is told of every request once it is answered
+	// (metrics). It runs on the request's goroutine: keep it cheap.
+	Observe func(RequestDone)
+	// Console, if set, serves everything under ConsolePrefix: the web
+	// console, which signs its S3 calls like any other client.
+	Console http.Handler
+}
+
+// ConsolePrefix is where the web console is served. Bucket names cannot
+// start with '_', so no S3 path collides with it.
+const ConsolePrefix = ProbePrefix + "console/"
+
+// RequestDone describes an answered request, for Config.Observe.
+type RequestDone struct {
+	// Action is the S3 action the request was routed to, as bucket
+	// policies name it ("s3:GetObject"); "" when it failed before routing
+	// (a bad signature, an unknown operation) or was a CORS preflight.
+	Action string
+	Method string
+	Status int
+	// In and Out are the body bytes read and sent.
+	In, Out  int64
+	Duration time.Duration
+}
+
+// Traffic is what a Server has served since it started.
+type Traffic struct {
+	Requests, BytesIn, BytesOut int64
 }
 
 // Pinger reports whether a dependency answers.
@@ -103,6 +132,8 @@ type Server struct {
 	rules configCache[lifecycle.Config] // lifecycle rules, for x-amz-expiration
 	cors  configCache[cors.Config]      // CORS configurations
 	live  liveCache                     // the live nodes new blobs are placed on
+	// traffic counts requests and body bytes, for Traffic.
+	requests, bytesIn, bytesOut atomic.Int64
 	// policies are bucket policies parsed, by their text.
 	policies policyCache
 }
@@ -139,6 +170,10 @@ type request struct {
 // ServeHTTP logs every request, authenticates it and hands it to its
 // handler; errors become S3 XML error responses.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Console != nil && strings.HasPrefix(r.URL.Path, ConsolePrefix) {
+		s.cfg.Console.ServeHTTP(w, r)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, ProbePrefix) {
 		s.probe(w, r)
 		return
@@ -151,6 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("Server", "Floe")
 	err := parseTarget(r, req, s.cfg.Domains)
 	var auth Auth
+	var action string
 	preflight := err == nil && r.Method == http.MethodOptions && req.bucket != ""
 	switch {
 	case preflight:
@@ -172,7 +208,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		checkPayloadHash(r)
 		var h handler
-		var action string
 		h, action, err = s.route(r, req)
 		if err == nil {
 			err = s.authorize(r, req, action)
@@ -191,6 +226,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev.Str("req", req.id).Str("method", r.Method).Str("bucket", req.bucket).Str("key", req.key).
 		Str("ak", req.auth.AccessKeyID).Str("query", r.URL.RawQuery).Int("status", sw.Status()).Int64("in", req.bytes).Int64("out", sw.Bytes()).
 		Dur("dur", time.Since(start)).Msg("s3")
+	s.requests.Add(1)
+	s.bytesIn.Add(req.bytes)
+	s.bytesOut.Add(sw.Bytes())
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(RequestDone{Action: action, Method: r.Method, Status: sw.Status(),
+			In: req.bytes, Out: sw.Bytes(), Duration: time.Since(start)})
+	}
+}
+
+// Traffic returns the requests and body bytes s has served so far.
+func (s *Server) Traffic() Traffic {
+	return Traffic{Requests: s.requests.Load(), BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load()}
 }
 
 // writeError sends err as an S3 error; internal errors are logged by

@@ -149,7 +149,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if region == "" {
 		region = "us-east-1"
 	}
-	// Every request is authenticated: there is no anonymous mode.
+	// Signed requests are checked against the keys in PostgreSQL; unsigned
+	// ones are anonymous and get only what a bucket policy grants "*".
 	auth := s3api.NewSigV4(meta, region, cfg.KeyCacheTTL)
 	idle := cfg.BodyIdleTimeout
 	switch {

@@ -1,0 +1,39 @@
+package s3api
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// TestObserveAndTraffic: every answered request reaches Config.Observe
+// and the Traffic totals, errors too; the console prefix goes to
+// Config.Console untouched by S3 handling.
+func TestObserveAndTraffic(t *testing.T) {
+	var seen []RequestDone
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	})
+	s := New(Config{Observe: func(d RequestDone) { seen = append(seen, d) }, Console: console})
+
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("POST / = %d, want 405", w.Code)
+	}
+	if len(seen) != 1 || seen[0].Status != 405 || seen[0].Method != "POST" || seen[0].Action != "" || seen[0].Out != int64(w.Body.Len()) {
+		t.Fatalf("observed %+v, want one POST answered 405 with %d body bytes", seen, w.Body.Len())
+	}
+	if tr := s.Traffic(); tr.Requests != 1 || tr.BytesOut != int64(w.Body.Len()) || tr.BytesIn != 0 {
+		t.Fatalf("Traffic = %+v", tr)
+	}
+
+	w = httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, ConsolePrefix+"index.html", nil))
+	if w.Code != http.StatusTeapot || w.Header().Get("x-amz-request-id") != "" {
+		t.Fatalf("console request = %d %v, want the console's own answer", w.Code, w.Header())
+	}
+	if len(seen) != 1 {
+		t.Fatalf("the console's request was observed as an S3 request: %+v", seen)
+	}
+}
