@@ -27,6 +27,7 @@ func newFlagSet(c *command, env *environ) *flag.FlagSet {
 		fmt.Fprintf(w, "Usage: floe %s\n\n%s.\n\nFlags:\n", c.usage, upperFirst(c.summary))
 		fs.PrintDefaults()
 	}
+	addConfigFlags(fs, c.name)
 	return fs
 }
 
@@ -57,7 +58,7 @@ func parseFlagsOnly(fs *flag.FlagSet, env *environ, args []string) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	return nil
+	return applySettings(fs, env)
 }
 
 func upperFirst(s string) string {

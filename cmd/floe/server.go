@@ -54,13 +54,8 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM)")
 	key := fs.String("tls-key", "", "private key `file` (PEM) for --tls-cert")
 	var domains []string
-	fs.Func("domain", "serve virtual-hosted–style requests (bucket.`DOMAIN`/key) beside path style; repeat for several", func(d string) error {
-		if err := s3api.CheckDomain(d); err != nil {
-			return err
-		}
-		domains = append(domains, d)
-		return nil
-	})
+	fs.Var(&listFlag{list: &domains, check: s3api.CheckDomain}, "domain",
+		"serve virtual-hosted–style requests (bucket.`DOMAIN`/key) beside path style; repeat, or separate with commas, for several")
 	region := fs.String("region", "us-east-1", "`region` requests are signed for and the gateway reports")
 	keyTTL := fs.Duration("key-cache-ttl", s3api.DefaultKeyCacheTTL, "`time` an access key's secret is cached; a deleted key works for up to this long")
 	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
