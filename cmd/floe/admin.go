@@ -58,8 +58,10 @@ func runAdmin(ctx context.Context, c *command, env *environ, args []string) erro
 		return runAdminRepair(ctx, env, args[1:])
 	case "rebalance":
 		return runRebalance(ctx, rebalanceCommand, env, args[1:])
+	case "status":
+		return runStatus(ctx, statusCommand, env, args[1:])
 	default:
-		return usageErrorf("unknown admin command %q (want: user, key, node, rebalance or repair)", args[0])
+		return usageErrorf("unknown admin command %q (want: status, user, key, node, rebalance or repair)", args[0])
 	}
 	if len(args) == 1 || isHelpArg(args[1]) {
 		return adminUsage(c, env, len(args) > 1)
@@ -82,7 +84,7 @@ func adminUsage(c *command, env *environ, asked bool) error {
 	}
 	fmt.Fprintf(env.stdout, "Usage: floe %s\n\n%s.\n\nCommands:\n\n", c.usage, upperFirst(c.summary))
 	var all []*command
-	all = append(append(append(append(all, userCommands...), keyCommands...), nodeCommands...), rebalanceCommand)
+	all = append(append(append(append(append(all, statusCommand), userCommands...), keyCommands...), nodeCommands...), rebalanceCommand)
 	for _, kc := range all {
 		fmt.Fprintf(env.stdout, "\tfloe %s\n\t\t%s\n", kc.usage, kc.summary)
 	}

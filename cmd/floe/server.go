@@ -174,6 +174,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		RepairWorkers: *repairWorkers, RepairRate: *repairRate,
 		BodyIdleTimeout: *bodyIdle, BodyMinRate: minRate, MaxHeaderBytes: int(headerBytes),
 		LifecycleDay: *lcDay, LifecycleRate: *lcRate, ReplicateBelow: replicateBelow,
+		Version: floeVersion(),
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

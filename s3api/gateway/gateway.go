@@ -97,6 +97,8 @@ type Config struct {
 	MaxHeaderBytes  int
 	// Ready, if set, receives the endpoint URL once the gateway serves.
 	Ready chan<- string
+	// Version is the build the gateway records for `floe admin status`.
+	Version string
 }
 
 // DefaultReplicateBelow is the object size under which blobs are kept
@@ -213,6 +215,10 @@ func Run(ctx context.Context, cfg Config) error {
 
 	endpoint := scheme + "://" + ln.Addr().String()
 	log.Info().Str("endpoint", endpoint).Str("ec", cfg.Params.String()).Msg("S3 gateway serving")
+	wg.Go(func() {
+		recordGateway(bg, meta, metadata.GatewayInfo{ID: gatewayID(ln.Addr().String()), Address: endpoint,
+			Version: cfg.Version, StartedAt: time.Now()}, log)
+	})
 	if cfg.Ready != nil {
 		cfg.Ready <- endpoint
 	}
