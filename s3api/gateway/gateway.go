@@ -28,6 +28,7 @@ import (
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/metadata/blobmeta"
 	"github.com/floe-s3/floe/s3api"
+	"github.com/floe-s3/floe/s3api/console"
 	"github.com/rs/zerolog"
 )
 
@@ -172,9 +173,15 @@ func Run(ctx context.Context, cfg Config) error {
 	if maxHeader <= 0 {
 		maxHeader = DefaultMaxHeaderBytes
 	}
+	// The web console checks its API calls with the same SigV4 and shows
+	// this server's traffic: s3srv is set before anything is served.
+	var s3srv *s3api.Server
+	con := console.New(console.Config{Auth: auth, Store: meta, Region: region, Logger: log,
+		Traffic: func() s3api.Traffic { return s3srv.Traffic() }})
+	s3srv = s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Domains: cfg.Domains, Logger: log,
+		NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta, Console: con})
 	srv := &http.Server{
-		Handler: s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Domains: cfg.Domains, Logger: log,
-			NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta}),
+		Handler:           s3srv,
 		ReadHeaderTimeout: 30 * time.Second,
 		MaxHeaderBytes:    maxHeader,
 		IdleTimeout:       2 * time.Minute,
