@@ -78,6 +78,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	maxHeader := fs.String("max-header-bytes", "64KiB", "largest request line and headers, `size`; larger requests get 431")
 	pprofAddr := fs.String("pprof-listen", "", pprofFlagUsage)
 	memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft `size` limit of the gateway's Go memory, past which garbage collection works harder (GOMEMLIMIT, when set, replaces the default); 0 for none")
+	shutdownTimeout := fs.Duration("shutdown-timeout", gateway.DefaultShutdownTimeout, "longest `time` a stopping gateway (SIGTERM) waits for requests in flight before it cuts them")
 	replicate := fs.String("replicate-below", "16KiB", "object `size` under which blobs are stored as M+1 whole copies rather than erasure-coded (one node read per GET); 0 for none")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
@@ -91,6 +92,9 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	}
 	if replicateBelow == 0 {
 		replicateBelow = -1 // gateway.Config: negative replicates none
+	}
+	if *shutdownTimeout <= 0 {
+		return usageErrorf("--shutdown-timeout must be positive")
 	}
 	if *dbWait <= 0 {
 		return usageErrorf("--db-wait must be positive")
@@ -174,7 +178,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		RepairWorkers: *repairWorkers, RepairRate: *repairRate,
 		BodyIdleTimeout: *bodyIdle, BodyMinRate: minRate, MaxHeaderBytes: int(headerBytes),
 		LifecycleDay: *lcDay, LifecycleRate: *lcRate, ReplicateBelow: replicateBelow,
-		Version: floeVersion(),
+		Version: floeVersion(), ShutdownTimeout: *shutdownTimeout,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

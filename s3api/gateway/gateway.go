@@ -100,6 +100,9 @@ type Config struct {
 	Ready chan<- string
 	// Version is the build the gateway records for `floe admin status`.
 	Version string
+	// ShutdownTimeout bounds how long a stopping gateway waits for the
+	// requests in flight (0: DefaultShutdownTimeout).
+	ShutdownTimeout time.Duration
 }
 
 // DefaultReplicateBelow is the object size under which blobs are kept
@@ -108,6 +111,13 @@ type Config struct {
 // take about the disk K+M tiny shards do, while a GET reads one node
 // instead of K.
 const DefaultReplicateBelow = 16 << 10
+
+// DefaultShutdownTimeout is how long a stopping gateway lets requests in
+// flight finish: most requests end well within it, and it stays under
+// the 30 s after which orchestrators (Kubernetes'
+// terminationGracePeriodSeconds) kill the process anyway. An upload cut
+// at the deadline was never acknowledged; its client retries.
+const DefaultShutdownTimeout = 25 * time.Second
 
 // DefaultMaxHeaderBytes bounds a request's line and headers. S3 itself
 // allows 8 KiB of headers on a PUT; the slack is for presigned URLs of
@@ -204,9 +214,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	bg, stopBG := context.WithCancel(ctx)
+	// The node monitor and the gateway's record outlive a shutdown's
+	// drain, for requests still in flight place shards on live nodes;
+	// the rest stops at once, releasing its repair and scrub leases.
+	alive, stopAlive := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); mon.Run(bg) }()
+	go func() { defer wg.Done(); mon.Run(alive) }()
 	go func() { defer wg.Done(); col.Run(bg) }()
 	if cfg.ScrubRate > 0 {
 		scr := &scrub.Scrubber{Meta: meta, Client: client, Rate: cfg.ScrubRate, OrphanGrace: cfg.OrphanGrace,
@@ -218,12 +232,12 @@ func Run(ctx context.Context, cfg Config) error {
 		lc := &lifecycle.Worker{Store: meta, Day: cfg.LifecycleDay, Rate: cfg.LifecycleRate, Log: log}
 		wg.Go(func() { lc.Run(bg) })
 	}
-	defer func() { stopBG(); wg.Wait() }()
+	defer func() { stopBG(); stopAlive(); wg.Wait() }()
 
 	endpoint := scheme + "://" + ln.Addr().String()
 	log.Info().Str("endpoint", endpoint).Str("ec", cfg.Params.String()).Msg("S3 gateway serving")
 	wg.Go(func() {
-		recordGateway(bg, meta, metadata.GatewayInfo{ID: gatewayID(ln.Addr().String()), Address: endpoint,
+		recordGateway(alive, meta, metadata.GatewayInfo{ID: gatewayID(ln.Addr().String()), Address: endpoint,
 			Version: cfg.Version, StartedAt: time.Now()}, log)
 	})
 	if cfg.Ready != nil {
@@ -236,10 +250,19 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("gateway: serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting, let requests in flight finish (their contexts are
+	// not the process's, so a signal does not cut them), then stop.
+	grace := cfg.ShutdownTimeout
+	if grace <= 0 {
+		grace = DefaultShutdownTimeout
+	}
+	log.Info().Dur("deadline", grace).Msg("S3 gateway shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("gateway: shutdown: %w", err)
+		_ = srv.Close() // past the deadline: cut what is left
+		return fmt.Errorf("gateway: shutdown: requests still running after %s: %w", grace, err)
 	}
+	log.Info().Msg("S3 gateway stopped")
 	return nil
 }
