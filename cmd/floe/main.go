@@ -68,7 +68,7 @@ func isUsage(err error) bool {
 var commands []*command
 
 func init() {
-	commands = []*command{devCommand, serverCommand, nodeCommand, adminCommand, benchCommand, helpCommand}
+	commands = []*command{devCommand, serverCommand, nodeCommand, adminCommand, benchCommand, importCommand, helpCommand}
 }
 
 var helpCommand = &command{
