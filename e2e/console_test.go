@@ -116,8 +116,13 @@ func TestConsole(t *testing.T) {
 	// Sign in.
 	run("sign-in form", chromedp.WaitVisible(chromedp.CSS("#ak")))
 	screenshot("signin")
-	run("sign in", chromedp.SetValue(chromedp.CSS("#ak"), cl.accessKey), chromedp.SetValue(chromedp.CSS("#sk"), cl.secretKey),
-		chromedp.Click(chromedp.CSS("#signin-btn")))
+	run("sign in with a wrong secret", chromedp.SetValue(chromedp.CSS("#ak"), cl.accessKey),
+		chromedp.SetValue(chromedp.CSS("#sk"), cl.secretKey+"x"), chromedp.Click(chromedp.CSS("#signin-btn")))
+	until("the sign-in refused", `document.getElementById("signin-error").textContent.includes("SignatureDoesNotMatch")`)
+	// A browser whose clock is two hours slow still signs: the page
+	// adopts the gateway's clock from its RequestTimeTooSkewed answer.
+	eval("set the page's clock back", `(() => { const real = Date.now.bind(Date); Date.now = () => real() - 2 * 3600 * 1000; return ""; })()`)
+	run("sign in", chromedp.SetValue(chromedp.CSS("#sk"), cl.secretKey), chromedp.Click(chromedp.CSS("#signin-btn")))
 	until("the buckets page after sign-in", `document.getElementById("app").dataset.ready === "buckets"`)
 	if s := eval("the stored session", `sessionStorage.getItem("floe.session") || ""`); !strings.Contains(s, cl.accessKey) {
 		t.Errorf("session storage holds %q", s)
@@ -147,6 +152,10 @@ func TestConsole(t *testing.T) {
 	run("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#upload"), []string{file}, chromedp.NodeReady))
 	key := "photos/cat picture.bin"
 	until("the uploaded object listed", `!!document.querySelector('tr[data-key="`+key+`"]')`)
+	if s := eval("the upload's progress", `(() => { const r = document.querySelector('[data-upload="`+key+`"]');
+		return r ? r.className + " " + r.querySelector("progress").value : "removed"; })()`); s != "upload ok 1" && s != "removed" {
+		t.Errorf("upload progress row: %q", s)
+	}
 	eq(t, getBytes(t, cl.client, bucket, key, ""), data, "the object the console uploaded")
 	screenshot("objects")
 
@@ -182,6 +191,16 @@ func TestConsole(t *testing.T) {
 	until("the object gone from the list", `!document.querySelector('tr[data-key="`+key+`"]')`)
 	if _, err := cl.client.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err == nil {
 		t.Errorf("the object the console deleted is still there")
+	}
+
+	// The bucket is empty now: delete it.
+	eval("back to the buckets", `location.hash = "#/buckets"; ""`)
+	until("the buckets page", `document.getElementById("app").dataset.ready === "buckets"`)
+	delBucket := chromedp.CSS(`tr[data-bucket="` + bucket + `"] button.danger`)
+	run("delete the bucket", chromedp.Click(delBucket), chromedp.Click(delBucket))
+	until("the bucket gone from the list", `!document.querySelector('tr[data-bucket="`+bucket+`"]')`)
+	if _, err := cl.client.HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		t.Errorf("the bucket the console deleted is still there")
 	}
 
 	// The cluster: six nodes, and a throughput sample drawn.

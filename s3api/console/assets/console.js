@@ -111,14 +111,34 @@
     }
   }
 
-  // s3 makes a signed S3 request to the gateway (same origin, path style).
-  async function s3(method, path, { query = [], body = null, headers = {} } = {}) {
-    const bytes = body === null ? null : typeof body === "string" ? S.utf8(body) : body;
+  // skew is the gateway's clock less this browser's, in ms: learnt from
+  // the Date of a RequestTimeTooSkewed answer, so that a machine whose
+  // clock is off by more than SigV4's 15 minutes can still sign.
+  let skew = 0;
+  const now = () => new Date(Date.now() + skew);
+
+  // signedFetch signs a request (body hashed as hash) and sends it; on a
+  // clock-skew refusal it adopts the gateway's clock and tries once more.
+  async function signedFetch(method, path, { query = [], headers = {}, bytes = null, c = creds() }) {
     const hash = bytes === null ? EMPTY_SHA256 : S.hex(S.sha256(bytes));
-    const r = S.sign({ method, path, query, headers, payloadHash: hash, creds: creds(), region });
-    const resp = await fetch(r.url, { method, headers: r.headers, body: bytes, cache: "no-store" });
-    if (!resp.ok) throw await errorOf(resp);
-    return resp;
+    for (let attempt = 0; ; attempt++) {
+      const r = S.sign({ method, path, query, headers, payloadHash: hash, creds: c, region, now: now() });
+      const resp = await fetch(r.url, { method, headers: r.headers, body: bytes, cache: "no-store" });
+      if (resp.ok) return resp;
+      const e = await errorOf(resp);
+      const date = Date.parse(resp.headers.get("Date") || "");
+      if (attempt === 0 && e.code === "RequestTimeTooSkewed" && !isNaN(date)) {
+        skew = date - Date.now();
+        continue;
+      }
+      throw e;
+    }
+  }
+
+  // s3 makes a signed S3 request to the gateway (same origin, path style).
+  function s3(method, path, { query = [], body = null, headers = {} } = {}) {
+    const bytes = body === null ? null : typeof body === "string" ? S.utf8(body) : body;
+    return signedFetch(method, path, { query, headers, bytes });
   }
 
   async function s3xml(method, path, opts) {
@@ -128,14 +148,10 @@
 
   // api calls the console's own JSON API, signed the same way.
   async function api(method, name, body, c) {
-    const text = body === undefined ? null : JSON.stringify(body);
-    const bytes = text === null ? null : S.utf8(text);
-    const hash = bytes === null ? EMPTY_SHA256 : S.hex(S.sha256(bytes));
+    const bytes = body === undefined ? null : S.utf8(JSON.stringify(body));
     const headers = bytes === null ? {} : { "content-type": "application/json" };
     const path = API + name.split("/").map(S.uriEncode).join("/");
-    const r = S.sign({ method, path, headers, payloadHash: hash, creds: c || creds(), region });
-    const resp = await fetch(r.url, { method, headers: r.headers, body: bytes, cache: "no-store" });
-    if (!resp.ok) throw await errorOf(resp);
+    const resp = await signedFetch(method, path, { headers, bytes, c: c || creds() });
     return resp.json();
   }
 
@@ -154,7 +170,7 @@
       query.push(["response-content-disposition",
         'attachment; filename="' + ascii + "\"; filename*=UTF-8''" + S.uriEncode(name)]);
     }
-    return S.presign({ method: "GET", path: objectPath(bucket, key), query, expires, creds: creds(), region });
+    return S.presign({ method: "GET", path: objectPath(bucket, key), query, expires, creds: creds(), region, now: now() });
   }
 
   // ---- Sign-in ----
@@ -273,7 +289,7 @@
       // JavaScript first would cost more than the upload; the headers,
       // key and time are signed.
       const headers = { "content-type": f.type || "application/octet-stream" };
-      const r = S.sign({ method: "PUT", path: objectPath(bucket, key), headers, payloadHash: "UNSIGNED-PAYLOAD", creds: creds(), region });
+      const r = S.sign({ method: "PUT", path: objectPath(bucket, key), headers, payloadHash: "UNSIGNED-PAYLOAD", creds: creds(), region, now: now() });
       const xhr = new XMLHttpRequest();
       xhr.open("PUT", r.url);
       for (const [k, v] of Object.entries(r.headers)) xhr.setRequestHeader(k, v);
