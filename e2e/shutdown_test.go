@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -38,7 +39,8 @@ func (s *slowReader) Read(p []byte) (int, error) {
 // write reads back.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	cl := startCluster(t, "--log-level", "info")
+	accessLog := filepath.Join(t.TempDir(), "access.log")
+	cl := startCluster(t, "--log-level", "info", "--access-log", accessLog)
 	ctx := ctxT(t)
 	if _, err := cl.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("drain")}); err != nil {
 		t.Fatal(err)
@@ -175,6 +177,12 @@ func TestGracefulShutdown(t *testing.T) {
 	must(t, err, "gateway log")
 	if !strings.Contains(string(logText), "S3 gateway stopped") {
 		t.Fatalf("the gateway's log does not say it stopped cleanly:\n%s", tail(logText, 3000))
+	}
+	// The access log has the slow upload's line, answered 200.
+	al, err := os.ReadFile(accessLog)
+	must(t, err, "access log")
+	if !regexp.MustCompile(`"method":"PUT","bucket":"drain","key":"slow".*"status":200`).Match(al) {
+		t.Fatalf("the access log has no 200 line for the slow upload:\n%s", tail(al, 2000))
 	}
 	status := cl.floe(t, "admin", "status")
 	if !regexp.MustCompile(`(?m)^\S+/127\.0\.0\.1:\d+\s+http://127\.0\.0\.1:\d+\s+\S+\s+stopped\s`).MatchString(status) {

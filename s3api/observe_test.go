@@ -1,9 +1,13 @@
 package s3api
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 // TestObserveAndTraffic: every answered request reaches Config.Observe
@@ -35,5 +39,25 @@ func TestObserveAndTraffic(t *testing.T) {
 	}
 	if len(seen) != 1 {
 		t.Fatalf("the console's request was observed as an S3 request: %+v", seen)
+	}
+}
+
+// TestAccessLog: with Config.AccessLog every request gets a line there,
+// whatever the main log's level; 5xx also reach the main log.
+func TestAccessLog(t *testing.T) {
+	var access, main bytes.Buffer
+	al := zerolog.New(&access)
+	s := New(Config{AccessLog: &al, Logger: zerolog.New(&main).Level(zerolog.WarnLevel)})
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/?x=1", nil))
+	var line map[string]any
+	if err := json.Unmarshal(access.Bytes(), &line); err != nil {
+		t.Fatalf("access log %q: %v", access.String(), err)
+	}
+	if line["method"] != "POST" || line["status"] != float64(405) || line["query"] != "x=1" || line["req"] == "" {
+		t.Fatalf("access log line %v", line)
+	}
+	if main.Len() != 0 {
+		t.Fatalf("a 405 reached the main log: %s", main.String())
 	}
 }

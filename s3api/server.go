@@ -93,6 +93,9 @@ type Config struct {
 	// Observe, if set, is told of every request once it is answered
 	// (metrics). It runs on the request's goroutine: keep it cheap.
 	Observe func(RequestDone)
+	// AccessLog, if set, gets one line per request whatever the main
+	// log's level; without it request lines go to Logger at info level.
+	AccessLog *zerolog.Logger
 	// Console, if set, serves everything under ConsolePrefix: the web
 	// console, which signs its S3 calls like any other client.
 	Console http.Handler
@@ -219,13 +222,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(sw, r, req, err)
 	}
-	ev := s.log.Info()
-	if sw.Status() >= 500 {
-		ev = s.log.Error().Err(err)
-	}
-	ev.Str("req", req.id).Str("method", r.Method).Str("bucket", req.bucket).Str("key", req.key).
-		Str("ak", req.auth.AccessKeyID).Str("query", r.URL.RawQuery).Int("status", sw.Status()).Int64("in", req.bytes).Int64("out", sw.Bytes()).
-		Dur("dur", time.Since(start)).Msg("s3")
+	s.logRequest(r, req, sw, err, time.Since(start))
 	s.requests.Add(1)
 	s.bytesIn.Add(req.bytes)
 	s.bytesOut.Add(sw.Bytes())
@@ -233,6 +230,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Observe(RequestDone{Action: action, Method: r.Method, Status: sw.Status(),
 			In: req.bytes, Out: sw.Bytes(), Duration: time.Since(start)})
 	}
+}
+
+// logRequest writes the request's line: to the access log when there is
+// one (with 5xx failures also in the main log, where operators look for
+// errors), else to the main log at info level.
+func (s *Server) logRequest(r *http.Request, req *request, sw *httprec.Recorder, err error, dur time.Duration) {
+	line := func(ev *zerolog.Event) {
+		ev.Str("req", req.id).Str("method", r.Method).Str("bucket", req.bucket).Str("key", req.key).
+			Str("ak", req.auth.AccessKeyID).Str("user", req.auth.User).Str("remote", r.RemoteAddr).
+			Str("query", r.URL.RawQuery).Int("status", sw.Status()).Int64("in", req.bytes).Int64("out", sw.Bytes()).
+			Dur("dur", dur).Msg("s3")
+	}
+	if s.cfg.AccessLog != nil {
+		line(s.cfg.AccessLog.Log())
+		if sw.Status() >= 500 {
+			line(s.log.Error().Err(err))
+		}
+		return
+	}
+	if sw.Status() >= 500 {
+		line(s.log.Error().Err(err))
+		return
+	}
+	line(s.log.Info())
 }
 
 // Traffic returns the requests and body bytes s has served so far.

@@ -132,3 +132,21 @@ func finish(ctx context.Context, err error, log zerolog.Logger, what string) err
 	log.Error().Err(err).Msg(what)
 	return errLogged
 }
+
+// openAccessLog opens the --access-log destination: nil for none, stderr
+// for "-", else the file, appended to (so logrotate's copytruncate works).
+func openAccessLog(env *environ, path string) (*zerolog.Logger, func(), error) {
+	switch path {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		l := zerolog.New(env.stderr).With().Timestamp().Logger()
+		return &l, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, nil, usageErrorf("--access-log: %v", err)
+	}
+	l := zerolog.New(f).With().Timestamp().Logger()
+	return &l, func() { f.Close() }, nil
+}

@@ -78,6 +78,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	maxHeader := fs.String("max-header-bytes", "64KiB", "largest request line and headers, `size`; larger requests get 431")
 	pprofAddr := fs.String("pprof-listen", "", pprofFlagUsage)
 	memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft `size` limit of the gateway's Go memory, past which garbage collection works harder (GOMEMLIMIT, when set, replaces the default); 0 for none")
+	accessLog := fs.String("access-log", "", "write a JSON line per request to this `file` (\"-\": stderr), whatever --log-level says; default: request lines in the log at info level")
 	shutdownTimeout := fs.Duration("shutdown-timeout", gateway.DefaultShutdownTimeout, "longest `time` a stopping gateway (SIGTERM) waits for requests in flight before it cuts them")
 	replicate := fs.String("replicate-below", "16KiB", "object `size` under which blobs are stored as M+1 whole copies rather than erasure-coded (one node read per GET); 0 for none")
 	if err := parseFlags(fs, env, args); err != nil {
@@ -160,6 +161,11 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	if err != nil {
 		return err
 	}
+	access, closeAccess, err := openAccessLog(env, *accessLog)
+	if err != nil {
+		return err
+	}
+	defer closeAccess()
 	if err := startPprof(ctx, *pprofAddr, log); err != nil {
 		return err
 	}
@@ -178,7 +184,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		RepairWorkers: *repairWorkers, RepairRate: *repairRate,
 		BodyIdleTimeout: *bodyIdle, BodyMinRate: minRate, MaxHeaderBytes: int(headerBytes),
 		LifecycleDay: *lcDay, LifecycleRate: *lcRate, ReplicateBelow: replicateBelow,
-		Version: floeVersion(), ShutdownTimeout: *shutdownTimeout,
+		Version: floeVersion(), ShutdownTimeout: *shutdownTimeout, AccessLog: access,
 	}
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

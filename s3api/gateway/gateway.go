@@ -103,6 +103,8 @@ type Config struct {
 	// ShutdownTimeout bounds how long a stopping gateway waits for the
 	// requests in flight (0: DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// AccessLog, if set, gets a line per request (see s3api.Config).
+	AccessLog *zerolog.Logger
 }
 
 // DefaultReplicateBelow is the object size under which blobs are kept
@@ -189,7 +191,7 @@ func Run(ctx context.Context, cfg Config) error {
 	con := console.New(console.Config{Auth: auth, Store: meta, Region: region, Logger: log,
 		Traffic: func() s3api.Traffic { return s3srv.Traffic() }})
 	s3srv = s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Domains: cfg.Domains, Logger: log,
-		NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta, Console: con})
+		NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta, Console: con, AccessLog: cfg.AccessLog})
 	srv := &http.Server{
 		Handler:           s3srv,
 		ReadHeaderTimeout: 30 * time.Second,
