@@ -583,6 +583,7 @@
     stopPage = () => {};
     const app = document.getElementById("app");
     app.replaceChildren();
+    delete app.dataset.ready; // set again once this page has rendered
     const nav = document.getElementById("nav"), who = document.getElementById("who");
     nav.hidden = who.hidden = !session;
     if (!session) { signInPage(app); return; }
