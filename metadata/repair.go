@@ -59,6 +59,18 @@ type ShardMove struct {
 	From, To string
 }
 
+// ReleaseRepair hands a claimed blob back untouched, for a repairer that
+// stops (a gateway shutting down): it is claimable again at once and the
+// attempt does not count.
+func (s *Postgres) ReleaseRepair(ctx context.Context, id blobmeta.ID) error {
+	_, err := s.db.Exec(ctx, `UPDATE repair_queue
+		SET claimed_until = NULL, attempts = greatest(attempts - 1, 0) WHERE blob_id = $1`, id[:])
+	if err != nil {
+		return fmt.Errorf("metadata: release repair of blob %s: %w", id, err)
+	}
+	return nil
+}
+
 // RepairStatus summarizes the repair queue.
 type RepairStatus struct {
 	Queued     int       // blobs in the queue

@@ -121,6 +121,15 @@ func TestRepairQueueOrdersByRedundancyLeft(t *testing.T) {
 	if err != nil || len(again) != 1 || again[0].Blob.ID != blobs["a"].ID || again[0].Attempts != 2 {
 		t.Fatalf("retry claim: %+v %v", again, err)
 	}
+	// A released claim (a repairer stopping) is claimable at once, and the
+	// attempt it did not finish does not count.
+	if err := s.ReleaseRepair(ctx, blobs["a"].ID); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.ClaimRepairs(ctx, 10, time.Minute)
+	if err != nil || len(back) != 1 || back[0].Blob.ID != blobs["a"].ID || back[0].Attempts != 2 {
+		t.Fatalf("claim after release: %+v %v; want a again at attempt 2", back, err)
+	}
 }
 
 func TestRepairSkipsBlobsBeingDeleted(t *testing.T) {

@@ -38,6 +38,7 @@ type Store interface {
 	GetRepairTask(ctx context.Context, id blobmeta.ID) (metadata.RepairTask, error)
 	FinishRepair(ctx context.Context, id blobmeta.ID, moves []metadata.ShardMove) error
 	FailRepair(ctx context.Context, id blobmeta.ID, cause error, retryAfter time.Duration) error
+	ReleaseRepair(ctx context.Context, id blobmeta.ID) error
 	EnqueueRepair(ctx context.Context, reason string, ids ...blobmeta.ID) error
 	RepairStatus(ctx context.Context) (metadata.RepairStatus, error)
 	nodeSource
@@ -251,7 +252,12 @@ func (r *Repairer) work(ctx context.Context) (int, error) {
 		tctx, cancel := context.WithTimeout(ctx, r.Lease)
 		st, err := r.Repair(tctx, t)
 		cancel()
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// Stopping: hand the blob back for another repairer now,
+			// not after a failure's backoff.
+			r.release(ctx, t)
+		case err != nil:
 			st.Failed++
 			r.fail(ctx, t, err)
 		}
@@ -285,6 +291,16 @@ func (r *Repairer) fail(ctx context.Context, t metadata.RepairTask, cause error)
 	}
 	if err := r.Meta.FailRepair(fctx, t.Blob.ID, cause, backoff); err != nil {
 		r.Log.Warn().Err(err).Str("blob", t.Blob.ID.String()).Msg("repair: failure not recorded; the lease will expire")
+	}
+}
+
+// release returns t's claim untouched (see metadata's ReleaseRepair),
+// even though ctx is done.
+func (r *Repairer) release(ctx context.Context, t metadata.RepairTask) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.Meta.ReleaseRepair(rctx, t.Blob.ID); err != nil {
+		r.Log.Warn().Err(err).Str("blob", t.Blob.ID.String()).Msg("repair: claim not released; the lease will expire")
 	}
 }
 
