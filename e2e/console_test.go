@@ -243,6 +243,21 @@ func TestConsole(t *testing.T) {
 	if s := eval("session after sign-out", `sessionStorage.getItem("floe.session") || ""`); s != "" {
 		t.Errorf("session storage after sign-out: %q", s)
 	}
+	// Another user signs in: no cluster tab, only its own keys.
+	dave, _ := cl.newUser(t, "dave")
+	dc, err := dave.Options().Credentials.Retrieve(ctxT(t))
+	must(t, err, "dave's key")
+	run("sign in as dave", chromedp.SetValue(chromedp.CSS("#ak"), dc.AccessKeyID),
+		chromedp.SetValue(chromedp.CSS("#sk"), dc.SecretAccessKey), chromedp.Click(chromedp.CSS("#signin-btn")))
+	until("dave's buckets page", `document.getElementById("app").dataset.ready === "buckets"`)
+	if s := eval("dave's tabs", `document.getElementById("nav-cluster").hidden ? "hidden" : "shown"`); s != "hidden" {
+		t.Errorf("the cluster tab is %s to a user other than admin", s)
+	}
+	eval("dave opens the keys page", `location.hash = "#/keys"; ""`)
+	until("dave's keys page", `document.getElementById("app").dataset.ready === "keys"`)
+	if s := eval("dave's keys", `Array.from(document.querySelectorAll("#keys tr")).map((r) => r.dataset.keyId).join(",")`); s != dc.AccessKeyID {
+		t.Errorf("dave sees keys %q, want only his own %s", s, dc.AccessKeyID)
+	}
 	t.Logf("console walk-through took %v; screenshots in %s", time.Since(start).Round(time.Millisecond), shots)
 }
 
