@@ -80,6 +80,26 @@ type Options struct {
 	// matches node.ErrNotFound), so it can be queued for repair. It runs
 	// in its own goroutine, at most once per shard and read.
 	OnBadShard func(id blobmeta.ID, index int, nd blobmeta.Node, err error)
+	// Observer, if set, is told how writes and reads went (metrics); nil
+	// observes nothing.
+	Observer Observer
+}
+
+// Observer is told what a Store's writes and reads did. Its methods run on
+// the writes' and reads' own goroutines, so they must be cheap and safe
+// for concurrent use.
+type Observer interface {
+	// BlobWritten reports a Write that took d and stored size bytes
+	// (0 when it failed with err).
+	BlobWritten(d time.Duration, size int64, err error)
+	// SegmentRead reports one segment of a read (up to SegmentStripes
+	// stripes) fetched, verified and decoded in d; degraded when it had
+	// to decode from parity because data shards were missing, corrupt
+	// or slow.
+	SegmentRead(d time.Duration, degraded bool, err error)
+	// Hedged reports a shard fetch that outlived HedgeDelay, so another
+	// shard was asked in its place.
+	Hedged()
 }
 
 func (o Options) withDefaults() Options {

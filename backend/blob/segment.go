@@ -62,6 +62,20 @@ type segment struct {
 // fetchSegment returns the data of stripes [s0, s1), fetching K verified
 // pieces of each from the nodes and decoding where data pieces are missing.
 func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([][]byte, func(), error) {
+	o := r.store.opts.Observer
+	if o == nil {
+		chunks, release, _, err := r.fetchSegmentOf(ctx, s0, s1)
+		return chunks, release, err
+	}
+	start := time.Now()
+	chunks, release, degraded, err := r.fetchSegmentOf(ctx, s0, s1)
+	o.SegmentRead(time.Since(start), degraded, err)
+	return chunks, release, err
+}
+
+// fetchSegmentOf is fetchSegment, unobserved; it also reports whether the
+// segment was decoded from parity.
+func (r *reader) fetchSegmentOf(ctx context.Context, s0, s1 int64) ([][]byte, func(), bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g := r.newSegment(s0, s1)
@@ -71,7 +85,7 @@ func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([][]byte, func
 		g.launch(ctx)
 		done, err := g.complete()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		if done {
 			break
@@ -86,13 +100,31 @@ func (r *reader) fetchSegment(ctx context.Context, s0, s1 int64) ([][]byte, func
 		case <-hedge.C:
 			if oldest != nil && time.Since(oldest.started) >= r.store.opts.HedgeDelay {
 				oldest.slow = true
+				if o := r.store.opts.Observer; o != nil {
+					o.Hedged()
+				}
 			}
 		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("blob %s: read: %w", r.id, ctx.Err())
+			return nil, nil, false, fmt.Errorf("blob %s: read: %w", r.id, ctx.Err())
 		}
 	}
 	g.cancelFetches()
-	return g.decode()
+	degraded := g.degraded() // before decode fills the missing pieces in
+	chunks, release, err := g.decode()
+	return chunks, release, degraded, err
+}
+
+// degraded reports whether some stripe lacks a data piece, so decoding
+// must rebuild it from parity.
+func (g *segment) degraded() bool {
+	for _, pieces := range g.pieces {
+		for _, b := range pieces[:g.k] {
+			if b == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // newSegment prepares to fetch stripes [s0, s1). Shards known unusable

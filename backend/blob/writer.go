@@ -153,6 +153,10 @@ func (s *Store) minLive(p blobmeta.Params) int {
 	return min(max(s.quorum(p), p.K+1), p.K+p.M)
 }
 
+// MinLiveNodes is how many live nodes a write of a new blob needs (with
+// the store's Params): with fewer, Plan refuses it. Readiness uses it.
+func (s *Store) MinLiveNodes() int { return s.minLive(s.opts.Params) }
+
 // quorum is how many shards of a blob coded with p must be durable for
 // its write to succeed: WriteQuorum for Params, and for other codes
 // (replicated blobs) as many as lets the write survive the same number of
@@ -179,6 +183,22 @@ func (s *Store) Put(ctx context.Context, r io.Reader, live, down []blobmeta.Node
 // stripes whatever the blob's size. If r fails, the write is abandoned and
 // nodes keep nothing of it.
 func (s *Store) Write(ctx context.Context, pl *Plan, r io.Reader) (*Result, error) {
+	o := s.opts.Observer
+	if o == nil {
+		return s.writeBlob(ctx, pl, r)
+	}
+	start := time.Now()
+	res, err := s.writeBlob(ctx, pl, r)
+	var size int64
+	if err == nil {
+		size = res.Manifest.Size
+	}
+	o.BlobWritten(time.Since(start), size, err)
+	return res, err
+}
+
+// writeBlob is Write, unobserved.
+func (s *Store) writeBlob(ctx context.Context, pl *Plan, r io.Reader) (*Result, error) {
 	p := pl.Params
 	c, err := codec.New(p)
 	if err != nil {
