@@ -47,6 +47,8 @@ type Collector struct {
 	// this, queueing their parts' blobs; 0 never aborts them.
 	UploadExpiry time.Duration
 	Log          zerolog.Logger
+	// OnRound, if set, is told what each round of Run did (metrics).
+	OnRound func(Stats)
 
 	nextExpiry time.Time // when rounds next look for stale uploads
 }
@@ -197,6 +199,9 @@ func (c *Collector) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		st, err := c.RunOnce(ctx)
+		if c.OnRound != nil {
+			c.OnRound(st)
+		}
 		if err != nil && ctx.Err() == nil {
 			c.Log.Warn().Err(err).Msg("gc round failed")
 		}

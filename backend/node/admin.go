@@ -50,6 +50,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if s.obs != nil {
+		s.obs.Space(capacity, usableBytes(available, reserve), s.store.Count())
+	}
 	detected, names := s.corrupt.snapshot()
 	if names == nil {
 		names = []string{}

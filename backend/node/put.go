@@ -55,10 +55,14 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	committing := time.Now()
 	id, existed, err := sw.Commit(idx, m)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if s.obs != nil {
+		s.obs.ShardCommitted(sw.Size(), time.Since(committing))
 	}
 	name := shardfile.Name(id, idx)
 	s.corrupt.forget(name) // a good copy replaced any corrupt one

@@ -33,6 +33,52 @@ type Config struct {
 	// (shardfile.Options.GroupSync).
 	GroupSync bool
 	Logger    zerolog.Logger
+	// Metrics, if set, is told what the node does; nil observes nothing.
+	Metrics Observer
+}
+
+// Observer is told what a node does, for metrics. Its methods run on the
+// requests' goroutines: they must be cheap and safe for concurrent use.
+type Observer interface {
+	// RequestDone reports an answered request: its kind (RequestKind),
+	// status, response body bytes and duration.
+	RequestDone(kind string, status int, bytesOut int64, d time.Duration)
+	// ShardCommitted reports a shard of size bytes made durable (fsynced,
+	// renamed, directory synced) in d.
+	ShardCommitted(size int64, d time.Duration)
+	// Space reports the data file system's capacity, the bytes the node
+	// still accepts shards into (above its reserve) and its shard count,
+	// whenever the node measures them (start-up, health polls).
+	Space(capacity, free, shards int64)
+}
+
+// RequestKind names the operation of a node request for metrics: put,
+// get, head, delete, info, list, health, or other.
+func RequestKind(method, path string) string {
+	switch {
+	case path == "/v1/health":
+		return "health"
+	case path == "/v1/shards":
+		switch method {
+		case http.MethodPost:
+			return "put"
+		case http.MethodGet:
+			return "list"
+		}
+	case strings.HasPrefix(path, "/v1/shards/"):
+		if strings.HasSuffix(path, "/info") {
+			return "info"
+		}
+		switch method {
+		case http.MethodGet:
+			return "get"
+		case http.MethodHead:
+			return "head"
+		case http.MethodDelete:
+			return "delete"
+		}
+	}
+	return "other"
 }
 
 // Server is a storage node's HTTP handler. Create it with NewServer and
@@ -45,6 +91,7 @@ type Server struct {
 	corrupt corruptSet
 	reserve int64 // Config.Reserve
 	now     func() time.Time
+	obs     Observer // Config.Metrics; nil for none
 }
 
 // NewServer opens the node's data directory, creating it if needed.
@@ -73,6 +120,7 @@ func NewServer(cfg Config) (*Server, error) {
 		nodeID:  id,
 		reserve: cfg.Reserve,
 		now:     time.Now,
+		obs:     cfg.Metrics,
 	}, nil
 }
 
@@ -100,6 +148,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.logRequest(r, rec, start, p != nil)
+		if s.obs != nil {
+			s.obs.RequestDone(RequestKind(r.Method, r.URL.Path), rec.Status(), rec.Bytes(), time.Since(start))
+		}
 		if p != nil {
 			panic(p)
 		}
@@ -230,6 +281,9 @@ func Run(ctx context.Context, cfg Config) error {
 	ev := s.log.Info().Str("addr", ln.Addr().String()).Str("dir", cfg.Dir).Int64("shards", s.store.Count())
 	if capacity, available, reserve, err := s.space(); err == nil {
 		ev = ev.Int64("capacity_bytes", capacity).Int64("available_bytes", available).Int64("reserve_bytes", reserve)
+		if s.obs != nil {
+			s.obs.Space(capacity, usableBytes(available, reserve), s.store.Count())
+		}
 	}
 	ev.Msg("node listening")
 

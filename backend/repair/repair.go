@@ -69,6 +69,9 @@ type Repairer struct {
 	// 1h); blobs that cannot be recovered at all always wait this long.
 	MaxBackoff time.Duration
 	Log        zerolog.Logger
+	// OnRepair, if set, is told what each repair attempt of Run and
+	// RunOnce did (metrics), on the worker's goroutine: keep it cheap.
+	OnRepair func(Stats)
 
 	once    sync.Once
 	limit   *bucket
@@ -141,6 +144,9 @@ func (r *Repairer) record(st Stats) {
 	r.mu.Lock()
 	r.total.add(st)
 	r.mu.Unlock()
+	if r.OnRepair != nil {
+		r.OnRepair(st)
+	}
 }
 
 // Run repairs queued blobs with Workers goroutines until ctx is done.

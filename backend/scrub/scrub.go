@@ -77,6 +77,9 @@ type Scrubber struct {
 	PassInterval time.Duration
 	Idle         time.Duration // wait when there is nothing to do or a node failed; DefaultIdle if 0
 	Log          zerolog.Logger
+	// OnStep, if set, is told what each Step of Run did (metrics): at
+	// the end of a node's slice or pass, or when it failed.
+	OnStep func(Stats)
 
 	pace pacer
 }
@@ -94,6 +97,9 @@ type Stats struct {
 func (s *Scrubber) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		st, err := s.Step(ctx)
+		if s.OnStep != nil {
+			s.OnStep(st)
+		}
 		if err != nil && ctx.Err() == nil {
 			s.Log.Warn().Err(err).Str("node", st.NodeID).Msg("scrub: node not scrubbed; will retry")
 		}
