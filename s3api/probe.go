@@ -33,10 +33,13 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Ready != nil {
 			ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 			defer cancel()
+			// The gateway passes its whole readiness rule (PostgreSQL
+			// and enough live nodes for writes, metrics.Readiness), so
+			// the reason is Ready's own.
 			if err := s.cfg.Ready.Ping(ctx); err != nil {
-				s.log.Debug().Err(err).Msg("not ready: the metadata store does not answer")
+				s.log.Debug().Err(err).Msg("not ready")
 				w.Header().Set("Retry-After", "1")
-				http.Error(w, "not ready: metadata store unavailable", http.StatusServiceUnavailable)
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 				return
 			}
 		}

@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 
+	"github.com/floe-s3/floe/backend/metrics"
 	"github.com/floe-s3/floe/backend/node"
 )
 
 var nodeCommand = &command{
 	name:    "node",
 	summary: "run a storage node",
-	usage:   "node --listen ADDR --data DIR [--reserve SIZE] [--group-sync] [--secret-file PATH] [--log-level LEVEL]",
+	usage:   "node --listen ADDR --data DIR [--reserve SIZE] [--group-sync] [--secret-file PATH] [--log-level LEVEL] [--metrics-listen ADDR]",
 	run:     runNode,
 }
 
@@ -22,6 +23,7 @@ func runNode(ctx context.Context, c *command, env *environ, args []string) error
 	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
 	level := fs.String("log-level", "info", "log `level`: trace, debug, info, warn, error or disabled")
 	pprofAddr := fs.String("pprof-listen", "", pprofFlagUsage)
+	metricsAddr := fs.String("metrics-listen", "", "serve Prometheus /metrics, /healthz and /readyz on this `address`, e.g. 127.0.0.1:9465; off when empty (several nodes often share a machine). Unauthenticated: keep it on loopback or a private network")
 	groupSync := fs.Bool("group-sync", false, "make concurrent shard writes durable together with syncfs(2) rounds instead of two fsyncs each (Linux; best on a file system of the node's own)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
@@ -55,5 +57,34 @@ func runNode(ctx context.Context, c *command, env *environ, args []string) error
 		return err
 	}
 	cfg.Secret, cfg.Logger = secret, log
+	stopMetrics, err := startNodeMetrics(ctx, *metricsAddr, &cfg)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	return finish(ctx, node.Run(ctx, cfg), log.With().Str("listen", *listen).Str("data", *dir).Logger(), "storage node failed")
+}
+
+// startNodeMetrics serves a node's metrics on addr, unless it is off, and
+// hooks them into cfg. It listens before returning, so a bad address fails
+// the command at once; the returned stop ends the listener.
+func startNodeMetrics(ctx context.Context, addr string, cfg *node.Config) (stop func(), err error) {
+	ln, err := metrics.ListenAddr(addr, false, cfg.Logger)
+	if err != nil {
+		return nil, usageErrorf("--metrics-listen %s: %v", addr, err)
+	}
+	if ln == nil {
+		return func() {}, nil
+	}
+	reg, nm := metrics.ForNode()
+	cfg.Metrics = nm
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := metrics.Serve(mctx, ln, metrics.Handler(reg, nil, cfg.Logger), cfg.Logger); err != nil {
+			cfg.Logger.Error().Err(err).Msg("metrics listener failed")
+		}
+	}()
+	return func() { cancel(); <-done }, nil
 }

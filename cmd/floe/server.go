@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"flag"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/floe-s3/floe/backend/lifecycle"
 	"github.com/floe-s3/floe/backend/membership"
+	"github.com/floe-s3/floe/backend/metrics"
 	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/backend/scrub"
 	"github.com/floe-s3/floe/metadata"
@@ -19,7 +21,7 @@ import (
 var serverCommand = &command{
 	name:    "server",
 	summary: "run the S3 gateway",
-	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D] [--suspect-after D] [--dead-after D] [--body-idle-timeout D] [--body-min-rate SIZE] [--max-header-bytes SIZE] [--db-wait D]",
+	usage:   "server [--listen ADDR] [--database-url URL] [--nodes ADDR,...] [--ec K+M] [--tls-cert FILE --tls-key FILE] [--key-cache-ttl D] [--upload-expiry D] [--suspect-after D] [--dead-after D] [--body-idle-timeout D] [--body-min-rate SIZE] [--max-header-bytes SIZE] [--db-wait D] [--metrics-listen ADDR]",
 	run:     runServer,
 }
 
@@ -59,6 +61,7 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 	region := fs.String("region", "us-east-1", "`region` requests are signed for and the gateway reports")
 	keyTTL := fs.Duration("key-cache-ttl", s3api.DefaultKeyCacheTTL, "`time` an access key's secret is cached; a deleted key works for up to this long")
 	secretFile := fs.String("secret-file", "", "read the cluster secret from `path` instead of $"+secretEnv)
+	metricsAddr := fs.String("metrics-listen", metrics.DefaultGatewayListen, "serve Prometheus /metrics, /healthz and /readyz on this `address`, apart from S3; \"\" or off disables. Unauthenticated: keep it on loopback or a private network. If the default is taken (another gateway), the gateway runs without it")
 	level := fs.String("log-level", "info", "log `level`: trace, debug, info, warn, error or disabled")
 	gcEvery := fs.Duration("gc-interval", 5*time.Second, "`interval` between garbage collection rounds")
 	grace := fs.Duration("intent-grace", time.Hour, "`age` after which an uncommitted write is collected")
@@ -186,5 +189,9 @@ func runServer(ctx context.Context, c *command, env *environ, args []string) err
 		LifecycleDay: *lcDay, LifecycleRate: *lcRate, ReplicateBelow: replicateBelow,
 		Version: floeVersion(), ShutdownTimeout: *shutdownTimeout, AccessLog: access,
 	}
+	cfg.MetricsListen = *metricsAddr
+	// Only the default gives way to another gateway holding its port.
+	cfg.MetricsOptional = true
+	fs.Visit(func(f *flag.Flag) { cfg.MetricsOptional = cfg.MetricsOptional && f.Name != "metrics-listen" })
 	return finish(ctx, gateway.Run(ctx, cfg), log.With().Str("listen", *listen).Logger(), "S3 gateway failed")
 }

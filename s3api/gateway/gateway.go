@@ -22,6 +22,7 @@ import (
 	"github.com/floe-s3/floe/backend/gc"
 	"github.com/floe-s3/floe/backend/lifecycle"
 	"github.com/floe-s3/floe/backend/membership"
+	"github.com/floe-s3/floe/backend/metrics"
 	"github.com/floe-s3/floe/backend/node"
 	"github.com/floe-s3/floe/backend/repair"
 	"github.com/floe-s3/floe/backend/scrub"
@@ -100,6 +101,12 @@ type Config struct {
 	Ready chan<- string
 	// Version is the build the gateway records for `floe admin status`.
 	Version string
+	// MetricsListen is where /metrics, /healthz and /readyz are served
+	// (package metrics); "" or "off" serves none. MetricsOptional makes an
+	// address that cannot be bound a warning instead of an error (it is
+	// the default, which another gateway on the machine may hold).
+	MetricsListen   string
+	MetricsOptional bool
 	// ShutdownTimeout bounds how long a stopping gateway waits for the
 	// requests in flight (0: DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
@@ -143,8 +150,11 @@ func Run(ctx context.Context, cfg Config) error {
 	case replicateBelow < 0:
 		replicateBelow = 0
 	}
+	// Metrics are always kept (a few atomic adds per request); only the
+	// listener serving them is optional.
+	reg, gm := metrics.ForGateway(meta, log)
 	blobs := blob.NewStore(client, blob.Options{Params: cfg.Params, ReplicateBelow: replicateBelow,
-		OnBadShard: badShardHook(meta, log)}, log)
+		OnBadShard: badShardHook(meta, log), Observer: gm}, log)
 
 	suspectAfter := cfg.SuspectAfter
 	if suspectAfter <= 0 {
@@ -156,9 +166,12 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("gateway: first node poll: %w", err)
 	}
 	col := &gc.Collector{Meta: meta, Client: client, Interval: cfg.GCInterval, IntentGrace: cfg.IntentGrace,
-		UploadExpiry: cfg.UploadExpiry, Log: log}
+		UploadExpiry: cfg.UploadExpiry, Log: log, OnRound: gm.Collected}
 	rep := &repair.Repairer{Meta: meta, Blobs: blobs, Workers: cfg.RepairWorkers, Rate: cfg.RepairRate,
-		NodeMaxAge: suspectAfter, Log: log}
+		NodeMaxAge: suspectAfter, Log: log, OnRepair: gm.Repaired}
+	// Ready when PostgreSQL answers and writes would find enough live
+	// nodes: the S3 port's /_floe/readyz and the metrics /readyz agree.
+	ready := metrics.Readiness{Meta: meta, MinLive: blobs.MinLiveNodes(), MaxAge: suspectAfter}
 
 	region := cfg.Region
 	if region == "" {
@@ -191,7 +204,8 @@ func Run(ctx context.Context, cfg Config) error {
 	con := console.New(console.Config{Auth: auth, Store: meta, Region: region, Logger: log,
 		Traffic: func() s3api.Traffic { return s3srv.Traffic() }})
 	s3srv = s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Domains: cfg.Domains, Logger: log,
-		NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: meta, Console: con, AccessLog: cfg.AccessLog})
+		NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: ready, Console: con, AccessLog: cfg.AccessLog,
+		Observe: func(d s3api.RequestDone) { gm.Request(d.Action, d.Method, d.Status, d.In, d.Out, d.Duration) }})
 	srv := &http.Server{
 		Handler:           s3srv,
 		ReadHeaderTimeout: 30 * time.Second,
@@ -214,6 +228,23 @@ func Run(ctx context.Context, cfg Config) error {
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
 	}
+	mln, err := metrics.ListenAddr(cfg.MetricsListen, cfg.MetricsOptional, log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if mln != nil {
+		// Served until Run returns, through a shutdown's drain too.
+		mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
+		mdone := make(chan struct{})
+		go func() {
+			defer close(mdone)
+			if err := metrics.Serve(mctx, mln, metrics.Handler(reg, ready, log), log); err != nil {
+				log.Error().Err(err).Msg("metrics listener failed")
+			}
+		}()
+		defer func() { stopMetrics(); <-mdone }()
+	}
 
 	bg, stopBG := context.WithCancel(ctx)
 	// The node monitor and the gateway's record outlive a shutdown's
@@ -226,7 +257,7 @@ func Run(ctx context.Context, cfg Config) error {
 	go func() { defer wg.Done(); col.Run(bg) }()
 	if cfg.ScrubRate > 0 {
 		scr := &scrub.Scrubber{Meta: meta, Client: client, Rate: cfg.ScrubRate, OrphanGrace: cfg.OrphanGrace,
-			PassInterval: cfg.ScrubInterval, Log: log}
+			PassInterval: cfg.ScrubInterval, Log: log, OnStep: gm.Scrubbed}
 		wg.Go(func() { scr.Run(bg) })
 	}
 	go func() { defer wg.Done(); rep.Run(bg) }()
