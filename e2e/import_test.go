@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,9 +80,9 @@ type wantObject struct {
 	contentType, enc  string
 	disposition, lang string
 	cacheControl      string
+	expires           string // as the Expires header reads
 	meta              map[string]string
 	tags              map[string]string
-	deleteMarker      bool // a version that is a delete marker
 }
 
 // importKeys are the odd keys every import must carry over unchanged.
@@ -355,10 +356,10 @@ func checkObject(t *testing.T, cl *cluster, bucket, key, versionID string, w *wa
 		t.Errorf("%q: %d bytes that differ from the %d of the source", key, n, w.size)
 	case aws.ToString(out.ContentType) != w.contentType || aws.ToString(out.ContentEncoding) != w.enc ||
 		aws.ToString(out.ContentDisposition) != w.disposition || aws.ToString(out.ContentLanguage) != w.lang ||
-		aws.ToString(out.CacheControl) != w.cacheControl:
-		t.Errorf("%q: content headers %q %q %q %q %q, want %q %q %q %q %q", key, aws.ToString(out.ContentType), aws.ToString(out.ContentEncoding),
-			aws.ToString(out.ContentDisposition), aws.ToString(out.ContentLanguage), aws.ToString(out.CacheControl),
-			w.contentType, w.enc, w.disposition, w.lang, w.cacheControl)
+		aws.ToString(out.CacheControl) != w.cacheControl || aws.ToString(out.ExpiresString) != w.expires:
+		t.Errorf("%q: content headers %q %q %q %q %q %q, want %q %q %q %q %q %q", key, aws.ToString(out.ContentType), aws.ToString(out.ContentEncoding),
+			aws.ToString(out.ContentDisposition), aws.ToString(out.ContentLanguage), aws.ToString(out.CacheControl), aws.ToString(out.ExpiresString),
+			w.contentType, w.enc, w.disposition, w.lang, w.cacheControl, w.expires)
 	case !sameMap(out.Metadata, w.meta):
 		t.Errorf("%q: metadata %v, want %v", key, out.Metadata, w.meta)
 	}
@@ -390,4 +391,170 @@ func sameMap(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestImportFromFloe imports from a second Floe: a versioned bucket
+// (several versions of a key, delete markers, a multipart version) and an
+// unversioned one, with tags, metadata and every content header.
+func TestImportFromFloe(t *testing.T) {
+	srcCl, cl := startCluster(t), startCluster(t)
+	src := &importSource{endpoint: srcCl.endpoint, accessKey: srcCl.accessKey, secretKey: srcCl.secretKey, client: srcCl.client}
+	ctx := ctxT(t)
+	sc := srcCl.client
+	for _, b := range []string{"archive", "flat"} {
+		_, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)})
+		must(t, err, "create %s", b)
+	}
+	_, err := sc.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("archive"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+	must(t, err, "enable versioning on the source")
+
+	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	full := func(body, tags string, rev int) *s3.PutObjectInput {
+		return &s3.PutObjectInput{Body: strings.NewReader(body), ContentType: aws.String("text/markdown"),
+			ContentEncoding: aws.String("identity"), ContentDisposition: aws.String(`inline; filename="doc.md"`),
+			ContentLanguage: aws.String("de-CH"), CacheControl: aws.String("max-age=60, private"), Expires: &expires,
+			Metadata: map[string]string{"rev": fmt.Sprint(rev), "author": "floe"}, Tagging: aws.String(tags)}
+	}
+	put := func(bucket, key string, in *s3.PutObjectInput) {
+		in.Bucket, in.Key = aws.String(bucket), aws.String(key)
+		_, err := sc.PutObject(ctx, in)
+		must(t, err, "put %s/%s", bucket, key)
+	}
+	del := func(bucket, key string) {
+		_, err := sc.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		must(t, err, "delete %s/%s", bucket, key)
+	}
+	odd := "notes//ünï +%/"
+	put("archive", odd, full("first draft", "stage=draft&team=a+b", 1))
+	put("archive", odd, full("second draft, longer", "stage=review", 2))
+	del("archive", odd)
+	put("archive", odd, full("final", "stage=final&x=%2F", 3))
+	put("archive", "gone", full("here a while", "", 1))
+	del("archive", "gone")
+	mp := putMultipartSource(t, sc, "archive", "video.bin", 13<<20, 5<<20)
+	_ = mp
+	_, err = sc.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("archive"), Key: aws.String("video.bin"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("kind"), Value: aws.String("video")}}}})
+	must(t, err, "tag the multipart object")
+	for i, k := range importKeys() {
+		in := full(strings.Repeat(k, i+1), fmt.Sprintf("i=%d", i), i)
+		put("flat", k, in)
+	}
+
+	out := cl.runImport(t, src, "--all-buckets", "--workers", "4")
+	if !strings.Contains(out, "failed 0") {
+		t.Fatalf("import:\n%s", out)
+	}
+	srcVersions, dstVersions := listAllVersions(t, sc, "archive"), listAllVersions(t, cl.client, "archive")
+	if len(srcVersions) != 3 || len(dstVersions) != 3 {
+		t.Fatalf("keys with versions: source %d, destination %d", len(srcVersions), len(dstVersions))
+	}
+	for key, sv := range srcVersions {
+		dv := dstVersions[key]
+		if len(dv) != len(sv) {
+			t.Fatalf("%q: %d versions on the source, %d on the destination", key, len(sv), len(dv))
+		}
+		for i := range sv {
+			if sv[i].marker != dv[i].marker {
+				t.Fatalf("%q version %d: delete marker %v on the source, %v on the destination", key, i, sv[i].marker, dv[i].marker)
+			}
+			if sv[i].marker {
+				continue
+			}
+			w := describe(t, srcCl, "archive", key, sv[i].id)
+			if etag := checkObject(t, cl, "archive", key, dv[i].id, w); etag != sv[i].etag {
+				t.Errorf("%q version %d: ETag %s, the source's %s", key, i, etag, sv[i].etag)
+			}
+		}
+	}
+	if e := srcVersions["video.bin"][0].etag; !strings.HasSuffix(e, `-3"`) {
+		t.Errorf("the multipart source's ETag is %s", e)
+	}
+	for _, k := range importKeys() {
+		checkObject(t, cl, "flat", k, "", describe(t, srcCl, "flat", k, ""))
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Nothing to do again; then one new version.
+	out = cl.runImport(t, src, "--all-buckets")
+	total := 0
+	for _, v := range srcVersions {
+		total += len(v)
+	}
+	if !strings.Contains(out, "copied 0 objects") || !strings.Contains(out, fmt.Sprintf("skipped %d unchanged", total+len(importKeys()))) {
+		t.Fatalf("second run:\n%s", out)
+	}
+	put("archive", "gone", full("back again", "stage=back", 4))
+	out = cl.runImport(t, src, "--bucket", "archive")
+	if !strings.Contains(out, "copied 1 objects") {
+		t.Fatalf("run after a new version:\n%s", out)
+	}
+	dv := listAllVersions(t, cl.client, "archive")["gone"]
+	if len(dv) != 3 || dv[0].marker || !dv[1].marker {
+		t.Fatalf("versions of gone on the destination: %+v", dv)
+	}
+	checkObject(t, cl, "archive", "gone", "", describe(t, srcCl, "archive", "gone", ""))
+}
+
+// listedVersion is one entry of ListObjectVersions.
+type listedVersion struct {
+	id, etag string
+	marker   bool
+}
+
+// listAllVersions lists bucket's versions and delete markers by key,
+// newest first.
+func listAllVersions(t *testing.T, c *s3.Client, bucket string) map[string][]listedVersion {
+	t.Helper()
+	m := map[string][]listedVersion{}
+	// One page holds them all here; ListObjectVersions orders a key's
+	// versions and markers newest first, split in two lists by the SDK,
+	// so they are merged by time.
+	out, err := c.ListObjectVersions(ctxT(t), &s3.ListObjectVersionsInput{Bucket: aws.String(bucket)})
+	must(t, err, "list versions of %s", bucket)
+	type tv struct {
+		at time.Time
+		v  listedVersion
+	}
+	byKey := map[string][]tv{}
+	for _, v := range out.Versions {
+		byKey[aws.ToString(v.Key)] = append(byKey[aws.ToString(v.Key)], tv{aws.ToTime(v.LastModified), listedVersion{id: aws.ToString(v.VersionId), etag: aws.ToString(v.ETag)}})
+	}
+	for _, d := range out.DeleteMarkers {
+		byKey[aws.ToString(d.Key)] = append(byKey[aws.ToString(d.Key)], tv{aws.ToTime(d.LastModified), listedVersion{id: aws.ToString(d.VersionId), marker: true}})
+	}
+	for k, vs := range byKey {
+		slices.SortStableFunc(vs, func(a, b tv) int { return b.at.Compare(a.at) })
+		for _, v := range vs {
+			m[k] = append(m[k], v.v)
+		}
+	}
+	return m
+}
+
+// describe reads what an object version on cl is: bytes, headers, tags.
+func describe(t *testing.T, cl *cluster, bucket, key, versionID string) *wantObject {
+	t.Helper()
+	ctx := ctxT(t)
+	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if versionID != "" {
+		in.VersionId = aws.String(versionID)
+	}
+	out, err := cl.client.GetObject(ctx, in)
+	must(t, err, "get %q from the source", key)
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	must(t, err, "read %q from the source", key)
+	w := &wantObject{sum: sha256.Sum256(b), size: int64(len(b)), contentType: aws.ToString(out.ContentType),
+		enc: aws.ToString(out.ContentEncoding), disposition: aws.ToString(out.ContentDisposition), lang: aws.ToString(out.ContentLanguage),
+		cacheControl: aws.ToString(out.CacheControl), expires: aws.ToString(out.ExpiresString), meta: out.Metadata, tags: map[string]string{}}
+	tags, err := cl.client.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key), VersionId: in.VersionId})
+	must(t, err, "get tags of %q from the source", key)
+	for _, tg := range tags.TagSet {
+		w.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	return w
 }
