@@ -160,6 +160,25 @@ func TestConsole(t *testing.T) {
 		t.Errorf("upload progress row: %q", s)
 	}
 	eq(t, getBytes(t, cl.client, bucket, key, ""), data, "the object the console uploaded")
+
+	// A large file goes as a multipart upload: thresholds lowered so that
+	// 6 MiB make two parts (S3's smallest part is 5 MiB).
+	eval("lower the multipart threshold", `Floe.uploadConfig = {threshold: 1 << 20, partSize: 5 << 20}; ""`)
+	big := make([]byte, 6<<20+123)
+	_, _ = rand.Read(big)
+	bigFile := filepath.Join(t.TempDir(), "big.bin")
+	must(t, os.WriteFile(bigFile, big, 0o644), "write the large upload")
+	run("choose the large file", chromedp.SetUploadFiles(chromedp.CSS("#upload"), []string{bigFile}, chromedp.NodeReady))
+	until("the large object listed", `!!document.querySelector('tr[data-key="`+folder+`big.bin"]')`)
+	head, err := cl.client.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(folder + "big.bin")})
+	must(t, err, "HeadObject of the large upload")
+	if etag := aws.ToString(head.ETag); !strings.HasSuffix(etag, `-2"`) {
+		t.Errorf("the large upload's ETag %s is not that of two parts", etag)
+	}
+	eq(t, getBytes(t, cl.client, bucket, folder+"big.bin", ""), big, "the object the console uploaded in parts")
+	if n := cl.count(t, `SELECT count(*) FROM multipart_uploads`); n != 0 {
+		t.Errorf("%d multipart uploads left unfinished", n)
+	}
 	screenshot("objects")
 
 	// Download it as the Download button does: the same presigned URL.
@@ -195,6 +214,10 @@ func TestConsole(t *testing.T) {
 	if _, err := cl.client.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err == nil {
 		t.Errorf("the object the console deleted is still there")
 	}
+
+	bigDel := chromedp.CSS(`tr[data-key="` + folder + `big.bin"] button.danger`)
+	run("delete the large object", chromedp.Click(bigDel), chromedp.Click(bigDel))
+	until("the large object gone", `!document.querySelector('tr[data-key="`+folder+`big.bin"]')`)
 
 	// The bucket is empty now: delete it.
 	eval("back to the buckets", `location.hash = "#/buckets"; ""`)

@@ -155,6 +155,59 @@
     return resp.json();
   }
 
+  // Uploads of files above threshold go as multipart uploads of
+  // partSize pieces (S3's single PUT stops at 5 GiB, and a failed part is
+  // all that must be sent again). Tests lower both.
+  Floe.uploadConfig = { threshold: 64 << 20, partSize: 16 << 20 };
+
+  // xhrSend sends body with XMLHttpRequest, for its upload progress
+  // (fetch has none), reporting bytes sent to progress. The body goes
+  // unsigned (UNSIGNED-PAYLOAD): hashing a large file in JavaScript first
+  // would cost more than the upload; method, path, query, headers and
+  // time are signed.
+  function xhrSend(method, path, query, headers, body, progress) {
+    const r = S.sign({ method, path, query, headers, payloadHash: "UNSIGNED-PAYLOAD", creds: creds(), region, now: now() });
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, r.url);
+      for (const [k, v] of Object.entries(r.headers)) xhr.setRequestHeader(k, v);
+      xhr.upload.onprogress = (e) => progress(e.loaded);
+      xhr.onload = async () => {
+        if (xhr.status >= 200 && xhr.status < 300) resolve(xhr);
+        else reject(await errorOf(new Response(xhr.responseText, { status: xhr.status })));
+      };
+      xhr.onerror = () => reject(new Error("network error"));
+      xhr.send(body);
+    });
+  }
+
+  const xmlEscape = (v) => v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+  // putMultipart uploads f as a multipart upload, one part at a time,
+  // and aborts the upload if any step fails.
+  async function putMultipart(bucket, key, f, type, progress) {
+    const path = objectPath(bucket, key);
+    const created = await s3xml("POST", path, { query: [["uploads", ""]], headers: { "content-type": type } });
+    const id = text(created, "UploadId");
+    try {
+      const parts = [];
+      const size = Floe.uploadConfig.partSize;
+      for (let n = 1, off = 0; off < f.size; n++, off += size) {
+        const xhr = await xhrSend("PUT", path, [["partNumber", String(n)], ["uploadId", id]], {},
+          f.slice(off, off + size), (loaded) => progress(off + loaded));
+        parts.push("<Part><PartNumber>" + n + "</PartNumber><ETag>" + xmlEscape(xhr.getResponseHeader("ETag") || "") + "</ETag></Part>");
+      }
+      const done = await s3xml("POST", path, { query: [["uploadId", id]],
+        body: "<CompleteMultipartUpload>" + parts.join("") + "</CompleteMultipartUpload>" });
+      // A completion can fail after its 200 has begun: S3 then sends
+      // an <Error> body.
+      if (done.documentElement.nodeName === "Error") throw new FloeError(200, text(done, "Code"), text(done, "Message"));
+    } catch (e) {
+      await s3("DELETE", path, { query: [["uploadId", id]] }).catch(() => {});
+      throw e;
+    }
+  }
+
   const bucketPath = (b) => "/" + S.uriEncode(b);
   const objectPath = (b, k) => bucketPath(b) + "/" + S.uriEncode(k);
   const text = (node, name) => { const e = node.getElementsByTagName(name)[0]; return e ? e.textContent : ""; };
@@ -285,34 +338,25 @@
       const row = el("div", { className: "upload", "data-upload": key }, el("span", { className: "name" }, key), bar, label);
       uploads.append(row);
       active++;
-      // The body goes unsigned (UNSIGNED-PAYLOAD): hashing a large file in
-      // JavaScript first would cost more than the upload; the headers,
-      // key and time are signed.
-      const headers = { "content-type": f.type || "application/octet-stream" };
-      const r = S.sign({ method: "PUT", path: objectPath(bucket, key), headers, payloadHash: "UNSIGNED-PAYLOAD", creds: creds(), region, now: now() });
-      const xhr = new XMLHttpRequest();
-      xhr.open("PUT", r.url);
-      for (const [k, v] of Object.entries(r.headers)) xhr.setRequestHeader(k, v);
-      xhr.upload.onprogress = (e) => {
-        if (e.lengthComputable && e.total > 0) {
-          bar.value = e.loaded / e.total;
-          label.textContent = Math.floor(100 * e.loaded / e.total) + "%";
-        }
+      const progress = (sent) => {
+        const frac = f.size ? Math.min(1, sent / f.size) : 1;
+        bar.value = frac;
+        label.textContent = Math.floor(100 * frac) + "%";
       };
-      const done = (ok, msg) => {
-        active--;
-        row.classList.add(ok ? "ok" : "failed");
-        label.textContent = msg;
-        if (ok) { bar.value = 1; setTimeout(() => row.remove(), 4000); }
-        if (active === 0) load(true).catch((e) => flash(e.message, true));
-      };
-      xhr.onload = async () => {
-        if (xhr.status >= 200 && xhr.status < 300) { done(true, "done"); return; }
-        const e = await errorOf(new Response(xhr.responseText, { status: xhr.status }));
-        done(false, e.message);
-      };
-      xhr.onerror = () => done(false, "network error");
-      xhr.send(f);
+      const type = f.type || "application/octet-stream";
+      const sent = f.size > Floe.uploadConfig.threshold ? putMultipart(bucket, key, f, type, progress) :
+        xhrSend("PUT", objectPath(bucket, key), [], { "content-type": type }, f, progress);
+      sent.then(() => {
+        row.classList.add("ok");
+        label.textContent = "done";
+        bar.value = 1;
+        setTimeout(() => row.remove(), 4000);
+      }, (e) => {
+        row.classList.add("failed");
+        label.textContent = e.message || String(e);
+      }).finally(() => {
+        if (--active === 0) load(true).catch((e) => flash(e.message, true));
+      });
     }
 
     let token = "";
