@@ -11,8 +11,9 @@ import (
 	"github.com/floe-s3/floe/metadata"
 )
 
-// listPage is how many keys a listing request asks for (S3's maximum).
-const listPage = 1000
+// listPage is how many keys a listing request asks for (S3's maximum);
+// tests make it small to cross page boundaries.
+var listPage int32 = 1000
 
 // entry is one listed version with its key and whether it is the
 // current one (to order versions that share a timestamp).
@@ -60,7 +61,7 @@ func (im *importer) list(ctx context.Context, j *job, emit func(*item) error) er
 // first.
 func (im *importer) listVersions(ctx context.Context, j *job, emit func(*item) error) error {
 	var keyMarker, vidMarker *string
-	var carry []entry // the last key of the previous page, which may go on
+	var g versionGrouper
 	for {
 		out, err := call(ctx, im.cfg, "listing versions of "+j.pair.Source, func(ctx context.Context) (*s3.ListObjectVersionsOutput, error) {
 			return im.src.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(j.pair.Source),
@@ -79,52 +80,55 @@ func (im *importer) listVersions(ctx context.Context, j *job, emit func(*item) e
 			page = append(page, entry{key: aws.ToString(o.Key), latest: aws.ToBool(o.IsLatest), v: version{
 				id: aws.ToString(o.VersionId), deleteMarker: true, lastModified: aws.ToTime(o.LastModified).UnixMilli()}})
 		}
-		// Versions then delete markers: back into key order, newest
-		// first within a key, as the listing had them.
-		slices.SortStableFunc(page, func(a, b entry) int {
-			if c := cmp.Compare(a.key, b.key); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(b.v.lastModified, a.v.lastModified); c != 0 {
-				return c
-			}
-			switch {
-			case a.latest && !b.latest:
-				return -1
-			case b.latest && !a.latest:
-				return 1
-			}
-			return 0
-		})
-		all := append(carry, page...)
-		carry = nil
-		groups := groupByKey(all)
-		truncated := aws.ToBool(out.IsTruncated)
-		if truncated && len(groups) > 0 {
-			carry, groups = groups[len(groups)-1], groups[:len(groups)-1]
-		}
-		for _, g := range groups {
-			slices.Reverse(g)
-		}
+		groups := g.add(page, aws.ToBool(out.IsTruncated))
 		if err := im.plan(ctx, j, groups, emit); err != nil {
 			return err
 		}
-		if !truncated {
+		if !aws.ToBool(out.IsTruncated) {
 			return nil
 		}
 		if aws.ToString(out.NextKeyMarker) == aws.ToString(keyMarker) && aws.ToString(out.NextVersionIdMarker) == aws.ToString(vidMarker) {
 			return fmt.Errorf("listing versions of %s: truncated page without new markers", j.pair.Source)
 		}
 		keyMarker, vidMarker = out.NextKeyMarker, out.NextVersionIdMarker
-		if len(carry) > 0 && aws.ToString(keyMarker) != carry[0].key {
-			// The page ended on a key boundary: nothing more of it follows.
-			slices.Reverse(carry)
-			if err := im.plan(ctx, j, [][]entry{carry}, emit); err != nil {
-				return err
-			}
-			carry = nil
-		}
 	}
+}
+
+// versionGrouper turns pages of a version listing into whole keys: the
+// last key of a truncated page is held back, since its older versions may
+// come on the next page.
+type versionGrouper struct{ carry []entry }
+
+// add takes one page (versions and delete markers, in any order) and
+// returns the keys it completes, each with its versions oldest first.
+func (g *versionGrouper) add(page []entry, truncated bool) [][]entry {
+	// The SDK splits versions and delete markers in two lists: back
+	// into key order, newest first within a key as S3 lists them (on a
+	// tie of timestamps the current version is the newest).
+	slices.SortStableFunc(page, func(a, b entry) int {
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.v.lastModified, a.v.lastModified); c != 0 {
+			return c
+		}
+		switch {
+		case a.latest && !b.latest:
+			return -1
+		case b.latest && !a.latest:
+			return 1
+		}
+		return 0
+	})
+	groups := groupByKey(append(g.carry, page...))
+	g.carry = nil
+	if truncated && len(groups) > 0 {
+		g.carry, groups = groups[len(groups)-1], groups[:len(groups)-1]
+	}
+	for _, gr := range groups {
+		slices.Reverse(gr)
+	}
+	return groups
 }
 
 // groupByKey splits entries sorted by key into runs of one key.
