@@ -13,6 +13,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,6 +113,8 @@ func TestConsole(t *testing.T) {
 			t.Errorf("vector %q: page has SHA-256 %s, HMAC %s; Go %x, %x", v, pairs[i][0], pairs[i][1], sum, mac.Sum(nil))
 		}
 	}
+
+	checkPageSigning(t, eval)
 
 	// Sign in.
 	run("sign-in form", chromedp.WaitVisible(chromedp.CSS("#ak")))
@@ -369,4 +372,54 @@ func TestConsoleAPIAuth(t *testing.T) {
 	if n := cl.count(t, `SELECT count(*) FROM access_keys WHERE access_key_id = $1`, cl.accessKey); n != 1 {
 		t.Errorf("the admin's key after carol's attempt: %d rows", n)
 	}
+}
+
+// checkPageSigning compares the page's SigV4 (header-signed and presigned)
+// with aws-sdk-go-v2's signer on one fixed request whose path and query
+// need every kind of encoding.
+func checkPageSigning(t *testing.T, eval func(what, expr string) string) {
+	t.Helper()
+	const id, secret, host = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "example.com:9000"
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	path := "/bucket/d%C3%BCr%20k%2By%25%2Fz~"
+	query := url.Values{"prefix": {"a b/ü+&="}, "list-type": {"2"}, "delimiter": {"/"}}
+	rawQuery := strings.ReplaceAll(query.Encode(), "+", "%20")
+	jsArgs := fmt.Sprintf(`{method: "GET", path: %q, query: [["prefix", "a b/ü+&="], ["list-type", "2"], ["delimiter", "/"]],
+		creds: {id: %q, secret: %q}, region: "us-east-1", now: new Date(%d), host: %q`, path, id, secret, at.UnixMilli(), host)
+	empty := sha256.Sum256(nil)
+	got := eval("the page signs", `(() => { const r = Floe.sigv4.sign(`+jsArgs+`, headers: {"content-type": "text/plain"},
+		payloadHash: "`+hex.EncodeToString(empty[:])+`"}); return r.url + "\n" + r.headers.authorization; })()`)
+	req, err := http.NewRequest("GET", "http://"+host+path+"?"+rawQuery, nil)
+	must(t, err, "request")
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(empty[:]))
+	creds := aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	must(t, signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(empty[:]), "s3", "us-east-1", at), "sign")
+	if want := req.URL.EscapedPath() + "?" + rawQuery + "\n" + req.Header.Get("Authorization"); !sameSigned(got, want) {
+		t.Errorf("the page signed\n%s\nwhere aws-sdk-go-v2 signs\n%s", got, want)
+	}
+
+	pre := eval("the page presigns", `Floe.sigv4.presign(`+jsArgs+`, expires: 3600})`)
+	preq, err := http.NewRequest("GET", "http://"+host+path+"?"+rawQuery+"&X-Amz-Expires=3600", nil)
+	must(t, err, "request")
+	u, _, err := signer.PresignHTTP(context.Background(), creds, preq, "UNSIGNED-PAYLOAD", "s3", "us-east-1", at)
+	must(t, err, "presign")
+	pu, err := url.Parse(u)
+	must(t, err, "parse presigned URL")
+	if want := pu.Query().Get("X-Amz-Signature"); !strings.HasSuffix(pre, "&X-Amz-Signature="+want) {
+		t.Errorf("the page presigned\n%s\nwhere aws-sdk-go-v2 presigns\n%s", pre, u)
+	}
+}
+
+// sameSigned compares a URL and Authorization header pair, allowing the
+// query in either order (only its canonical form is signed).
+func sameSigned(got, want string) bool {
+	g, w := strings.SplitN(got, "\n", 2), strings.SplitN(want, "\n", 2)
+	if len(g) != 2 || len(w) != 2 || g[1] != w[1] {
+		return false
+	}
+	gu, err1 := url.Parse(g[0])
+	wu, err2 := url.Parse(w[0])
+	return err1 == nil && err2 == nil && gu.EscapedPath() == wu.EscapedPath() && gu.Query().Encode() == wu.Query().Encode()
 }

@@ -13,8 +13,11 @@
 // are ordinary S3 requests to the same origin, path style, so they pass
 // exactly the SigV4 checks and bucket authorization any S3 client meets;
 // uploads go UNSIGNED-PAYLOAD (the browser streams the file, the headers
-// are signed), downloads and shared links are presigned GETs. Sign-in is
-// a signed call to api/whoami: a wrong key or secret fails there.
+// are signed), as multipart uploads above 64 MiB; downloads and shared
+// links are presigned GETs. Sign-in is a signed call to api/whoami: a
+// wrong key or secret fails there. A browser whose clock is off by more
+// than SigV4 allows takes the gateway's from the Date of the
+// RequestTimeTooSkewed answer and signs again.
 //
 // What is not S3 (the cluster view, access keys) is a small JSON API under
 // ConsolePrefix+"api/" in this package. Its requests are SigV4-signed in
