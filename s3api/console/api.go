@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/floe-s3/floe/metadata"
 	"github.com/floe-s3/floe/s3api"
@@ -40,6 +41,7 @@ type caller struct {
 
 // serveAPI answers the JSON endpoints; name is the path after "api/".
 func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, name string) {
+	start := time.Now()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	c, body, err := h.authenticate(r)
@@ -47,6 +49,13 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, name string) 
 	if err == nil {
 		out, err = h.route(r, c, name, body)
 	}
+	status := http.StatusOK
+	// Logged as the gateway logs S3 requests: who did what, and how it
+	// went.
+	defer func() {
+		h.cfg.Logger.Info().Str("method", r.Method).Str("api", name).Str("ak", c.AccessKeyID).
+			Int("status", status).Dur("dur", time.Since(start)).Msg("console")
+	}()
 	if err != nil {
 		var ae *apiError
 		if !errors.As(err, &ae) {
@@ -57,10 +66,11 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, name string) 
 				w.Header().Set("Retry-After", "1")
 			}
 		}
-		writeJSON(w, ae.Status, ae)
+		status = ae.Status
+		writeJSON(w, status, ae)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, status, out)
 }
 
 // authenticate checks r's SigV4 Authorization header with the gateway's

@@ -38,7 +38,9 @@ package console
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -76,9 +78,16 @@ type Config struct {
 // Handler serves the console's pages and its JSON API. Mount it as
 // s3api.Config.Console.
 type Handler struct {
-	cfg    Config
-	static http.Handler
-	index  []byte
+	cfg Config
+	// files are the assets by name ("console.js"), "" the index page.
+	files map[string]asset
+}
+
+// asset is a file the console serves, with its validator.
+type asset struct {
+	body        []byte
+	contentType string
+	etag        string
 }
 
 // New returns a Handler for cfg.
@@ -86,15 +95,32 @@ func New(cfg Config) *Handler {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	sub, err := fs.Sub(assets, "assets")
+	h := &Handler{cfg: cfg, files: map[string]asset{}}
+	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+		".html": "text/html; charset=utf-8"}
+	entries, err := fs.ReadDir(assets, "assets")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(assets, "assets/"+e.Name())
+		if err != nil {
+			panic(err)
+		}
+		h.files[e.Name()] = newAsset(b, types[path.Ext(e.Name())])
 	}
 	var index bytes.Buffer
 	if err := indexPage.Execute(&index, map[string]string{"Region": cfg.Region}); err != nil {
 		panic(err)
 	}
-	return &Handler{cfg: cfg, static: http.FileServerFS(sub), index: index.Bytes()}
+	h.files[""] = newAsset(index.Bytes(), types[".html"])
+	h.files["index.html"] = h.files[""]
+	return h
+}
+
+func newAsset(b []byte, contentType string) asset {
+	sum := sha256.Sum256(b)
+	return asset{body: b, contentType: contentType, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 }
 
 // ServeHTTP implements http.Handler for paths under s3api.ConsolePrefix.
@@ -113,24 +139,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	securityHeaders(w.Header())
-	// Assets change with the binary; revalidating costs one small
-	// request and never serves a page of one version with the script
-	// of another.
-	w.Header().Set("Cache-Control", "no-cache")
-	if rest == "" || rest == "index.html" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(h.index))
-		return
-	}
-	if rest != path.Clean(rest) || strings.HasPrefix(rest, "/") {
+	a, ok := h.files[rest]
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	r2 := r.Clone(r.Context())
-	r2.URL.Path = "/" + rest
-	r2.URL.RawPath = ""
-	h.static.ServeHTTP(w, r2)
+	securityHeaders(w.Header())
+	// Assets change with the binary: the browser revalidates each time
+	// (a 304 by ETag), so a page of one version never runs the script
+	// of another.
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", a.etag)
+	w.Header().Set("Content-Type", a.contentType)
+	http.ServeContent(w, r, rest, time.Time{}, bytes.NewReader(a.body))
 }
 
 // securityHeaders are sent with every page and asset: scripts, styles and

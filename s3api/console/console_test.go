@@ -309,7 +309,19 @@ func TestStatic(t *testing.T) {
 			t.Errorf("%s: %d %v", f, resp.StatusCode, resp.Header)
 		}
 	}
-	for _, p := range []string{"nothing.js", "../console.go", "%2e%2e/console.go"} {
+	// Revalidation by ETag.
+	req, _ := http.NewRequest("GET", srv.URL+s3api.ConsolePrefix+"console.js", nil)
+	resp, _ = http.DefaultClient.Do(req)
+	resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	if ct := resp.Header.Get("Content-Type"); ct != "text/javascript; charset=utf-8" {
+		t.Errorf("console.js is served as %q", ct)
+	}
+	req.Header.Set("If-None-Match", etag)
+	if resp, _ := http.DefaultClient.Do(req); etag == "" || resp.StatusCode != http.StatusNotModified {
+		t.Errorf("console.js again with If-None-Match %s: %d %v", etag, resp.StatusCode, resp.Header)
+	}
+	for _, p := range []string{"nothing.js", "../console.go", "%2e%2e/console.go", "assets/console.js", "api"} {
 		if resp, _ := get(s3api.ConsolePrefix + p); resp.StatusCode != 404 {
 			t.Errorf("%s: %d", p, resp.StatusCode)
 		}
