@@ -106,7 +106,7 @@ func TestMetrics(t *testing.T) {
 		{"floe_s3_requests_total", []string{"operation", "GetObject", "code", "200"}},
 		{"floe_s3_requests_total", []string{"operation", "GetObject", "code", "404"}},
 		{"floe_s3_requests_total", []string{"operation", "HeadObject", "code", "200"}},
-		{"floe_s3_requests_total", []string{"operation", "ListObjects", "code", "200"}},
+		{"floe_s3_requests_total", []string{"operation", "ListObjectsV2", "code", "200"}},
 		{"floe_s3_requests_total", []string{"operation", "DeleteObject", "code", "204"}},
 		{"floe_s3_requests_total", []string{"operation", "CreateBucket", "code", "200"}},
 		{"floe_s3_request_duration_seconds", []string{"operation", "GetObject", "status_class", "2xx"}},

@@ -61,3 +61,34 @@ func TestAccessLog(t *testing.T) {
 		t.Fatalf("a 405 reached the main log: %s", main.String())
 	}
 }
+
+func TestOperationNames(t *testing.T) {
+	s := New(Config{})
+	for _, tc := range []struct{ method, target, want string }{
+		{"GET", "/b/k", "GetObject"},
+		{"HEAD", "/b/k", "HeadObject"},
+		{"PUT", "/b/k", "PutObject"},
+		{"GET", "/b?list-type=2", "ListObjectsV2"},
+		{"GET", "/b", "ListObjects"},
+		{"PUT", "/b/k?partNumber=1&uploadId=x", "UploadPart"},
+		{"POST", "/b/k?uploads", "CreateMultipartUpload"},
+		{"POST", "/b/k?uploadId=x", "CompleteMultipartUpload"},
+		{"POST", "/b?delete", "DeleteObjects"},
+		{"GET", "/b?acl", "GetBucketAcl"},
+		{"PUT", "/b?lifecycle", "PutBucketLifecycleConfiguration"},
+		{"GET", "/", "ListBuckets"},
+	} {
+		r := httptest.NewRequest(tc.method, tc.target, nil)
+		req := &request{}
+		if err := parseTarget(r, req, nil); err != nil {
+			t.Fatal(err)
+		}
+		h, _, err := s.route(r, req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.method, tc.target, err)
+		}
+		if got := operation(h, r); got != tc.want {
+			t.Errorf("%s %s: operation %q, want %q", tc.method, tc.target, got, tc.want)
+		}
+	}
+}

@@ -107,6 +107,10 @@ const ConsolePrefix = ProbePrefix + "console/"
 
 // RequestDone describes an answered request, for Config.Observe.
 type RequestDone struct {
+	// Operation is the S3 operation it was routed to ("HeadObject",
+	// "ListObjectsV2", "Preflight" for a CORS preflight); "" when it
+	// failed before routing (a bad signature, an unknown operation).
+	Operation string
 	// Action is the S3 action the request was routed to, as bucket
 	// policies name it ("s3:GetObject"); "" when it failed before routing
 	// (a bad signature, an unknown operation) or was a CORS preflight.
@@ -189,10 +193,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("Server", "Floe")
 	err := parseTarget(r, req, s.cfg.Domains)
 	var auth Auth
-	var action string
+	var action, op string
 	preflight := err == nil && r.Method == http.MethodOptions && req.bucket != ""
 	switch {
 	case preflight:
+		op = "Preflight"
 		err = s.preflight(sw, r, req)
 	case err == nil:
 		s.corsHeaders(sw, r, req)
@@ -212,6 +217,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		checkPayloadHash(r)
 		var h handler
 		h, action, err = s.route(r, req)
+		if h != nil {
+			op = operation(h, r)
+		}
 		if err == nil {
 			err = s.authorize(r, req, action)
 		}
@@ -227,7 +235,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.bytesIn.Add(req.bytes)
 	s.bytesOut.Add(sw.Bytes())
 	if s.cfg.Observe != nil {
-		s.cfg.Observe(RequestDone{Action: action, Method: r.Method, Status: sw.Status(),
+		s.cfg.Observe(RequestDone{Operation: op, Action: action, Method: r.Method, Status: sw.Status(),
 			In: req.bytes, Out: sw.Bytes(), Duration: time.Since(start)})
 	}
 }

@@ -16,7 +16,9 @@ import (
 //	go test -run '^$' -bench Observe ./backend/metrics/
 func BenchmarkObserve(b *testing.B) {
 	g := NewGateway(prometheus.NewRegistry())
-	observe := func(d s3api.RequestDone) { g.Request(d.Action, d.Method, d.Status, d.In, d.Out, d.Duration) }
+	observe := func(d s3api.RequestDone) {
+		g.Request(d.Operation, d.Action, d.Method, d.Status, d.In, d.Out, d.Duration)
+	}
 	done := []s3api.RequestDone{
 		{Action: "s3:GetObject", Method: http.MethodGet, Status: 200, Out: 4096, Duration: 3 * time.Millisecond},
 		{Action: "s3:PutObject", Method: http.MethodPut, Status: 200, In: 4096, Duration: 9 * time.Millisecond},

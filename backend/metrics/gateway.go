@@ -126,10 +126,15 @@ func NewGateway(reg prometheus.Registerer) *Gateway {
 }
 
 // Request records one answered S3 request: the hook behind
-// s3api.Config.Observe. action and method make the operation label (see
-// Operation).
-func (g *Gateway) Request(action, method string, status int, in, out int64, d time.Duration) {
-	key := seriesKey{op: Operation(action, method), status: status}
+// s3api.Config.Observe. The operation label is operation, the router's
+// name for it (s3api.RequestDone.Operation), or, for a request that never
+// reached a handler, what action and method say (see Operation).
+func (g *Gateway) Request(operation, action, method string, status int, in, out int64, d time.Duration) {
+	op := operation
+	if op == "" || !isIdent(op) {
+		op = Operation(action, method)
+	}
+	key := seriesKey{op: op, status: status}
 	var s *s3Series
 	if v, ok := g.series.Load(key); ok {
 		s = v.(*s3Series)

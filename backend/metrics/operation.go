@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// Operation names the S3 operation of an answered request for the
-// operation label, from the action it was routed to (as bucket policies
+// Operation names the S3 operation of an answered request that the
+// router did not name (s3api.RequestDone.Operation is empty: it failed
+// before routing), from the action it was routed to (as bucket policies
 // name it, s3api.RequestDone.Action) and its method. The action alone is
 // ambiguous where one action covers several operations (s3:GetObject is
 // GET and HEAD, s3:ListBucket lists and HEADs a bucket), so the method
@@ -103,7 +104,7 @@ func isIdent(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
 			return false
 		}
 	}

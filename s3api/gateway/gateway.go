@@ -205,7 +205,9 @@ func Run(ctx context.Context, cfg Config) error {
 		Traffic: func() s3api.Traffic { return s3srv.Traffic() }})
 	s3srv = s3api.New(s3api.Config{Meta: meta, Blobs: blobs, Auth: auth, Region: region, Domains: cfg.Domains, Logger: log,
 		NodeMaxAge: suspectAfter, BodyIdleTimeout: idle, BodyMinRate: minRate, Ready: ready, Console: con, AccessLog: cfg.AccessLog,
-		Observe: func(d s3api.RequestDone) { gm.Request(d.Action, d.Method, d.Status, d.In, d.Out, d.Duration) }})
+		Observe: func(d s3api.RequestDone) {
+			gm.Request(d.Operation, d.Action, d.Method, d.Status, d.In, d.Out, d.Duration)
+		}})
 	srv := &http.Server{
 		Handler:           s3srv,
 		ReadHeaderTimeout: 30 * time.Second,
