@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/floe-s3/floe/s3api"
 )
@@ -192,6 +193,32 @@ func TestConsole(t *testing.T) {
 	if u := eval("download URL", `Floe.downloadURL("`+bucket+`", "`+key+`")`); !strings.Contains(u, "response-content-disposition=attachment") {
 		t.Errorf("download URL %s is not an attachment", u)
 	}
+	// And as a person does: the Download button, into a directory.
+	downloads := t.TempDir()
+	run("allow downloads", func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		return chromedp.Void{}, err
+	}, chromedp.Click(chromedp.CSS(`tr[data-key="`+key+`"] button.download`)))
+	var saved string
+	waitFor(t, 15*time.Second, "the download saved", func() (bool, error) {
+		files, err := os.ReadDir(downloads)
+		for _, f := range files {
+			if !strings.HasSuffix(f.Name(), ".crdownload") {
+				saved = f.Name()
+				return true, nil
+			}
+		}
+		return false, err
+	})
+	// The name comes from the presigned URL's Content-Disposition
+	// (filename*=UTF-8''…), which must survive the encoding.
+	if saved != "naïve cat+%&=.bin" {
+		t.Errorf("the browser saved the download as %q", saved)
+	}
+	dl, err := os.ReadFile(filepath.Join(downloads, saved))
+	must(t, err, "read the download")
+	eq(t, dl, data, "the file the Download button saved")
 
 	// Share a link for a day: anyone (here, Go's HTTP client) may GET it.
 	run("share", chromedp.Click(chromedp.CSS(`tr[data-key="`+key+`"] button.share-btn`)),
