@@ -103,13 +103,32 @@ func (im *importer) copySingle(ctx context.Context, j *job, key string, v versio
 	body := newHashReader(src.Body, &im.stats.transferred)
 	in := &s3.PutObjectInput{Bucket: aws.String(j.pair.Dest), Key: aws.String(key), Body: body, ContentLength: aws.Int64(v.size)}
 	h.putInput(in)
-	if info.md5 != nil && info.parts == 0 {
+	opts := streamOnce
+	trailer := false
+	switch {
+	case info.md5 != nil && info.parts == 0:
 		// The gateway refuses the body unless it is the source's bytes.
 		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(info.md5))
+	case h.hasChecksum() || v.size == 0:
+		// The source's checksum goes along and is checked instead.
+	default:
+		// Nothing to check by up front: a SHA-256 of what streams, in a
+		// trailer, which the gateway checks and returns.
+		trailer = true
+		in.Body, in.ContentLength = &trailerBody{r: body, size: v.size}, aws.Int64(trailerLength(v.size))
+		enc := "aws-chunked"
+		if in.ContentEncoding != nil {
+			enc += "," + *in.ContentEncoding
+		}
+		in.ContentEncoding = aws.String(enc)
+		opts = withTrailer(v.size)
 	}
-	out, err := im.dst.PutObject(ctx, in, streamOnce)
+	out, err := im.dst.PutObject(ctx, in, opts)
 	if err != nil {
 		return "", fmt.Errorf("writing the destination: %w", err)
+	}
+	if trailer && out.ChecksumSHA256 == nil {
+		return "", fmt.Errorf("%w: the destination did not confirm the SHA-256 sent", errVerify)
 	}
 	sum := body.md5.Sum(nil)
 	switch {

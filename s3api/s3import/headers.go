@@ -46,6 +46,11 @@ func fromHead(o *s3.HeadObjectOutput) objectHeaders {
 		expires: expires(o.ExpiresString, o.Expires), metadata: o.Metadata, tagCount: aws.ToInt32(o.TagCount)}
 }
 
+// hasChecksum reports whether a source checksum goes along.
+func (h objectHeaders) hasChecksum() bool {
+	return h.crc32 != nil || h.crc32c != nil || h.crc64nvme != nil || h.sha1 != nil || h.sha256 != nil
+}
+
 // full is a checksum value unless it is a composite one ("…-N").
 func full(s *string) *string {
 	if s == nil || strings.Contains(*s, "-") {
