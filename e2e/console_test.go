@@ -260,9 +260,19 @@ func TestConsole(t *testing.T) {
 	}
 
 	// The cluster: six nodes, and a throughput sample drawn.
+	_, err = cl.client.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String("chart")})
+	must(t, err, "CreateBucket chart")
 	eval("open the cluster view", `location.hash = "#/cluster"; ""`)
 	until("six nodes listed", `document.querySelectorAll("#nodes tr").length === 6`)
 	until("a throughput sample", `!!document.querySelector("#rates .in")`)
+	// Traffic for the chart to show, over a few samples.
+	traffic := make([]byte, 2<<20)
+	for i := range 3 {
+		putBytes(t, cl.client, "chart", fmt.Sprint(i), traffic)
+		getBytes(t, cl.client, "chart", fmt.Sprint(i), "")
+		time.Sleep(300 * time.Millisecond)
+	}
+	until("three throughput samples", `Number(document.getElementById("chart").dataset.samples) >= 3`)
 	if s := eval("node states", `Array.from(document.querySelectorAll("#nodes .state")).map((e) => e.textContent).join(",")`); s != strings.Repeat("alive,", 5)+"alive" {
 		t.Errorf("node states %q", s)
 	}

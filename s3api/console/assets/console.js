@@ -555,9 +555,11 @@
     }
     g.fillText("2 min ago", left, h - 4);
     g.fillText("now", left + pw - 20, h - 4);
-    const line = (key, color) => {
+    // Out is dashed, so that equal rates (a PUT read back) show both.
+    const line = (key, color, dash) => {
       g.strokeStyle = color;
       g.lineWidth = 2;
+      g.setLineDash(dash);
       g.beginPath();
       hist.forEach((r, i) => {
         const x = left + pw - ((hist.length - 1 - i) * pw) / 119, y = top + ph - (r[key] / maxRate) * ph;
@@ -565,8 +567,10 @@
       });
       g.stroke();
     };
-    line("in", color("--in", "#2a7ae2"));
-    line("out", color("--out", "#1a9a6a"));
+    line("in", color("--in", "#2a7ae2"), []);
+    line("out", color("--out", "#1a9a6a"), [6, 4]);
+    g.setLineDash([]);
+    canvas.dataset.samples = String(hist.length);
   }
 
   // ---- Access keys ----
