@@ -186,6 +186,11 @@ func TestImportFromS3Resumes(t *testing.T) {
 	waitFor(t, 60*time.Second, "half the objects are imported", func() (bool, error) {
 		return cl.count(t, `SELECT count(*) FROM import_objects WHERE state = 'done'`) >= 1000, nil
 	})
+	// Meanwhile a second import of the same pair is refused.
+	second := cl.importCmd(t, src, "--bucket", "legacy:imported")
+	if out, err := second.CombinedOutput(); err == nil || !strings.Contains(string(out), "another import of this bucket pair is running") {
+		t.Fatalf("a concurrent import: %v\n%s", err, out)
+	}
 	must(t, cmd.Process.Kill(), "kill -9 floe import")
 	_ = cmd.Wait()
 	killed = true

@@ -166,3 +166,34 @@ func (s *Postgres) ImportCounts(ctx context.Context, p ImportPair) (map[string]i
 	}
 	return m, nil
 }
+
+// ErrImportRunning: another import of the pair holds its lock.
+var ErrImportRunning = errors.New("metadata: another import of this bucket pair is running")
+
+// ImportLock takes the lock of pair (named by a hash of the pair, whose
+// parts hold no spaces: URLs and bucket names cannot), a PostgreSQL advisory lock held on a
+// connection of its own until unlock is called or the process dies (the
+// server drops a dead client's locks with its connection), so two imports
+// of one pair never interleave their rows. ErrImportRunning if taken.
+func (s *Postgres) ImportLock(ctx context.Context, p ImportPair) (unlock func(), err error) {
+	conn, err := s.db.acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: import lock: %w", err)
+	}
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('floe import ' || $1 || ' ' || $2 || ' ' || $3, 0))`,
+		p.SourceEndpoint, p.SourceBucket, p.DestBucket).Scan(&ok)
+	if err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("metadata: import lock: %w", err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, fmt.Errorf("%w: %s/%s -> %s", ErrImportRunning, p.SourceEndpoint, p.SourceBucket, p.DestBucket)
+	}
+	return func() {
+		// Closing the connection drops the lock, even if it is broken.
+		_ = conn.Conn().Close(context.Background())
+		conn.Release()
+	}, nil
+}

@@ -78,3 +78,27 @@ func TestImportProgress(t *testing.T) {
 		t.Fatal("a key with NUL was accepted")
 	}
 }
+
+func TestImportLock(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	p := ImportPair{SourceEndpoint: "http://127.0.0.1:1", SourceBucket: "src", DestBucket: "dst"}
+	unlock, err := s.ImportLock(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportLock(ctx, p); !errors.Is(err, ErrImportRunning) {
+		t.Fatalf("second lock: %v, want ErrImportRunning", err)
+	}
+	other, err := s.ImportLock(ctx, ImportPair{SourceEndpoint: p.SourceEndpoint, SourceBucket: "src", DestBucket: "elsewhere"})
+	if err != nil {
+		t.Fatalf("lock of another pair: %v", err)
+	}
+	other()
+	unlock()
+	again, err := s.ImportLock(ctx, p)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	again()
+}

@@ -55,12 +55,18 @@
 // GetObject PartNumber=i, so each part's ETag is checked against the MD5
 // computed while it streamed and the completed ETag must equal the
 // source's. Where neither applies (a server that does not answer
-// PartNumber, an ETag that is no MD5) the object is copied as one PUT, or
-// as parts of our own size above 5 GiB, and verified by size and by the
-// MD5 and SHA-256 computed while streaming against what the destination
-// reports (its ETag, and x-amz-checksum-sha256 when it returns one). A
-// full-object checksum the source reports (x-amz-checksum-*) is sent along,
-// so the gateway checks it and keeps it.
+// PartNumber, an ETag that is no MD5) the object goes as one PUT whose
+// body carries the SHA-256 computed while it streamed as an
+// x-amz-checksum-sha256 trailer (unsigned aws-chunked, framed here: the
+// SDK sends trailers over HTTPS only), which the gateway checks before it
+// commits and returns, to be compared with ours, as is the size; above
+// 5 GiB it goes as parts of our own size, each checked by its ETag. A
+// full-object checksum the source reports (x-amz-checksum-*) is sent
+// along instead, so the gateway checks the bytes against it and keeps it.
+//
+// One run at a time may work on a bucket pair: a PostgreSQL advisory lock
+// (released by the server when a killed run's connection drops) makes a
+// second one fail at once.
 //
 // User metadata, Content-Type, Content-Encoding, Content-Disposition,
 // Content-Language, Cache-Control, Expires and tags (fetched only when

@@ -57,6 +57,17 @@ func Run(ctx context.Context, cfg Config, progress Progress) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	if l, ok := progress.(locker); ok && !cfg.DryRun {
+		for _, j := range jobs {
+			unlock, err := call(ctx, cfg, "locking bucket pair "+j.pair.Source+":"+j.pair.Dest, func(ctx context.Context) (func(), error) {
+				return l.ImportLock(ctx, j.ipair)
+			})
+			if err != nil {
+				return Summary{}, err
+			}
+			defer unlock()
+		}
+	}
 	rep := newReporter(cfg, im.stats)
 	defer rep.stop()
 

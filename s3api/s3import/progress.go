@@ -16,6 +16,12 @@ type Progress interface {
 	ImportFailed(ctx context.Context, p metadata.ImportPair, id metadata.ImportID, msg string) error
 }
 
+// locker is a Progress that can lock a pair for one run: with it two
+// runs on one pair fail fast instead of copying the same objects at once.
+type locker interface {
+	ImportLock(ctx context.Context, p metadata.ImportPair) (unlock func(), err error)
+}
+
 // version is one source object version (or the object of an unversioned
 // bucket, with id "") as listed.
 type version struct {
