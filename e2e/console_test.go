@@ -126,6 +126,9 @@ func TestConsole(t *testing.T) {
 	// A browser whose clock is two hours slow still signs: the page
 	// adopts the gateway's clock from its RequestTimeTooSkewed answer.
 	eval("set the page's clock back", `(() => { const real = Date.now.bind(Date); Date.now = () => real() - 2 * 3600 * 1000; return ""; })()`)
+	// Loopback origins are secure contexts; a LAN address over plain HTTP
+	// is not, and has no crypto.subtle. The page must not need it.
+	eval("take crypto.subtle away", `Object.defineProperty(crypto, "subtle", {get: () => undefined}); String(crypto.subtle)`)
 	run("sign in", chromedp.SetValue(chromedp.CSS("#sk"), cl.secretKey), chromedp.Click(chromedp.CSS("#signin-btn")))
 	until("the buckets page after sign-in", `document.getElementById("app").dataset.ready === "buckets"`)
 	if s := eval("the stored session", `sessionStorage.getItem("floe.session") || ""`); !strings.Contains(s, cl.accessKey) {

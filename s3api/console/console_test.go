@@ -259,6 +259,15 @@ func TestKeys(t *testing.T) {
 	if st, b := call(t, srv, "POST", "keys", "ALICEKEY", "alice-secret", []byte(`{"description":"`+strings.Repeat("x", 300)+`"}`)); st != 400 {
 		t.Errorf("a 300-byte description: %d %s", st, b)
 	}
+	if st, b := call(t, srv, "POST", "keys", "ALICEKEY", "alice-secret", []byte(`{"description":"a\u0000b"}`)); st != 400 {
+		t.Errorf("a description with NUL: %d %s", st, b)
+	}
+	if st, b := call(t, srv, "POST", "keys", "ADMINKEY", "admin-secret", []byte(`{"user":"no/such user"}`)); st != 404 {
+		t.Errorf("a key for an impossible user name: %d %s", st, b)
+	}
+	if st, b := call(t, srv, "POST", "keys", "ALICEKEY", "alice-secret", []byte(`{"description":`)); st != 400 {
+		t.Errorf("malformed JSON: %d %s", st, b)
+	}
 	// The admin makes one for bob; for nobody, none.
 	st, b = call(t, srv, "POST", "keys", "ADMINKEY", "admin-secret", []byte(`{"user":"bob"}`))
 	if err := json.Unmarshal(b, &nk); st != 200 || err != nil || nk.User != "bob" {

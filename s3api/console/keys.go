@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/floe-s3/floe/metadata"
@@ -74,9 +76,15 @@ func (h *Handler) createKey(ctx context.Context, c caller, body []byte) (newKey,
 		}
 		user = req.User
 	}
-	if len(req.Description) > maxDescription || !utf8.ValidString(req.Description) {
+	// Control characters (NUL, which PostgreSQL refuses, among them)
+	// have no place in a one-line note and would garble `key list`.
+	if len(req.Description) > maxDescription || !utf8.ValidString(req.Description) ||
+		strings.ContainsFunc(req.Description, unicode.IsControl) {
 		return newKey{}, &apiError{Status: http.StatusBadRequest, Code: "InvalidArgument",
-			Message: "the description must be valid UTF-8 of at most 256 bytes"}
+			Message: "the description must be one line of valid UTF-8, at most 256 bytes"}
+	}
+	if metadata.CheckUserName(user) != nil {
+		return newKey{}, &apiError{Status: http.StatusNotFound, Code: "NoSuchUser", Message: "no user " + user}
 	}
 	id, secret, err := newKeyPair()
 	if err != nil {
