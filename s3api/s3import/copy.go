@@ -12,11 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// S3's limits on what one PUT and one upload may hold.
-const (
-	maxSinglePut = 5 << 30
-	maxParts     = 10000
-	minOwnPart   = 64 << 20 // part size for uploads whose layout is ours
+// maxParts is S3's limit on the parts of one upload.
+const maxParts = 10000
+
+// S3's limit on one PUT, and the part size for uploads whose layout is
+// ours; variables so that tests can make them small.
+var (
+	maxSinglePut int64 = 5 << 30
+	minOwnPart   int64 = 64 << 20
 )
 
 // copyVersion copies one source version of key (see the package doc for
@@ -31,8 +34,15 @@ func (im *importer) copyVersion(ctx context.Context, j *job, key string, v versi
 			return im.src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(j.pair.Source), Key: aws.String(key),
 				VersionId: optional(v.id), PartNumber: aws.Int32(1), IfMatch: ifMatch(v)})
 		})
-		if err != nil {
+		switch {
+		case isStatus(err, 404) || isStatus(err, 412):
 			return "", sourceErr(err)
+		case err != nil && !transient(err):
+			// A server that refuses PartNumber: as one that ignores it.
+			im.cfg.Log.Debug().Err(err).Str("key", key).Msg("source refuses HEAD by part number")
+			head = &s3.HeadObjectOutput{}
+		case err != nil:
+			return "", err
 		}
 		if int(aws.ToInt32(head.PartsCount)) == info.parts {
 			h := fromHead(head)
@@ -221,7 +231,7 @@ func (im *importer) copyOwnParts(ctx context.Context, j *job, key string, v vers
 // ownPartSize is the part size for an object of size bytes: minOwnPart,
 // or larger when that would make more than maxParts parts.
 func ownPartSize(size int64) int64 {
-	p := int64(minOwnPart)
+	p := minOwnPart
 	if need := (size + maxParts - 1) / maxParts; need > p {
 		p = (need + 1<<20 - 1) &^ (1<<20 - 1)
 	}

@@ -113,3 +113,31 @@ func TestImportCopiesAndSkips(t *testing.T) {
 		t.Fatalf("row of a//b: %+v", o)
 	}
 }
+
+// An object too large for one PUT whose part layout the source does not
+// tell goes as an upload of parts of our own size, checked part by part.
+func TestImportOwnParts(t *testing.T) {
+	defer func(a, b int64) { maxSinglePut, minOwnPart = a, b }(maxSinglePut, minOwnPart)
+	maxSinglePut, minOwnPart = 1<<20, 1<<20
+	from, to := startFake(t), startFake(t)
+	mkBucket(t, from.client, "src")
+	data := make([]byte, 5<<19+123) // 2.5 MiB and a bit: three parts
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	put(t, from.client, "src", "big", data)
+	prog := newMemProgress()
+	sum, err := Run(ctxT(t), testConfig(from, to, BucketPair{"src", "dst"}), prog)
+	if err != nil || sum.Copied != 1 {
+		t.Fatalf("run: %+v, %v", sum, err)
+	}
+	// (gofakes3 answers GETs of completed uploads with a plain MD5
+	// ETag, so the three parts show only in the completion's.)
+	if _, b := get(t, to.client, "dst", "big"); !bytes.Equal(b, data) {
+		t.Fatalf("copy: %d bytes that differ", len(b))
+	}
+	ups, err := to.client.ListMultipartUploads(ctxT(t), &s3.ListMultipartUploadsInput{Bucket: aws.String("dst")})
+	if err != nil || len(ups.Uploads) != 0 {
+		t.Fatalf("uploads left: %v, %v", ups, err)
+	}
+}
