@@ -33,9 +33,14 @@ func newClient(ep Endpoint) *s3.Client {
 			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 		}
 	})
+	var creds aws.CredentialsProvider = credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, ep.SessionToken)
+	if ep.AccessKey == "" && ep.SecretKey == "" {
+		// A public bucket: requests go unsigned.
+		creds = aws.AnonymousCredentials{}
+	}
 	cfg := aws.Config{
 		Region:      ep.Region,
-		Credentials: credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, ep.SessionToken),
+		Credentials: creds,
 		HTTPClient:  hc,
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {

@@ -13,8 +13,10 @@ import (
 
 // Endpoint is an S3 server and the credentials to use on it.
 type Endpoint struct {
-	URL       string // e.g. http://127.0.0.1:9000
-	Region    string // the region requests are signed for
+	URL    string // e.g. http://127.0.0.1:9000
+	Region string // the region requests are signed for
+	// AccessKey and SecretKey sign requests; both empty sends them
+	// unsigned, for public buckets.
 	AccessKey string
 	SecretKey string
 	// SessionToken is for temporary credentials; usually empty.
