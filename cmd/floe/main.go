@@ -7,6 +7,8 @@
 //	floe admin node list|add|drain|undrain|remove  manage storage nodes
 //	floe admin rebalance                           move shards off loaded nodes
 //	floe admin repair status                       summarize the repair queue
+//	floe admin status                              one screen of the cluster
+//	floe import --source-endpoint URL --bucket B   copy buckets from another S3 server
 //	floe bench [--endpoint URL] [--suite reference] measure an S3 endpoint under load
 //	floe help [command]                            show usage
 //
