@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/floe-s3/floe/metadata/blobmeta"
@@ -34,6 +35,28 @@ type ScrubProgress struct {
 	// also the claim's token, which SaveScrub checks.
 	ClaimedUntil time.Time
 	ScrubCounts  // totals over every pass
+}
+
+// PassFraction is the share of its current pass a node's scrub has done,
+// read from the cursor: shard names start with the blob ID in hex, a
+// uniform hash, so the cursor's first digits place it in [0, 1). A pass
+// not begun is 0, a finished one 1.
+func (p ScrubProgress) PassFraction() float64 {
+	switch p.Cursor {
+	case "":
+		return 0
+	case ScrubPassDone:
+		return 1
+	}
+	prefix := p.Cursor[:min(len(p.Cursor), 8)]
+	v, err := strconv.ParseUint(prefix, 16, 64)
+	if err != nil {
+		return 0
+	}
+	for range 8 - len(prefix) {
+		v <<= 4
+	}
+	return float64(v) / (1 << 32)
 }
 
 // ScrubCounts counts what scrubbing found.

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"time"
 
@@ -165,7 +164,7 @@ func (c *ClusterCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.nodes, float64(n), s)
 	}
 	for _, p := range st.Scrub {
-		gauge(c.scrubProgress, cursorProgress(p.Cursor), p.NodeID)
+		gauge(c.scrubProgress, p.PassFraction(), p.NodeID)
 		last := 0.0
 		if !p.LastPassAt.IsZero() {
 			last = float64(p.LastPassAt.UnixNano()) / 1e9
@@ -176,26 +175,4 @@ func (c *ClusterCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.scrubMissing, float64(p.Missing), p.NodeID)
 		counter(c.scrubOrphans, float64(p.Orphans), p.NodeID)
 	}
-}
-
-// cursorProgress is the share of a scrub pass done at cursor: shard names
-// start with the blob ID in hex, a uniform hash, so its first digits
-// place the cursor in [0, 1). "" is a pass not begun, ScrubPassDone one
-// finished.
-func cursorProgress(cursor string) float64 {
-	switch cursor {
-	case "":
-		return 0
-	case metadata.ScrubPassDone:
-		return 1
-	}
-	prefix := cursor[:min(len(cursor), 8)]
-	v, err := strconv.ParseUint(prefix, 16, 64)
-	if err != nil {
-		return 0
-	}
-	for range 8 - len(prefix) {
-		v <<= 4
-	}
-	return float64(v) / (1 << 32)
 }

@@ -55,12 +55,3 @@ func TestStatusClass(t *testing.T) {
 		}
 	}
 }
-
-// TestCursorProgress places scrub cursors in a pass.
-func TestCursorProgress(t *testing.T) {
-	for cursor, want := range map[string]float64{"": 0, "~": 1, "80000000aa.1": 0.5, "4": 0.25, "zz": 0} {
-		if got := cursorProgress(cursor); got != want {
-			t.Errorf("cursorProgress(%q) = %v, want %v", cursor, got, want)
-		}
-	}
-}

@@ -85,29 +85,11 @@ func (h *Handler) cluster(ctx context.Context) (clusterView, error) {
 	}
 	for _, p := range sp {
 		done := p.Cursor == metadata.ScrubPassDone
-		v.Scrub = append(v.Scrub, scrubView{NodeID: p.NodeID, Addr: p.Addr, Done: done, Progress: scrubFraction(p.Cursor),
+		v.Scrub = append(v.Scrub, scrubView{NodeID: p.NodeID, Addr: p.Addr, Done: done, Progress: p.PassFraction(),
 			PassStartedAt: timePtr(p.PassStartedAt), LastPassAt: timePtr(p.LastPassAt), Active: p.ClaimedUntil.After(now),
 			Checked: p.Checked, Corrupt: p.Corrupt, Missing: p.Missing, Orphans: p.Orphans})
 	}
 	return v, nil
-}
-
-// scrubFraction estimates how far through its pass a node is from its
-// cursor, the last shard name checked ("<hex blob ID>.<index>"). Blob IDs
-// are hashes, uniform over their range, so the ID's leading 32 bits over
-// 2^32 are the share of the node's shards already behind the cursor.
-func scrubFraction(cursor string) float64 {
-	switch {
-	case cursor == metadata.ScrubPassDone:
-		return 1
-	case len(cursor) < 8:
-		return 0
-	}
-	n, err := strconv.ParseUint(cursor[:8], 16, 32)
-	if err != nil {
-		return 0
-	}
-	return float64(n) / (1 << 32)
 }
 
 // timePtr is t in UTC, or nil for the zero time (JSON: absent).

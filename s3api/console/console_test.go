@@ -336,12 +336,3 @@ func TestStatic(t *testing.T) {
 		}
 	}
 }
-
-func TestScrubFraction(t *testing.T) {
-	for cursor, want := range map[string]float64{"": 0, metadata.ScrubPassDone: 1, "00000000ab.0": 0,
-		"40000000ab.3": 0.25, "c0000000ab.1": 0.75, "zz": 0} {
-		if got := scrubFraction(cursor); got != want {
-			t.Errorf("scrubFraction(%q) = %v, want %v", cursor, got, want)
-		}
-	}
-}
